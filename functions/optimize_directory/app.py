@@ -1,0 +1,76 @@
+"""Optimizes one directory until done or until the invocation's time runs short."""
+
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ws_autopilot.adapters.fleet import WorkspacesFleet
+from ws_autopilot.adapters.reports import ReportStore
+from ws_autopilot.adapters.usage import UsageMetrics
+from ws_autopilot.contracts import OptimizeDirectoryRequest
+from ws_autopilot.optimizer import Continuation, DirectoryOptimizer
+from ws_autopilot.settings import OptimizerSettings
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+
+# Stop starting new batches when less than this is left: a batch of up to 500 WorkSpaces with
+# its tag reads and conversions fits well inside it at the WorkSpaces API's 2 requests per second.
+SAFETY_MARGIN_MS = 240_000
+METRIC_NAMES = {
+    "to_always_on": "ConversionsToAlwaysOn",
+    "to_auto_stop": "ConversionsToAutoStop",
+    "skipped": "Skipped",
+    "error": "Errors",
+    "none": "Unchanged",
+}
+
+
+@cache
+def settings() -> OptimizerSettings:
+    return OptimizerSettings.from_env()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(
+    event: dict[str, Any], context: LambdaContext, *, optimizer: DirectoryOptimizer | None = None
+) -> dict[str, Any]:
+    request = parse(event=event, model=OptimizeDirectoryRequest)
+    config = settings()
+    optimizer = optimizer or DirectoryOptimizer(
+        config, WorkspacesFleet(), UsageMetrics(), ReportStore(config.report_bucket)
+    )
+    start = request.continuation
+    progress = optimizer.run(
+        run_id=request.run_id,
+        directory_id=request.directory_id,
+        now=datetime.now(UTC),
+        time_left=lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS,
+        start=Continuation(start.next_token, start.sequence) if start else None,
+    )
+    metrics.add_dimension(name="DryRun", value=str(config.dry_run).lower())
+    metrics.add_metric(name="WorkspacesEvaluated", unit=MetricUnit.Count, value=progress.counts.total())
+    for action, name in METRIC_NAMES.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=progress.counts[action])
+    logger.info(
+        "directory batch finished",
+        extra={"directory_id": request.directory_id, "done": progress.done, "counts": dict(progress.counts)},
+    )
+    position = progress.continuation
+    return {
+        "run_id": request.run_id,
+        "run_date": request.run_date,
+        "directory_id": request.directory_id,
+        "done": progress.done,
+        "continuation": None
+        if position is None
+        else {"next_token": position.next_token, "sequence": position.sequence},
+    }

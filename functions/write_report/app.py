@@ -1,0 +1,43 @@
+"""Ends a run: merges the report parts into one CSV and a JSON summary."""
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.parser import parse
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ws_autopilot.adapters.reports import ReportStore
+from ws_autopilot.contracts import WriteReportRequest
+from ws_autopilot.report import DirectoryFailure, failure_rows, summarize, to_csv, unique_rows
+from ws_autopilot.settings import ReportSettings
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+
+
+@cache
+def settings() -> ReportSettings:
+    return ReportSettings.from_env()
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(
+    event: dict[str, Any], context: LambdaContext, *, store: ReportStore | None = None
+) -> dict[str, Any]:
+    request = parse(event=event, model=WriteReportRequest)
+    config = settings()
+    store = store or ReportStore(config.report_bucket)
+    failures = [DirectoryFailure(r.directory_id, r.error) for r in request.results if r.error]
+    rows = unique_rows(store.read_parts(request.run_id))
+    summary = summarize(rows, failures, config.dry_run)
+    report = to_csv(rows + failure_rows(failures, config.dry_run, request.run_date))
+    csv_key, summary_key = store.write_report(request.run_id, request.run_date, report, summary)
+    metrics.add_metric(name="RunsCompleted", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="DirectoriesFailed", unit=MetricUnit.Count, value=len(failures))
+    logger.info("run report written", extra={"report_key": csv_key, "summary": summary})
+    return {"run_id": request.run_id, "report_key": csv_key, "summary_key": summary_key, **summary}

@@ -1,0 +1,93 @@
+"""WorkSpaces inventory and running-mode changes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ws_autopilot.adapters.aws import client, error_code
+from ws_autopilot.errors import InvalidWorkspaceRecord
+from ws_autopilot.models import RunningMode, TagsUnavailable, Workspace
+
+PAGE_SIZE = 25  # the most DescribeWorkspaces returns per call
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspacePage:
+    """One DescribeWorkspaces page: the parsed WorkSpaces, the entries that could not be parsed,
+    and the token of the next page (None on the last page)."""
+
+    workspaces: list[Workspace]
+    invalid: list[InvalidWorkspaceRecord]
+    next_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ModifyResult:
+    ok: bool
+    error_code: str = ""
+    message: str = ""
+
+
+class WorkspacesFleet:
+    def __init__(self, workspaces_client: Any | None = None) -> None:
+        self._client = workspaces_client or client("workspaces")
+
+    def directory_ids(self) -> list[str]:
+        """Ids of the WorkSpaces directories registered in the client's region, in API order."""
+        ids: list[str] = []
+        token: str | None = None
+        while True:
+            response = self._client.describe_workspace_directories(**_token(token))
+            ids.extend(d["DirectoryId"] for d in response.get("Directories", []))
+            token = response.get("NextToken")
+            if not token:
+                return ids
+
+    @staticmethod
+    def page_request(directory_id: str, next_token: str | None) -> dict[str, Any]:
+        return {"DirectoryId": directory_id, "Limit": PAGE_SIZE, **_token(next_token)}
+
+    def page(self, directory_id: str, next_token: str | None = None) -> WorkspacePage:
+        """One page of a directory's WorkSpaces. Raises botocore errors after retries."""
+        response = self._client.describe_workspaces(**self.page_request(directory_id, next_token))
+        workspaces, invalid = [], []
+        for item in response.get("Workspaces", []):
+            try:
+                workspaces.append(Workspace.from_api(item))
+            except InvalidWorkspaceRecord as exc:
+                invalid.append(exc)
+        return WorkspacePage(workspaces, invalid, response.get("NextToken") or None)
+
+    def pages(self, directory_id: str, next_token: str | None = None) -> Iterator[WorkspacePage]:
+        while True:
+            page = self.page(directory_id, next_token)
+            yield page
+            if page.next_token is None:
+                return
+            next_token = page.next_token
+
+    def tags(self, workspace_id: str) -> Mapping[str, str] | TagsUnavailable:
+        """The WorkSpace's tags, or TagsUnavailable with the error code."""
+        try:
+            response = self._client.describe_tags(ResourceId=workspace_id)
+        except (ClientError, BotoCoreError) as exc:
+            return TagsUnavailable(error_code(exc))
+        return {t["Key"]: t.get("Value", "") for t in response.get("TagList", [])}
+
+    def set_running_mode(self, workspace_id: str, mode: RunningMode) -> ModifyResult:
+        """ModifyWorkspaceProperties; a refusal is returned, not raised."""
+        try:
+            self._client.modify_workspace_properties(
+                WorkspaceId=workspace_id, WorkspaceProperties={"RunningMode": mode.value}
+            )
+        except (ClientError, BotoCoreError) as exc:
+            return ModifyResult(False, error_code(exc), str(exc))
+        return ModifyResult(True)
+
+
+def _token(token: str | None) -> dict[str, str]:
+    return {"NextToken": token} if token else {}

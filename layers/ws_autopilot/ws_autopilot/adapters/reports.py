@@ -1,0 +1,66 @@
+"""The run's report objects in S3: per-batch parts while directories are optimized, then one CSV
+and one JSON summary per run."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from ws_autopilot.adapters.aws import client
+from ws_autopilot.models import ReportRow
+
+PARTS_PREFIX = "runs"
+REPORTS_PREFIX = "reports"
+
+
+class ReportStore:
+    def __init__(self, bucket: str, s3_client: Any | None = None) -> None:
+        self.bucket = bucket
+        self._client = s3_client or client("s3")
+
+    @staticmethod
+    def part_key(run_id: str, directory_id: str, sequence: int) -> str:
+        # The key depends only on where the batch starts, so a retried invocation overwrites
+        # its own part instead of adding a second copy of the same WorkSpaces.
+        return f"{PARTS_PREFIX}/{run_id}/parts/{directory_id}/{sequence:06d}.jsonl"
+
+    @staticmethod
+    def report_keys(run_id: str, run_date: str) -> tuple[str, str]:
+        """(csv key, summary key) for a run; run_date is YYYY-MM-DD."""
+        base = f"{REPORTS_PREFIX}/{run_date.replace('-', '/')}/{run_id}"
+        return f"{base}.csv", f"{base}.summary.json"
+
+    def write_part(self, run_id: str, directory_id: str, sequence: int, rows: Iterable[ReportRow]) -> str:
+        key = self.part_key(run_id, directory_id, sequence)
+        body = "".join(json.dumps(row.to_record()) + "\n" for row in rows)
+        self._client.put_object(
+            Bucket=self.bucket, Key=key, Body=body.encode(), ContentType="application/x-ndjson"
+        )
+        return key
+
+    def read_parts(self, run_id: str) -> Iterator[ReportRow]:
+        """Every row of every part of the run, parts in key order (directory, then sequence)."""
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{PARTS_PREFIX}/{run_id}/parts/"):
+            for obj in sorted(page.get("Contents", []), key=lambda o: o["Key"]):
+                body = self._client.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read()
+                for line in body.decode().splitlines():
+                    if line.strip():
+                        yield ReportRow.from_record(json.loads(line))
+
+    def write_report(
+        self, run_id: str, run_date: str, csv_text: str, summary: dict[str, Any]
+    ) -> tuple[str, str]:
+        csv_key, summary_key = self.report_keys(run_id, run_date)
+        self._client.put_object(
+            Bucket=self.bucket, Key=csv_key, Body=csv_text.encode(), ContentType="text/csv"
+        )
+        summary = {**summary, "report_key": csv_key}
+        self._client.put_object(
+            Bucket=self.bucket,
+            Key=summary_key,
+            Body=json.dumps(summary, indent=2).encode(),
+            ContentType="application/json",
+        )
+        return csv_key, summary_key

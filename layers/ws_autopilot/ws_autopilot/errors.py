@@ -1,0 +1,26 @@
+"""The product's domain exceptions. Each one is turned into a report row or a log line in one place."""
+
+
+class AutopilotError(Exception):
+    """Base class of the product's own errors."""
+
+
+class ConfigurationError(AutopilotError):
+    """A setting (an environment variable set from a template parameter) is missing or invalid."""
+
+    def __init__(self, variable: str, parameter: str, problem: str) -> None:
+        self.variable = variable
+        self.parameter = parameter
+        super().__init__(f"{variable} (template parameter {parameter}): {problem}")
+
+
+class InvalidWorkspaceRecord(AutopilotError):
+    """A DescribeWorkspaces entry lacks a field the rules need."""
+
+    def __init__(self, workspace_id: str, problem: str) -> None:
+        self.workspace_id = workspace_id
+        super().__init__(f"malformed WorkSpace record {workspace_id or '<no id>'}: {problem}")
+
+
+class InvalidRequest(AutopilotError):
+    """A handler was invoked with input that does not match its contract."""

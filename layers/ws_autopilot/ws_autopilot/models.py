@@ -1,0 +1,168 @@
+"""Typed values shared by the rules, the adapters and the handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from ws_autopilot.errors import InvalidWorkspaceRecord
+
+
+class RunningMode(StrEnum):
+    AUTO_STOP = "AUTO_STOP"
+    ALWAYS_ON = "ALWAYS_ON"
+    MANUAL = "MANUAL"
+
+
+class Action(StrEnum):
+    """What the optimizer decided for one WorkSpace (the report's `action` column)."""
+
+    TO_ALWAYS_ON = "to_always_on"
+    TO_AUTO_STOP = "to_auto_stop"
+    NONE = "none"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+    @property
+    def is_conversion(self) -> bool:
+        return self in (Action.TO_ALWAYS_ON, Action.TO_AUTO_STOP)
+
+    @property
+    def target_mode(self) -> RunningMode:
+        if self is Action.TO_ALWAYS_ON:
+            return RunningMode.ALWAYS_ON
+        if self is Action.TO_AUTO_STOP:
+            return RunningMode.AUTO_STOP
+        raise ValueError(f"action {self.value} is not a conversion")
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    """The fields of a DescribeWorkspaces entry that the product reads."""
+
+    workspace_id: str
+    directory_id: str
+    user_name: str
+    state: str
+    running_mode: str
+    compute_type: str
+    auto_stop_timeout_minutes: int | None = None
+    modification_states: tuple[str, ...] = ()
+    is_standby: bool = False
+
+    @classmethod
+    def from_api(cls, item: Mapping[str, Any]) -> Workspace:
+        """Build from one `Workspaces[]` entry of DescribeWorkspaces.
+
+        Raises InvalidWorkspaceRecord naming the first missing or malformed field.
+        """
+        workspace_id = item.get("WorkspaceId")
+        if not isinstance(workspace_id, str) or not workspace_id:
+            raise InvalidWorkspaceRecord(str(workspace_id or ""), "WorkspaceId is missing")
+        props = item.get("WorkspaceProperties")
+        if not isinstance(props, Mapping):
+            raise InvalidWorkspaceRecord(workspace_id, "WorkspaceProperties is missing")
+        required = {
+            "State": item.get("State"),
+            "WorkspaceProperties.RunningMode": props.get("RunningMode"),
+            "WorkspaceProperties.ComputeTypeName": props.get("ComputeTypeName"),
+        }
+        for name, value in required.items():
+            if not isinstance(value, str) or not value:
+                raise InvalidWorkspaceRecord(workspace_id, f"{name} is missing")
+        timeout = props.get("RunningModeAutoStopTimeoutInMinutes")
+        if timeout is not None and (not isinstance(timeout, int) or timeout <= 0):
+            raise InvalidWorkspaceRecord(
+                workspace_id, f"RunningModeAutoStopTimeoutInMinutes is not a positive integer: {timeout!r}"
+            )
+        return cls(
+            workspace_id=workspace_id,
+            directory_id=str(item.get("DirectoryId", "")),
+            user_name=str(item.get("UserName", "")),
+            state=required["State"],
+            running_mode=required["WorkspaceProperties.RunningMode"],
+            compute_type=required["WorkspaceProperties.ComputeTypeName"],
+            auto_stop_timeout_minutes=timeout,
+            modification_states=tuple(
+                str(m.get("Resource", "")) for m in item.get("ModificationStates") or []
+            ),
+            is_standby=any(r.get("Type") == "PRIMARY" for r in item.get("RelatedWorkspaces") or []),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class HourlyUsage:
+    """A WorkSpace's hourly `UserConnected` Maximum series: hour start (UTC) -> value."""
+
+    points: Mapping[datetime, float] = field(default_factory=dict)
+
+    @property
+    def has_datapoints(self) -> bool:
+        return bool(self.points)
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsUnavailable:
+    """The usage of a WorkSpace could not be read; never treated as zero usage."""
+
+    reason: str
+
+
+Usage = HourlyUsage | MetricsUnavailable
+
+
+@dataclass(frozen=True, slots=True)
+class TagsUnavailable:
+    """The tags of a WorkSpace could not be read."""
+
+    error_code: str
+
+
+Tags = Mapping[str, str] | TagsUnavailable
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome of the billing rules for one WorkSpace."""
+
+    action: Action
+    reason: str
+    billable_hours: int | None = None
+    threshold: int | None = None
+    error_code: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    """One line of the run's CSV report: one WorkSpace, what was measured, decided and done."""
+
+    workspace_id: str
+    directory_id: str
+    user_name: str
+    compute_type: str
+    state: str
+    running_mode_before: str
+    running_mode_after: str
+    billable_hours: int | None
+    threshold: int | None
+    action: Action
+    reason: str
+    dry_run: bool
+    error_code: str
+    evaluated_at: str
+
+    @classmethod
+    def columns(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    def to_record(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.columns()}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> ReportRow:
+        values = {name: record.get(name) for name in cls.columns()}
+        values["action"] = Action(values["action"])
+        return cls(**values)

@@ -1,0 +1,116 @@
+"""Settings read from the environment once, at cold start.
+
+Each environment variable is set by the template from one or more parameters; an invalid value
+raises ConfigurationError naming the variable, the parameter and the bad value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+
+import botocore.session
+
+from ws_autopilot.errors import ConfigurationError
+
+MAX_MONTH_HOURS = 744
+_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+
+
+@cache
+def known_compute_types() -> frozenset[str]:
+    """The `ComputeTypeName` values of the WorkSpaces API model shipped with botocore."""
+    model = botocore.session.get_session().get_service_model("workspaces")
+    return frozenset(model.shape_for("Compute").enum)
+
+
+def _require(env: Mapping[str, str], variable: str, parameter: str) -> str:
+    value = env.get(variable)
+    if value is None or not value.strip():
+        raise ConfigurationError(variable, parameter, "is not set")
+    return value.strip()
+
+
+def parse_bool(env: Mapping[str, str], variable: str, parameter: str) -> bool:
+    value = _require(env, variable, parameter).lower()
+    if value not in ("true", "false"):
+        raise ConfigurationError(variable, parameter, f"must be true or false, got {value!r}")
+    return value == "true"
+
+
+def parse_bucket(env: Mapping[str, str], variable: str, parameter: str) -> str:
+    value = _require(env, variable, parameter)
+    if not _BUCKET_NAME.match(value):
+        raise ConfigurationError(variable, parameter, f"{value!r} is not an S3 bucket name")
+    return value
+
+
+def parse_thresholds(text: str, variable: str, parameter: str) -> dict[str, int]:
+    """Parse `TYPE=HOURS,TYPE=HOURS`; empty entries are ignored.
+
+    Every TYPE must be a compute type of the WorkSpaces API, every HOURS a whole number
+    from 0 to 744 (the hours of a 31-day month), and no TYPE may appear twice.
+    """
+    thresholds: dict[str, int] = {}
+    for raw in text.split(","):
+        entry = raw.strip()
+        if not entry:
+            continue
+        name, sep, hours = (part.strip() for part in entry.partition("="))
+        if not sep or not name or not hours:
+            raise ConfigurationError(variable, parameter, f"entry {entry!r} is not TYPE=HOURS")
+        if name not in known_compute_types():
+            raise ConfigurationError(
+                variable, parameter, f"entry {entry!r}: {name} is not a WorkSpaces compute type"
+            )
+        if not hours.isdigit() or int(hours) > MAX_MONTH_HOURS:
+            raise ConfigurationError(
+                variable,
+                parameter,
+                f"entry {entry!r}: hours must be a whole number from 0 to {MAX_MONTH_HOURS}",
+            )
+        if name in thresholds:
+            raise ConfigurationError(variable, parameter, f"entry {entry!r}: {name} is given twice")
+        thresholds[name] = int(hours)
+    return thresholds
+
+
+@dataclass(frozen=True, slots=True)
+class OptimizerSettings:
+    dry_run: bool
+    thresholds: Mapping[str, int]
+    report_bucket: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> OptimizerSettings:
+        env = os.environ if env is None else env
+        base = parse_thresholds(_require(env, "THRESHOLDS", "Threshold*"), "THRESHOLDS", "Threshold*")
+        extra = parse_thresholds(env.get("EXTRA_THRESHOLDS", ""), "EXTRA_THRESHOLDS", "ExtraThresholds")
+        for name in extra.keys() & base.keys():
+            raise ConfigurationError(
+                "EXTRA_THRESHOLDS",
+                "ExtraThresholds",
+                f"{name} has its own threshold parameter; set it there instead",
+            )
+        return cls(
+            dry_run=parse_bool(env, "DRY_RUN", "DryRun"),
+            thresholds={**base, **extra},
+            report_bucket=parse_bucket(env, "REPORT_BUCKET", "(the stack's report bucket)"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSettings:
+    dry_run: bool
+    report_bucket: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ReportSettings:
+        env = os.environ if env is None else env
+        return cls(
+            dry_run=parse_bool(env, "DRY_RUN", "DryRun"),
+            report_bucket=parse_bucket(env, "REPORT_BUCKET", "(the stack's report bucket)"),
+        )

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.support import simulator
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "POWERTOOLS_SERVICE_NAME": "ws-autopilot",
+        "POWERTOOLS_METRICS_NAMESPACE": "WorkSpacesAutopilot",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+
+
+@pytest.fixture
+def aws() -> Iterator[dict[str, Any]]:
+    """boto3 clients against the in-process simulator (moto plus the project's extensions)."""
+    simulator.install()
+    with mock_aws():
+        yield {
+            name: boto3.client(name, region_name=REGION)
+            for name in ("workspaces", "cloudwatch", "s3", "ec2", "ds", "sns", "sqs")
+        }

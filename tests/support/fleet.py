@@ -1,0 +1,227 @@
+"""A synthetic WorkSpaces fleet in the simulator: directories, WorkSpaces of several compute
+types, running modes and states, tags, and month-to-date hourly `UserConnected` series drawn
+from usage profiles (office workers, part-timers, night shifts, idle desktops...)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from tests.support import simulator
+
+HOUR = timedelta(hours=1)
+
+
+def _office(ts: datetime) -> bool:
+    return ts.weekday() < 5 and 9 <= ts.hour < 17
+
+
+def _part_time(ts: datetime) -> bool:
+    return ts.weekday() in (0, 2) and 9 <= ts.hour < 13
+
+
+def _night_shift(ts: datetime) -> bool:
+    # 22:00-06:00, Monday night to Saturday morning: sessions cross midnight
+    return (ts.hour >= 22 and ts.weekday() < 5) or (ts.hour < 6 and 0 < ts.weekday() <= 5)
+
+
+def _occasional(ts: datetime) -> bool:
+    return ts.weekday() == 3 and 14 <= ts.hour < 16
+
+
+def _around_the_clock(ts: datetime) -> bool:
+    return True
+
+
+def _idle(ts: datetime) -> bool:
+    return False
+
+
+PROFILES: dict[str, Callable[[datetime], bool]] = {
+    "office": _office,
+    "part_time": _part_time,
+    "night_shift": _night_shift,
+    "occasional": _occasional,
+    "around_the_clock": _around_the_clock,
+    "idle": _idle,
+}
+
+
+@dataclass
+class SeededWorkspace:
+    workspace_id: str
+    directory_id: str
+    user_name: str
+    compute_type: str
+    running_mode: str
+    profile: str
+    state: str = "AVAILABLE"
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+def usage_series(
+    profile: str, running_mode: str, month_start: datetime, end: datetime, timeout_hours: int = 1
+) -> list[tuple[datetime, float]]:
+    """Hourly UserConnected Maximum as WorkSpaces reports it: every hour for an ALWAYS_ON
+    WorkSpace (0 or 1); for AUTO_STOP only while it runs (connected hours, then 0 for the
+    AutoStop timeout after the last one)."""
+    connected = PROFILES[profile]
+    points = []
+    idle_left = 0
+    ts = month_start
+    while ts < end:
+        if connected(ts):
+            points.append((ts, 1.0))
+            idle_left = timeout_hours
+        elif running_mode == "ALWAYS_ON":
+            points.append((ts, 0.0))
+        elif idle_left > 0:
+            points.append((ts, 0.0))
+            idle_left -= 1
+        ts += HOUR
+    return points
+
+
+def create_directory(clients: dict[str, Any], name: str) -> str:
+    """A registered WorkSpaces directory (SimpleAD in a fresh VPC with two subnets)."""
+    ec2, ds, workspaces = clients["ec2"], clients["ds"], clients["workspaces"]
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"][:2]]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=zone)["Subnet"]["SubnetId"]
+        for i, zone in enumerate(zones)
+    ]
+    directory_id = ds.create_directory(
+        Name=f"{name}.example.com",
+        Password="Passw0rd!Simulated",
+        Size="Small",
+        VpcSettings={"VpcId": vpc, "SubnetIds": subnets},
+    )["DirectoryId"]
+    workspaces.register_workspace_directory(DirectoryId=directory_id)
+    return directory_id
+
+
+def create_workspaces(clients: dict[str, Any], directory_id: str, specs: list[dict[str, Any]]) -> list[str]:
+    """Create WorkSpaces from specs: user, compute_type, running_mode, timeout_minutes, tags."""
+    ids: list[str] = []
+    for offset in range(0, len(specs), 25):
+        requests = []
+        for spec in specs[offset : offset + 25]:
+            properties: dict[str, Any] = {
+                "RunningMode": spec["running_mode"],
+                "ComputeTypeName": spec["compute_type"],
+            }
+            if spec["running_mode"] == "AUTO_STOP":
+                properties["RunningModeAutoStopTimeoutInMinutes"] = spec.get("timeout_minutes", 60)
+            requests.append(
+                {
+                    "DirectoryId": directory_id,
+                    "UserName": spec["user"],
+                    "BundleId": "wsb-simulated",
+                    "WorkspaceProperties": properties,
+                    "Tags": [{"Key": k, "Value": v} for k, v in spec.get("tags", {}).items()],
+                }
+            )
+        response = clients["workspaces"].create_workspaces(Workspaces=requests)
+        if response["FailedRequests"]:
+            raise RuntimeError(f"simulator refused WorkSpaces: {response['FailedRequests']}")
+        ids.extend(p["WorkspaceId"] for p in response["PendingRequests"])
+    return ids
+
+
+def seed_usage(
+    account_id: str,
+    region: str,
+    workspace_id: str,
+    profile: str,
+    running_mode: str,
+    now: datetime,
+    timeout_hours: int = 1,
+) -> None:
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = now.replace(minute=0, second=0, microsecond=0)
+    simulator.put_hourly_series(
+        account_id,
+        region,
+        "AWS/WorkSpaces",
+        "UserConnected",
+        [{"Name": "WorkspaceId", "Value": workspace_id}],
+        usage_series(profile, running_mode, month_start, end, timeout_hours),
+    )
+
+
+COMPUTE_MIX = (
+    ["STANDARD"] * 5
+    + ["VALUE"] * 2
+    + ["PERFORMANCE"] * 2
+    + ["POWER", "POWERPRO", "GRAPHICS_G4DN", "GENERALPURPOSE_4XLARGE"]
+)
+PROFILE_MIX = (
+    ["office"] * 4 + ["part_time"] * 3 + ["night_shift", "occasional", "around_the_clock"] + ["idle"] * 2
+)
+OTHER_STATES = ["UNHEALTHY", "MAINTENANCE", "REBOOTING", "PENDING", "ERROR", "SUSPENDED"]
+
+
+def seed_fleet(
+    clients: dict[str, Any],
+    account_id: str,
+    region: str,
+    now: datetime,
+    size: int,
+    directories: int = 3,
+    seed: int = 7,
+) -> list[SeededWorkspace]:
+    """A mixed fleet of `size` WorkSpaces spread over `directories` directories."""
+    rng = random.Random(seed)
+    directory_ids = [create_directory(clients, f"corp{i}") for i in range(directories)]
+    planned: list[SeededWorkspace] = []
+    for n in range(size):
+        mode = "AUTO_STOP" if rng.random() < 0.6 else "ALWAYS_ON"
+        if rng.random() < 0.02:
+            mode = "MANUAL"
+        profile = rng.choice(PROFILE_MIX)
+        state = "AVAILABLE"
+        if mode == "AUTO_STOP" and profile in ("idle", "occasional", "part_time") and rng.random() < 0.5:
+            state = "STOPPED"
+        if rng.random() < 0.04:
+            state = rng.choice(OTHER_STATES)
+        tags = {"CostCenter": f"cc-{rng.randint(100, 999)}"}
+        if rng.random() < 0.05:
+            tags[rng.choice(["Skip_Convert", "skip_convert", " SKIP_CONVERT "])] = rng.choice(
+                ["", "true", "no"]
+            )
+        planned.append(
+            SeededWorkspace(
+                workspace_id="",
+                directory_id=directory_ids[n % directories],
+                user_name=f"user{n:05d}",
+                compute_type=rng.choice(COMPUTE_MIX),
+                running_mode=mode,
+                profile=profile,
+                state=state,
+                tags=tags,
+            )
+        )
+    for directory_id in directory_ids:
+        members = [p for p in planned if p.directory_id == directory_id]
+        specs = [
+            {
+                "user": p.user_name,
+                "compute_type": p.compute_type,
+                "running_mode": p.running_mode,
+                "tags": p.tags,
+            }
+            for p in members
+        ]
+        for seeded, workspace_id in zip(
+            members, create_workspaces(clients, directory_id, specs), strict=True
+        ):
+            seeded.workspace_id = workspace_id
+    for seeded in planned:
+        simulator.set_state(account_id, region, seeded.workspace_id, seeded.state)
+        if seeded.running_mode != "MANUAL":
+            seed_usage(account_id, region, seeded.workspace_id, seeded.profile, seeded.running_mode, now)
+    return planned

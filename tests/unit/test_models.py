@@ -1,0 +1,77 @@
+import pytest
+
+from ws_autopilot.errors import InvalidWorkspaceRecord
+from ws_autopilot.models import Action, ReportRow, Workspace
+
+ITEM = {
+    "WorkspaceId": "ws-abc123def",
+    "DirectoryId": "d-0123456789",
+    "UserName": "alice",
+    "State": "AVAILABLE",
+    "WorkspaceProperties": {
+        "RunningMode": "AUTO_STOP",
+        "RunningModeAutoStopTimeoutInMinutes": 120,
+        "ComputeTypeName": "STANDARD",
+    },
+    "ModificationStates": [{"Resource": "COMPUTE_TYPE", "State": "UPDATE_IN_PROGRESS"}],
+    "RelatedWorkspaces": [{"WorkspaceId": "ws-other", "Type": "PRIMARY"}],
+}
+
+
+def test_workspace_is_read_from_a_describe_workspaces_entry():
+    ws = Workspace.from_api(ITEM)
+    assert (ws.workspace_id, ws.running_mode, ws.compute_type, ws.auto_stop_timeout_minutes) == (
+        "ws-abc123def",
+        "AUTO_STOP",
+        "STANDARD",
+        120,
+    )
+    assert ws.modification_states == ("COMPUTE_TYPE",)
+    assert ws.is_standby
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        ({"WorkspaceId": None}, "WorkspaceId is missing"),
+        ({"State": ""}, "State is missing"),
+        ({"WorkspaceProperties": None}, "WorkspaceProperties is missing"),
+        (
+            {"WorkspaceProperties": {"RunningMode": "AUTO_STOP"}},
+            "WorkspaceProperties.ComputeTypeName is missing",
+        ),
+        (
+            {
+                "WorkspaceProperties": {
+                    "ComputeTypeName": "VALUE",
+                    "RunningMode": "AUTO_STOP",
+                    "RunningModeAutoStopTimeoutInMinutes": "sixty",
+                }
+            },
+            "RunningModeAutoStopTimeoutInMinutes is not a positive integer",
+        ),
+    ],
+)
+def test_malformed_entries_name_the_missing_field(broken, message):
+    with pytest.raises(InvalidWorkspaceRecord, match=message):
+        Workspace.from_api({**ITEM, **broken})
+
+
+def test_report_row_round_trips_through_its_record():
+    row = ReportRow(
+        "ws-1",
+        "d-1",
+        'a,"b"',
+        "VALUE",
+        "AVAILABLE",
+        "AUTO_STOP",
+        "ALWAYS_ON",
+        90,
+        81,
+        Action.TO_ALWAYS_ON,
+        "billable 90 h > threshold 81 h",
+        False,
+        "",
+        "2026-11-30T21:00:00+00:00",
+    )
+    assert ReportRow.from_record(row.to_record()) == row
