@@ -78,6 +78,26 @@ def parse_thresholds(text: str, variable: str, parameter: str) -> dict[str, int]
     return thresholds
 
 
+def parse_int(env: Mapping[str, str], variable: str, parameter: str, low: int, high: int) -> int:
+    value = _require(env, variable, parameter)
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise ConfigurationError(
+            variable, parameter, f"must be a whole number from {low} to {high}, got {value!r}"
+        )
+    return int(value)
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    map_concurrency: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RunSettings:
+        env = os.environ if env is None else env
+        # An inline Map runs at most 40 iterations at a time.
+        return cls(map_concurrency=parse_int(env, "MAP_CONCURRENCY", "MapConcurrency", 1, 40))
+
+
 @dataclass(frozen=True, slots=True)
 class OptimizerSettings:
     dry_run: bool

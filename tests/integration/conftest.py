@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from tests.conftest import ACCOUNT, REGION
+from tests.support import fleet, simulator
+from tests.support.local_run import deployed
+
+BUCKET = "autopilot-reports-test"
+
+
+@dataclass
+class Fleet:
+    """WorkSpaces created in the simulator for one test, by a short name."""
+
+    clients: dict[str, Any]
+    directory_id: str
+    ids: dict[str, str]
+
+    def mode(self, name: str) -> str:
+        ws = self.clients["workspaces"].describe_workspaces(WorkspaceIds=[self.ids[name]])["Workspaces"][0]
+        return str(ws["WorkspaceProperties"]["RunningMode"])
+
+
+@pytest.fixture
+def make_fleet(aws) -> Callable[..., Fleet]:
+    """Create WorkSpaces from specs: name -> (mode, compute type, profile, state, tags)."""
+
+    def make(specs: dict[str, dict[str, Any]], now: datetime) -> Fleet:
+        directory_id = fleet.create_directory(aws, "corp")
+        names = list(specs)
+        ids = fleet.create_workspaces(
+            aws,
+            directory_id,
+            [
+                {
+                    "user": f"user-{name}",
+                    "compute_type": specs[name].get("compute", "STANDARD"),
+                    "running_mode": specs[name]["mode"],
+                    "tags": specs[name].get("tags", {}),
+                }
+                for name in names
+            ],
+        )
+        for name, workspace_id in zip(names, ids, strict=True):
+            spec = specs[name]
+            simulator.set_state(ACCOUNT, REGION, workspace_id, spec.get("state", "AVAILABLE"))
+            if spec.get("profile"):
+                fleet.seed_usage(ACCOUNT, REGION, workspace_id, spec["profile"], spec["mode"], now)
+        return Fleet(aws, directory_id, dict(zip(names, ids, strict=True)))
+
+    return make
+
+
+@pytest.fixture
+def deploy(aws) -> Iterator[Callable[..., dict[str, Any]]]:
+    """Deploy the template locally with parameter overrides; yields a function to do so."""
+    stack: list[Any] = []
+
+    def _deploy(**overrides: str) -> dict[str, Any]:
+        context = deployed(BUCKET, aws["s3"], overrides)
+        stack.append(context)
+        return context.__enter__()
+
+    yield _deploy
+    for context in reversed(stack):
+        context.__exit__(None, None, None)
+
+
+def read_report(s3: Any, output: dict[str, Any]) -> tuple[list[dict[str, str]], dict[str, Any]]:
+    body = s3.get_object(Bucket=BUCKET, Key=output["report_key"])["Body"].read().decode()
+    summary = json.loads(s3.get_object(Bucket=BUCKET, Key=output["summary_key"])["Body"].read())
+    return list(csv.DictReader(io.StringIO(body))), summary
