@@ -85,10 +85,7 @@ class Execution:
             return _set(
                 data, state.get("ResultPath", "$"), _render(state.get("Parameters", data), data, context)
             )
-        if kind == "Task":
-            result = self._task(state, data, context)
-        else:
-            result = self._map(state, data, context)
+        result = self._task(state, data, context) if kind == "Task" else self._map(state, data, context)
         if "ResultSelector" in state:
             result = _render(state["ResultSelector"], result, context)
         return _set(data, state.get("ResultPath", "$"), result)

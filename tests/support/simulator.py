@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import base64
 import json
+import warnings
 from bisect import bisect_left
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from moto.cloudwatch.exceptions import ValidationError
 from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
 from moto.cloudwatch.responses import CloudWatchResponse
-from moto.core.exceptions import JsonRESTError
-from moto.core.responses import ActionResult
+from moto.core.exceptions import JsonRESTError, ServiceException
+from moto.core.responses import ActionResult, BaseResponse
 from moto.workspaces.exceptions import InvalidParameterValuesException, ResourceNotFoundException
 from moto.workspaces.models import Workspace, WorkSpacesBackend, workspaces_backends
 from moto.workspaces.responses import WorkSpacesResponse
@@ -432,6 +435,67 @@ def r_get_metric_data(self: CloudWatchResponse) -> ActionResult:
 
 
 # --------------------------------------------------------------------------------------------
+# Call counting and fault injection, for every service the simulator serves
+# --------------------------------------------------------------------------------------------
+class SimulatedFault(ServiceException):
+    """An injected error, serialized by moto in the service's own protocol (CBOR, JSON, XML)."""
+
+
+@dataclass
+class Fault:
+    """Fail `action` of `service` (moto's service name) with `error_code` and `status`: every
+    `every`-th call, at most `limit` times (None: no limit)."""
+
+    service: str
+    action: str
+    error_code: str
+    status: int = 400
+    every: int = 1
+    limit: int | None = None
+    seen: int = 0
+    injected: int = 0
+
+    def fires(self, service: str, action: str) -> bool:
+        if (service, action) != (self.service, self.action):
+            return False
+        self.seen += 1
+        if self.limit is not None and self.injected >= self.limit:
+            return False
+        if self.seen % self.every:
+            return False
+        self.injected += 1
+        return True
+
+
+FAULTS: list[Fault] = []
+CALLS: Counter[tuple[str, str]] = Counter()
+_original_call_action = BaseResponse.call_action
+
+
+def call_action(self: BaseResponse) -> Any:
+    action = self._get_action()
+    CALLS[(self.service_name, action)] += 1
+    for fault in FAULTS:
+        if fault.fires(self.service_name, action):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the code has no error shape in the model
+                _modelled_status, headers, body = self.serialized(
+                    ActionResult(SimulatedFault(fault.error_code, f"simulated {fault.error_code}"))
+                )
+            return fault.status, headers, body
+    return _original_call_action(self)
+
+
+@contextmanager
+def inject(fault: Fault) -> Iterator[Fault]:
+    FAULTS.append(fault)
+    try:
+        yield fault
+    finally:
+        FAULTS.remove(fault)
+
+
+# --------------------------------------------------------------------------------------------
 # Installation and test-side helpers
 # --------------------------------------------------------------------------------------------
 _INSTALLED = False
@@ -465,6 +529,7 @@ def install() -> None:
     WorkSpacesResponse.delete_tags = r_delete_tags  # type: ignore[attr-defined]
     CloudWatchBackend.put_metric_data = put_metric_data  # type: ignore[method-assign]
     CloudWatchResponse.get_metric_data = r_get_metric_data  # type: ignore[method-assign]
+    BaseResponse.call_action = call_action  # type: ignore[method-assign]
     _INSTALLED = True
 
 

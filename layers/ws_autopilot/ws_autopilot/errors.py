@@ -24,3 +24,21 @@ class InvalidWorkspaceRecord(AutopilotError):
 
 class InvalidRequest(AutopilotError):
     """A handler was invoked with input that does not match its contract."""
+
+
+class AwsCallFailed(AutopilotError):
+    """An AWS call failed even after botocore's retries. The state machine retries the
+    transient kind (its Lambda error type is the class name) and reports the permanent one."""
+
+    def __init__(self, operation: str, error_code: str) -> None:
+        self.operation = operation
+        self.error_code = error_code
+        super().__init__(f"{operation} failed: {error_code}")
+
+
+class TransientAwsError(AwsCallFailed):
+    """Throttling, a 5xx answer or a network fault: worth trying again later."""
+
+
+class PermanentAwsError(AwsCallFailed):
+    """Access denied, a bad request, a missing resource: trying again will not help."""

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ws_autopilot.errors import AwsCallFailed, PermanentAwsError, TransientAwsError
 
 # Adaptive mode adds client-side rate limiting on top of exponential backoff: the WorkSpaces API
 # allows about 2 requests per second per account and region, shared with every other tool.
@@ -30,3 +35,40 @@ def error_code(exc: Exception) -> str:
         if code:
             return str(code)
     return type(exc).__name__
+
+
+TRANSIENT_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "RequestThrottled",
+        "SlowDown",
+        "ServiceUnavailable",
+        "InternalServiceFault",
+        "InternalFailure",
+        "InternalError",
+        "ResourceUnavailableException",
+        "RequestTimeout",
+        "RequestTimeoutException",
+    }
+)
+
+
+def classify(operation: str, exc: ClientError | BotoCoreError) -> AwsCallFailed:
+    """A botocore failure as the product's transient or permanent error."""
+    code = error_code(exc)
+    status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    transient = isinstance(exc, BotoCoreError) or code in TRANSIENT_CODES or status >= 500
+    return (TransientAwsError if transient else PermanentAwsError)(operation, code)
+
+
+@contextmanager
+def aws_call(operation: str) -> Iterator[None]:
+    """Raise botocore failures inside the block as TransientAwsError or PermanentAwsError."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as exc:
+        raise classify(operation, exc) from exc

@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ws_autopilot.adapters.aws import client, error_code
+from ws_autopilot.adapters.aws import aws_call, client, error_code
 from ws_autopilot.errors import InvalidWorkspaceRecord
 from ws_autopilot.models import RunningMode, TagsUnavailable, Workspace
 
@@ -41,7 +41,8 @@ class WorkspacesFleet:
         ids: list[str] = []
         token: str | None = None
         while True:
-            response = self._client.describe_workspace_directories(**_token(token))
+            with aws_call("DescribeWorkspaceDirectories"):
+                response = self._client.describe_workspace_directories(**_token(token))
             ids.extend(d["DirectoryId"] for d in response.get("Directories", []))
             token = response.get("NextToken")
             if not token:
@@ -52,8 +53,9 @@ class WorkspacesFleet:
         return {"DirectoryId": directory_id, "Limit": PAGE_SIZE, **_token(next_token)}
 
     def page(self, directory_id: str, next_token: str | None = None) -> WorkspacePage:
-        """One page of a directory's WorkSpaces. Raises botocore errors after retries."""
-        response = self._client.describe_workspaces(**self.page_request(directory_id, next_token))
+        """One page of a directory's WorkSpaces. Raises TransientAwsError or PermanentAwsError."""
+        with aws_call("DescribeWorkspaces"):
+            response = self._client.describe_workspaces(**self.page_request(directory_id, next_token))
         workspaces, invalid = [], []
         for item in response.get("Workspaces", []):
             try:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ws_autopilot.adapters.aws import client
+from ws_autopilot.adapters.aws import aws_call, client
 from ws_autopilot.models import ReportRow
 
 PARTS_PREFIX = "runs"
@@ -34,9 +34,10 @@ class ReportStore:
     def write_part(self, run_id: str, directory_id: str, sequence: int, rows: Iterable[ReportRow]) -> str:
         key = self.part_key(run_id, directory_id, sequence)
         body = "".join(json.dumps(row.to_record()) + "\n" for row in rows)
-        self._client.put_object(
-            Bucket=self.bucket, Key=key, Body=body.encode(), ContentType="application/x-ndjson"
-        )
+        with aws_call("PutObject"):
+            self._client.put_object(
+                Bucket=self.bucket, Key=key, Body=body.encode(), ContentType="application/x-ndjson"
+            )
         return key
 
     def read_parts(self, run_id: str) -> Iterator[ReportRow]:

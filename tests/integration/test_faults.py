@@ -1,0 +1,107 @@
+"""Faults injected into the simulator (served in each service's own protocol): botocore's retry
+logic sees them as it would see AWS's, and the run must stay correct."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.integration.conftest import read_report
+from tests.support.local_run import run_daily
+from tests.support.simulator import Fault, inject
+from tests.support.virtual_time import VirtualTime
+
+NOW = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
+FLEET = {
+    **{f"busy{i}": {"mode": "AUTO_STOP", "profile": "office"} for i in range(30)},
+    **{f"light{i}": {"mode": "ALWAYS_ON", "profile": "part_time"} for i in range(30)},
+}
+
+
+@pytest.fixture
+def retry_sleeps(monkeypatch):
+    """botocore's retry waits, on a virtual clock (the retries themselves still run)."""
+    return VirtualTime().install(monkeypatch).waits
+
+
+def test_a_metrics_outage_yields_error_rows_and_no_conversion(aws, make_fleet, deploy, retry_sleeps):
+    fleet = make_fleet(FLEET, NOW)
+    functions = deploy(DryRun="false")
+
+    with inject(Fault("cloudwatch", "GetMetricData", "ServiceUnavailable", status=503)) as outage:
+        output, _ = run_daily(functions, NOW)
+
+    rows, summary = read_report(aws["s3"], output)
+    assert len(rows) == 60
+    assert {row["action"] for row in rows} == {"error"}
+    assert all(
+        row["reason"] == "metrics unavailable: GetMetricData failed: ServiceUnavailable" for row in rows
+    )
+    assert {fleet.mode(name) for name in FLEET if name.startswith("busy")} == {"AUTO_STOP"}
+    assert {fleet.mode(name) for name in FLEET if name.startswith("light")} == {"ALWAYS_ON"}
+    assert outage.injected >= 2 and retry_sleeps, "botocore retried before giving up"
+    assert summary["actions"]["error"] == 60
+
+
+def test_a_passing_metrics_fault_is_retried_and_the_run_is_correct(aws, make_fleet, deploy, retry_sleeps):
+    fleet = make_fleet(FLEET, NOW)
+    functions = deploy(DryRun="false")
+
+    with inject(Fault("cloudwatch", "GetMetricData", "InternalServiceFault", status=500, limit=2)):
+        output, _ = run_daily(functions, NOW)
+
+    rows, _ = read_report(aws["s3"], output)
+    assert {row["action"] for row in rows} == {"to_always_on", "to_auto_stop"}
+    assert {fleet.mode(name) for name in FLEET if name.startswith("busy")} == {"ALWAYS_ON"}
+
+
+def test_throttled_workspaces_calls_are_retried_and_every_workspace_is_reported(
+    aws, make_fleet, deploy, retry_sleeps
+):
+    fleet = make_fleet(FLEET, NOW)
+    functions = deploy(DryRun="false")
+    throttles = [
+        Fault("workspaces", "DescribeWorkspaces", "ThrottlingException", every=2, limit=3),
+        Fault("workspaces", "ModifyWorkspaceProperties", "ThrottlingException", every=3, limit=10),
+        Fault("workspaces", "DescribeTags", "ThrottlingException", every=4, limit=10),
+    ]
+
+    with inject(throttles[0]), inject(throttles[1]), inject(throttles[2]):
+        output, _ = run_daily(functions, NOW)
+
+    rows, _ = read_report(aws["s3"], output)
+    assert sorted(r["workspace_id"] for r in rows) == sorted(fleet.ids.values())
+    assert all(fault.injected for fault in throttles)
+    assert {fleet.mode(name) for name in FLEET if name.startswith("busy")} == {"ALWAYS_ON"}
+    assert {fleet.mode(name) for name in FLEET if name.startswith("light")} == {"AUTO_STOP"}
+
+
+def test_a_directory_that_cannot_be_listed_is_reported_and_the_others_complete(
+    aws, make_fleet, deploy, retry_sleeps
+):
+    make_fleet({"a": {"mode": "AUTO_STOP", "profile": "office"}}, NOW)
+    functions = deploy(DryRun="false")
+
+    with inject(Fault("workspaces", "DescribeWorkspaces", "AccessDeniedException")):
+        output, execution = run_daily(functions, NOW)
+
+    rows, summary = read_report(aws["s3"], output)
+    assert len(summary["failed_directories"]) == 1
+    assert rows[-1]["action"] == "error"
+    assert rows[-1]["reason"] == "directory not finished: PermanentAwsError"
+    assert execution.invocations["OptimizeDirectoryFunctionArn"] == 1  # a permanent error is not retried
+
+
+def test_a_directory_still_throttled_after_retries_is_retried_by_the_state_machine(
+    aws, make_fleet, deploy, retry_sleeps
+):
+    make_fleet({"a": {"mode": "AUTO_STOP", "profile": "office"}}, NOW)
+    functions = deploy(DryRun="false")
+
+    # botocore makes 10 attempts per call; the 25 throttles outlast two invocations' worth
+    with inject(Fault("workspaces", "DescribeWorkspaces", "ThrottlingException", limit=25)):
+        output, execution = run_daily(functions, NOW)
+
+    rows, summary = read_report(aws["s3"], output)
+    assert summary["failed_directories"] == []
+    assert [row["action"] for row in rows] == ["to_always_on"]
+    assert execution.invocations["OptimizeDirectoryFunctionArn"] == 3

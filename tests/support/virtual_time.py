@@ -1,0 +1,72 @@
+"""Virtual time for botocore's retry backoff and adaptive rate limiter.
+
+botocore's retries still run (same attempts, same decisions), but every wait it would make,
+retry backoff or token-bucket wait, advances a virtual clock instead of sleeping. Tests of
+throttling storms finish in seconds, and `waited` tells how long AWS clients would have waited.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import types
+from typing import Any
+
+import botocore.endpoint
+import botocore.retries.bucket
+
+
+class VirtualTime:
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self.waits: list[float] = []
+
+    @property
+    def waited(self) -> float:
+        return self.offset
+
+    def now(self) -> float:
+        return time.time() + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        self.offset += max(seconds, 0.0)
+        self.waits.append(seconds)
+
+    def install(self, monkeypatch: Any) -> VirtualTime:
+        clock = self
+
+        class Clock:
+            def sleep(self, amount: float) -> None:
+                clock.sleep(amount)
+
+            def current_time(self) -> float:
+                return clock.now()
+
+        class Condition:
+            def __init__(self, lock: Any) -> None:
+                self._condition = threading.Condition(lock)
+
+            def __enter__(self) -> Any:
+                return self._condition.__enter__()
+
+            def __exit__(self, *exc: object) -> Any:
+                return self._condition.__exit__(*exc)
+
+            def notify(self, n: int = 1) -> None:
+                self._condition.notify(n)
+
+            def notify_all(self) -> None:
+                self._condition.notify_all()
+
+            def wait(self, timeout: float | None = None) -> bool:
+                clock.sleep(timeout or 0.0)
+                return True
+
+        monkeypatch.setattr(botocore.endpoint, "time", types.SimpleNamespace(sleep=self.sleep))
+        monkeypatch.setattr(botocore.retries.bucket, "Clock", Clock)
+        monkeypatch.setattr(
+            botocore.retries.bucket,
+            "threading",
+            types.SimpleNamespace(Lock=threading.Lock, Condition=Condition),
+        )
+        return self
