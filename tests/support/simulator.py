@@ -198,6 +198,10 @@ def delete_tags(self: WorkSpacesBackend, resource_id: str, tag_keys: list[str]) 
     existing[:] = [t for t in existing if t["Key"] not in set(tag_keys)]
 
 
+def describe_tags(self: WorkSpacesBackend, resource_id: str) -> list[dict[str, str]]:
+    return list(_tag_list(self, resource_id))
+
+
 def _tag_list(self: WorkSpacesBackend, resource_id: str) -> list[dict[str, str]]:
     if resource_id.startswith("ws-"):
         ws = _get(self, resource_id)
@@ -510,6 +514,7 @@ def install() -> None:
     WorkSpacesBackend.rebuild_workspaces = rebuild_workspaces  # type: ignore[attr-defined]
     WorkSpacesBackend.create_tags = create_tags  # type: ignore[method-assign]
     WorkSpacesBackend.delete_tags = delete_tags  # type: ignore[attr-defined]
+    WorkSpacesBackend.describe_tags = describe_tags  # type: ignore[method-assign]
     WorkSpacesResponse.describe_workspaces = r_describe_workspaces  # type: ignore[method-assign]
     WorkSpacesResponse.modify_workspace_properties = r_modify_workspace_properties  # type: ignore[attr-defined]
     WorkSpacesResponse.reboot_workspaces = _r_batch(  # type: ignore[attr-defined]

@@ -1,0 +1,110 @@
+"""The adapters against the simulator through real boto3 clients."""
+
+from datetime import UTC, datetime, timedelta
+
+from tests.conftest import ACCOUNT, REGION
+from tests.support import fleet, simulator
+from ws_autopilot.adapters.fleet import WorkspacesFleet
+from ws_autopilot.adapters.usage import UsageMetrics, batch_size
+from ws_autopilot.billing import evaluation_window
+from ws_autopilot.models import HourlyUsage, MetricsUnavailable, RunningMode, TagsUnavailable
+
+NOW = datetime(2026, 12, 31, 21, 30, tzinfo=UTC)  # 741 hours into a 31-day month
+
+
+def seeded(aws, count: int, mode: str = "ALWAYS_ON") -> tuple[str, list[str]]:
+    directory_id = fleet.create_directory(aws, "corp")
+    ids = fleet.create_workspaces(
+        aws,
+        directory_id,
+        [{"user": f"u{i}", "compute_type": "VALUE", "running_mode": mode} for i in range(count)],
+    )
+    return directory_id, ids
+
+
+def test_directory_is_listed_page_by_page_with_at_most_25_workspaces(aws):
+    directory_id, ids = seeded(aws, 60)
+    pages = list(WorkspacesFleet(aws["workspaces"]).pages(directory_id))
+    assert [len(p.workspaces) for p in pages] == [25, 25, 10]
+    assert sorted(ws.workspace_id for p in pages for ws in p.workspaces) == sorted(ids)
+    assert pages[-1].next_token is None
+
+
+def test_page_request_asks_for_25_and_passes_the_token():
+    assert WorkspacesFleet.page_request("d-0123456789", "tok") == {
+        "DirectoryId": "d-0123456789",
+        "Limit": 25,
+        "NextToken": "tok",
+    }
+    assert "NextToken" not in WorkspacesFleet.page_request("d-0123456789", None)
+
+
+def test_a_month_of_hourly_usage_for_a_full_batch_is_read_across_paginated_responses(aws):
+    _, ids = seeded(aws, 140)
+    window = evaluation_window(NOW)
+    for workspace_id in ids:
+        fleet.seed_usage(ACCOUNT, REGION, workspace_id, "office", "ALWAYS_ON", NOW)
+    calls_before = simulator.CALLS[("cloudwatch", "GetMetricData")]
+
+    usage = UsageMetrics(aws["cloudwatch"]).hourly_connected(ids, window)
+
+    assert window.hours * len(ids) > 100_800, "the batch must not fit one response"
+    assert simulator.CALLS[("cloudwatch", "GetMetricData")] - calls_before == 2
+    assert all(isinstance(u, HourlyUsage) and len(u.points) == window.hours for u in usage.values())
+
+
+def test_batch_size_keeps_a_month_to_date_batch_within_one_response():
+    assert batch_size(1) == 500
+    assert batch_size(200) == 500
+    assert batch_size(744) == 125
+    assert all(batch_size(h) * h <= 100_800 for h in range(202, 745))
+
+
+def test_workspace_without_datapoints_has_an_empty_series_not_an_error(aws):
+    _, ids = seeded(aws, 2, mode="AUTO_STOP")
+    usage = UsageMetrics(aws["cloudwatch"]).hourly_connected(ids, evaluation_window(NOW))
+    assert usage == {i: HourlyUsage({}) for i in ids}
+
+
+def test_empty_window_reads_nothing(aws):
+    _, ids = seeded(aws, 1)
+    calls_before = simulator.CALLS[("cloudwatch", "GetMetricData")]
+    first_hour = evaluation_window(datetime(2026, 12, 1, 0, 10, tzinfo=UTC))
+    assert UsageMetrics(aws["cloudwatch"]).hourly_connected(ids, first_hour) == {ids[0]: HourlyUsage({})}
+    assert simulator.CALLS[("cloudwatch", "GetMetricData")] == calls_before
+
+
+def test_usage_points_are_keyed_by_hour(aws):
+    _, (workspace_id,) = seeded(aws, 1)
+    start = evaluation_window(NOW).start
+    simulator.put_hourly_series(
+        ACCOUNT,
+        REGION,
+        "AWS/WorkSpaces",
+        "UserConnected",
+        [{"Name": "WorkspaceId", "Value": workspace_id}],
+        [(start + timedelta(minutes=5), 0.0), (start + timedelta(minutes=35), 1.0)],
+    )
+    usage = UsageMetrics(aws["cloudwatch"]).hourly_connected([workspace_id], evaluation_window(NOW))
+    assert usage[workspace_id] == HourlyUsage({start: 1.0})
+
+
+def test_tags_and_running_mode_changes(aws):
+    _, (workspace_id,) = seeded(aws, 1, mode="AUTO_STOP")
+    adapter = WorkspacesFleet(aws["workspaces"])
+    aws["workspaces"].create_tags(ResourceId=workspace_id, Tags=[{"Key": "Skip_Convert", "Value": "a"}])
+    aws["workspaces"].create_tags(ResourceId=workspace_id, Tags=[{"Key": "Skip_Convert", "Value": "b"}])
+    assert adapter.tags(workspace_id) == {"Skip_Convert": "b"}
+    assert adapter.tags("ws-missing00") == TagsUnavailable("ResourceNotFoundException")
+
+    assert adapter.set_running_mode(workspace_id, RunningMode.ALWAYS_ON).ok
+    simulator.set_state(ACCOUNT, REGION, workspace_id, "REBOOTING")
+    refused = adapter.set_running_mode(workspace_id, RunningMode.AUTO_STOP)
+    assert (refused.ok, refused.error_code) == (False, "InvalidResourceStateException")
+
+
+def test_metric_query_failures_are_per_workspace(aws):
+    _, ids = seeded(aws, 3)
+    with simulator.inject(simulator.Fault("cloudwatch", "GetMetricData", "AccessDenied")):
+        usage = UsageMetrics(aws["cloudwatch"]).hourly_connected(ids, evaluation_window(NOW))
+    assert usage == {i: MetricsUnavailable("GetMetricData failed: AccessDenied") for i in ids}

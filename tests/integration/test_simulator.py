@@ -1,0 +1,151 @@
+"""The simulator's WorkSpaces extensions behave as the API documents, so code under test cannot
+tell them from AWS."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import ACCOUNT, REGION
+from tests.support import fleet, simulator
+
+
+@pytest.fixture
+def workspaces(aws):
+    directory_id = fleet.create_directory(aws, "corp")
+    ids = fleet.create_workspaces(
+        aws,
+        directory_id,
+        [{"user": f"u{i}", "compute_type": "VALUE", "running_mode": "AUTO_STOP"} for i in range(4)],
+    )
+    return aws["workspaces"], directory_id, ids
+
+
+def test_describe_workspaces_refuses_a_limit_above_25(workspaces):
+    client, directory_id, _ = workspaces
+    with pytest.raises(ClientError, match="Limit must be between 1 and 25"):
+        client.describe_workspaces(DirectoryId=directory_id, Limit=26)
+
+
+def test_describe_workspaces_pages_with_limit_and_next_token(workspaces):
+    client, directory_id, ids = workspaces
+    first = client.describe_workspaces(DirectoryId=directory_id, Limit=3)
+    second = client.describe_workspaces(DirectoryId=directory_id, Limit=3, NextToken=first["NextToken"])
+    assert len(first["Workspaces"]) == 3 and "NextToken" not in second
+    assert sorted(w["WorkspaceId"] for w in first["Workspaces"] + second["Workspaces"]) == sorted(ids)
+
+
+def test_reboot_reports_failed_requests_for_states_that_do_not_allow_it(workspaces):
+    client, _, ids = workspaces
+    simulator.set_state(ACCOUNT, REGION, ids[1], "STOPPED")
+    response = client.reboot_workspaces(RebootWorkspaceRequests=[{"WorkspaceId": i} for i in ids[:2]])
+    assert [(f["WorkspaceId"], f["ErrorCode"]) for f in response["FailedRequests"]] == [
+        (ids[1], "InvalidResourceState.WorkspaceState")
+    ]
+    assert simulator.workspace(ACCOUNT, REGION, ids[0]).state == "REBOOTING"
+
+
+def test_rebuild_takes_exactly_one_workspace(workspaces):
+    client, _, ids = workspaces
+    with pytest.raises(ClientError, match="exactly one"):
+        client.rebuild_workspaces(RebuildWorkspaceRequests=[{"WorkspaceId": i} for i in ids[:2]])
+    simulator.set_state(ACCOUNT, REGION, ids[0], "UNHEALTHY")
+    assert (
+        client.rebuild_workspaces(RebuildWorkspaceRequests=[{"WorkspaceId": ids[0]}])["FailedRequests"] == []
+    )
+    assert simulator.workspace(ACCOUNT, REGION, ids[0]).state == "REBUILDING"
+
+
+def test_start_and_stop_follow_states_and_running_modes(workspaces):
+    client, _, ids = workspaces
+    assert client.stop_workspaces(StopWorkspaceRequests=[{"WorkspaceId": ids[0]}])["FailedRequests"] == []
+    assert simulator.workspace(ACCOUNT, REGION, ids[0]).state == "STOPPING"
+    client.modify_workspace_properties(WorkspaceId=ids[1], WorkspaceProperties={"RunningMode": "ALWAYS_ON"})
+    failed = client.stop_workspaces(StopWorkspaceRequests=[{"WorkspaceId": ids[1]}])["FailedRequests"]
+    assert failed[0]["ErrorCode"] == "UnsupportedOperation.RunningMode"
+    failed = client.start_workspaces(StartWorkspaceRequests=[{"WorkspaceId": ids[2]}])["FailedRequests"]
+    assert failed[0]["ErrorCode"] == "InvalidResourceState.WorkspaceState"
+
+
+def test_modify_refuses_non_modifiable_states_and_modifications_in_flight(workspaces):
+    client, _, ids = workspaces
+    simulator.set_state(ACCOUNT, REGION, ids[0], "MAINTENANCE")
+    with pytest.raises(ClientError) as raised:
+        client.modify_workspace_properties(
+            WorkspaceId=ids[0], WorkspaceProperties={"RunningMode": "ALWAYS_ON"}
+        )
+    assert raised.value.response["Error"]["Code"] == "InvalidResourceStateException"
+    simulator.workspace(ACCOUNT, REGION, ids[1]).modification_states = [
+        {"Resource": "COMPUTE_TYPE", "State": "UPDATE_IN_PROGRESS"}
+    ]
+    with pytest.raises(ClientError) as raised:
+        client.modify_workspace_properties(
+            WorkspaceId=ids[1], WorkspaceProperties={"RunningMode": "ALWAYS_ON"}
+        )
+    assert raised.value.response["Error"]["Code"] == "OperationInProgressException"
+
+
+def test_connection_status_and_snapshots(workspaces):
+    client, _, ids = workspaces
+    seen = datetime(2026, 11, 30, 8, tzinfo=UTC)
+    simulator.set_connection(ACCOUNT, REGION, ids[0], "CONNECTED", seen)
+    simulator.add_snapshot(ACCOUNT, REGION, ids[0], "rebuild", seen - timedelta(hours=3))
+    status = client.describe_workspaces_connection_status(WorkspaceIds=[ids[0]])["WorkspacesConnectionStatus"]
+    assert (status[0]["ConnectionState"], status[0]["LastKnownUserConnectionTimestamp"]) == (
+        "CONNECTED",
+        seen,
+    )
+    snapshots = client.describe_workspace_snapshots(WorkspaceId=ids[0])
+    assert snapshots["RebuildSnapshots"] == [{"SnapshotTime": seen - timedelta(hours=3)}]
+    assert snapshots["RestoreSnapshots"] == []
+
+
+def test_tags_overwrite_and_delete(workspaces):
+    client, _, ids = workspaces
+    client.create_tags(ResourceId=ids[0], Tags=[{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "1"}])
+    client.create_tags(ResourceId=ids[0], Tags=[{"Key": "a", "Value": "2"}])
+    client.delete_tags(ResourceId=ids[0], TagKeys=["b"])
+    assert client.describe_tags(ResourceId=ids[0])["TagList"] == [{"Key": "a", "Value": "2"}]
+
+
+def test_get_metric_data_paginates_by_max_datapoints(aws):
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    for name in ("ws-a", "ws-b"):
+        simulator.put_hourly_series(
+            ACCOUNT,
+            REGION,
+            "AWS/WorkSpaces",
+            "UserConnected",
+            [{"Name": "WorkspaceId", "Value": name}],
+            [(start + timedelta(hours=h), 1.0) for h in range(10)],
+        )
+    queries = [
+        {
+            "Id": f"q{i}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": "AWS/WorkSpaces",
+                    "MetricName": "UserConnected",
+                    "Dimensions": [{"Name": "WorkspaceId", "Value": name}],
+                },
+                "Period": 3600,
+                "Stat": "Maximum",
+            },
+        }
+        for i, name in enumerate(("ws-a", "ws-b"))
+    ]
+    request = {
+        "MetricDataQueries": queries,
+        "StartTime": start,
+        "EndTime": start + timedelta(days=1),
+        "ScanBy": "TimestampAscending",
+        "MaxDatapoints": 15,
+    }
+    first = aws["cloudwatch"].get_metric_data(**request)
+    second = aws["cloudwatch"].get_metric_data(**request, NextToken=first["NextToken"])
+    assert [(r["Id"], len(r["Values"]), r["StatusCode"]) for r in first["MetricDataResults"]] == [
+        ("q0", 10, "Complete"),
+        ("q1", 5, "PartialData"),
+    ]
+    assert [(r["Id"], len(r["Values"])) for r in second["MetricDataResults"]] == [("q1", 5)]
+    assert "NextToken" not in second
