@@ -1,0 +1,56 @@
+"""cfn-lint, `sam validate` (plain and --lint) and `sam build`, run as an operator would."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.lambda_runtime import ROOT
+
+SAM = ROOT / ".venv-sam" / "bin" / "sam"
+CFN_LINT = Path(sys.executable).parent / "cfn-lint"
+ENV = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
+
+
+def run(*command: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([str(c) for c in command], cwd=cwd, env=ENV, capture_output=True, text=True,
+                            timeout=600, check=False)
+    assert result.returncode == 0, f"{command} failed:\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+@pytest.fixture(scope="module")
+def sam() -> Path:
+    assert SAM.exists(), "the SAM CLI lives in .venv-sam: run `make setup`"
+    return SAM
+
+
+def test_cfn_lint_passes():
+    run(CFN_LINT, "template.yaml")
+
+
+@pytest.mark.slow
+def test_sam_validate_passes(sam):
+    assert "is a valid SAM Template" in run(sam, "validate").stdout
+
+
+@pytest.mark.slow
+def test_sam_validate_lint_passes(sam):
+    assert "is a valid SAM Template" in run(sam, "validate", "--lint").stdout
+
+
+@pytest.mark.slow
+def test_sam_build_packages_the_layer_and_the_functions(sam, tmp_path):
+    if not shutil.which("python3.11"):
+        pytest.fail("sam build needs the functions' runtime, python3.11, on PATH")
+    run(sam, "build", "--build-dir", tmp_path / "build", "--cache-dir", tmp_path / "cache")
+    layer = tmp_path / "build" / "SharedLayer" / "python"
+    assert (layer / "ws_autopilot" / "rules.py").exists()
+    assert (layer / "ws_autopilot" / "py.typed").exists()
+    assert (layer / "aws_lambda_powertools").is_dir()
+    assert any(p.name.endswith("aarch64-linux-gnu.so") for p in (layer / "pydantic_core").iterdir())
+    for function in ("ListDirectoriesFunction", "OptimizeDirectoryFunction", "WriteReportFunction"):
+        assert (tmp_path / "build" / function / "app.py").exists()

@@ -1,0 +1,108 @@
+"""Assertions on template.yaml as CloudFormation will see it."""
+
+from typing import Any
+
+import pytest
+
+from tests.support.local_run import template
+
+RESOURCES = template()["Resources"]
+FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def iam_statements() -> list[tuple[str, dict[str, Any]]]:
+    """Every inline IAM statement of the functions and the state machine."""
+    found = []
+    for name, resource in RESOURCES.items():
+        if resource["Type"] not in ("AWS::Serverless::Function", "AWS::Serverless::StateMachine"):
+            continue
+        for policy in resource["Properties"].get("Policies", []):
+            for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+                found.append((name, statement))
+    return found
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+@pytest.mark.parametrize("function", sorted(FUNCTIONS))
+def test_every_function_logs_to_its_own_log_group_with_retention(function):
+    log_group_ref = FUNCTIONS[function]["Properties"]["LoggingConfig"]["LogGroup"]["Ref"]
+    log_group = RESOURCES[log_group_ref]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_state_machine_logs_to_a_log_group_with_retention():
+    machine = RESOURCES["OptimizerStateMachine"]["Properties"]
+    arn = machine["Logging"]["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"]
+    assert RESOURCES[arn[0]]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_no_iam_statement_grants_wildcard_actions():
+    for name, statement in iam_statements():
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, f"{name} {statement.get('Sid')} grants {action}"
+
+
+def test_every_iam_statement_has_a_sid():
+    assert all("Sid" in statement for _, statement in iam_statements())
+
+
+def test_running_mode_changes_are_scoped_to_workspaces_and_denied_in_dry_run():
+    (statement,) = [s for _, s in iam_statements() if s.get("Sid") == "SwitchRunningMode"]
+    assert statement["Action"] == "workspaces:ModifyWorkspaceProperties"
+    assert statement["Effect"] == {"Fn::If": ["IsDryRun", "Deny", "Allow"]}
+    assert ":workspace/*" in statement["Resource"]["Fn::Sub"]
+
+
+def test_only_the_account_administers_the_key():
+    statements = RESOURCES["AppKey"]["Properties"]["KeyPolicy"]["Statement"]
+    for statement in statements:
+        if "kms:*" in as_list(statement["Action"]):
+            assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    assert RESOURCES["AppKey"]["Properties"]["EnableKeyRotation"] is True
+
+
+def test_report_bucket_is_encrypted_private_tls_only_and_expires_reports():
+    bucket = RESOURCES["ReportBucket"]["Properties"]
+    (rule,) = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert len(bucket["PublicAccessBlockConfiguration"]) == 4
+    expiry = {r["Id"]: r for r in bucket["LifecycleConfiguration"]["Rules"]}
+    assert expiry["ExpireReports"]["ExpirationInDays"] == {"Ref": "ReportRetentionDays"}
+    (deny,) = RESOURCES["ReportBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+
+
+def test_alarm_topic_is_encrypted():
+    assert RESOURCES["AlarmTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "AppKey"}
+
+
+def test_every_parameter_is_described_and_constrained():
+    for name, parameter in template()["Parameters"].items():
+        assert parameter.get("Description"), name
+        constrained = {"AllowedValues", "AllowedPattern", "MinValue"} & set(parameter)
+        assert constrained, f"{name} accepts anything"
+
+
+def test_the_nine_thresholds_default_to_the_rules_page():
+    defaults = {n: p["Default"] for n, p in template()["Parameters"].items() if n.startswith("Threshold")}
+    assert defaults == {
+        "ThresholdValue": 81, "ThresholdStandard": 85, "ThresholdPerformance": 80, "ThresholdPower": 92,
+        "ThresholdPowerPro": 78, "ThresholdGraphics": 217, "ThresholdGraphicsPro": 80,
+        "ThresholdGraphicsG4dn": 334, "ThresholdGraphicsProG4dn": 80,
+    }
+
+
+def test_dry_run_is_the_default():
+    assert template()["Parameters"]["DryRun"]["Default"] == "true"
+
+
+def test_the_schedule_starts_the_state_machine_in_utc():
+    event = RESOURCES["OptimizerStateMachine"]["Properties"]["Events"]["Daily"]
+    assert event["Type"] == "ScheduleV2"
+    assert event["Properties"]["ScheduleExpressionTimezone"] == "UTC"
+    assert event["Properties"]["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
