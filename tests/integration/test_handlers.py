@@ -14,8 +14,12 @@ def test_list_directories_names_the_run_and_lists_directories(aws, make_fleet, d
     fleet = make_fleet({"a": {"mode": "AUTO_STOP"}}, NOW)
     functions = deploy(MapConcurrency="7")
     out = functions["ListDirectoriesFunctionArn"](load_event("list_directories"), FakeContext())
-    assert out == {"run_id": "5f0c1f6e-2b7d-4f0e-9f6a-0a1b2c3d4e5f", "run_date": "2026-11-30",
-                   "max_concurrency": 7, "directories": [{"directory_id": fleet.directory_id}]}
+    assert out == {
+        "run_id": "5f0c1f6e-2b7d-4f0e-9f6a-0a1b2c3d4e5f",
+        "run_date": "2026-11-30",
+        "max_concurrency": 7,
+        "directories": [{"directory_id": fleet.directory_id}],
+    }
 
 
 def test_optimize_directory_continues_from_a_sample_continuation(aws, make_fleet, deploy):

@@ -34,9 +34,14 @@ BUCKET = "autopilot-reports-demo"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--date", default="2026-11-30T21:00:00Z",
-                        help="the run's UTC time, ISO 8601 (default: the last day of November 2026, 21:00)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--date",
+        default="2026-11-30T21:00:00Z",
+        help="the run's UTC time, ISO 8601 (default: the last day of November 2026, 21:00)",
+    )
     parser.add_argument("--size", type=int, default=300, help="WorkSpaces in the simulated fleet")
     parser.add_argument("--directories", type=int, default=3, help="directories the fleet is spread over")
     parser.add_argument("--dry-run", action="store_true", help="decide and report, change nothing")
@@ -57,11 +62,17 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     simulator.install()
     with mock_aws():
-        clients = {name: boto3.client(name, region_name=region) for name in ("workspaces", "cloudwatch", "s3", "ec2", "ds")}
+        clients = {
+            name: boto3.client(name, region_name=region)
+            for name in ("workspaces", "cloudwatch", "s3", "ec2", "ds")
+        }
         seeded = fleet.seed_fleet(clients, ACCOUNT, region, args.now, args.size, args.directories)
         seeded_in = time.perf_counter() - started
-        overrides = {"DryRun": str(args.dry_run).lower(), "LogLevel": "ERROR",
-                     "ExtraThresholds": "GENERALPURPOSE_4XLARGE=120"}
+        overrides = {
+            "DryRun": str(args.dry_run).lower(),
+            "LogLevel": "ERROR",
+            "ExtraThresholds": "GENERALPURPOSE_4XLARGE=120",
+        }
         before = Counter(simulator.CALLS)
         with deployed(BUCKET, clients["s3"], overrides) as functions:
             output, execution = run_daily(functions, args.now, run_id=f"demo-{args.now:%Y%m%dT%H%M}")
@@ -71,16 +82,29 @@ def main(argv: list[str]) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / Path(output["report_key"]).name
     path.write_text(report)
-    print_summary(args, seeded, rows, output, execution.invocations, calls, seeded_in, time.perf_counter() - started, path)
+    print_summary(
+        args,
+        seeded,
+        rows,
+        output,
+        execution.invocations,
+        calls,
+        seeded_in,
+        time.perf_counter() - started,
+        path,
+    )
     return 0
 
 
 def print_summary(args, seeded, rows, output, invocations, calls, seeded_in, elapsed, path) -> None:  # type: ignore[no-untyped-def]
     now = args.now
     print(f"\nWorkSpaces Autopilot - daily optimization on a simulated fleet at {now:%Y-%m-%d %H:%M} UTC")
-    print(f"  fleet: {len(seeded)} WorkSpaces in {args.directories} directories "
-          f"({Counter(s.running_mode for s in seeded).most_common()})")
-    print(f"  dry run: {'yes (nothing modified)' if args.dry_run else 'no (running modes changed in the simulator)'}")
+    print(
+        f"  fleet: {len(seeded)} WorkSpaces in {args.directories} directories "
+        f"({Counter(s.running_mode for s in seeded).most_common()})"
+    )
+    effect = "yes (nothing modified)" if args.dry_run else "no (running modes changed in the simulator)"
+    print(f"  dry run: {effect}")
     print("\nDecisions")
     for action, count in output["actions"].items():
         print(f"  {action:<14}{count:>6}")
@@ -88,11 +112,14 @@ def print_summary(args, seeded, rows, output, invocations, calls, seeded_in, ela
     conversions = [r for r in rows if r["action"] in ("to_always_on", "to_auto_stop")]
     if conversions:
         print(f"\nConversions ({len(conversions)}; first 15)")
-        print(f"  {'WorkSpace':<14} {'user':<10} {'compute type':<24} {'from':<10} {'to':<10} {'hours':>5} {'thr.':>5}")
+        header = ("WorkSpace", "user", "compute type", "from", "to", "hours", "thr.")
+        print("  {:<14} {:<10} {:<24} {:<10} {:<10} {:>5} {:>5}".format(*header))
         for r in conversions[:15]:
             target = "ALWAYS_ON" if r["action"] == "to_always_on" else "AUTO_STOP"
-            print(f"  {r['workspace_id']:<14} {r['user_name']:<10} {r['compute_type']:<24} "
-                  f"{r['running_mode_before']:<10} {target:<10} {r['billable_hours']:>5} {r['threshold']:>5}")
+            print(
+                f"  {r['workspace_id']:<14} {r['user_name']:<10} {r['compute_type']:<24} "
+                f"{r['running_mode_before']:<10} {target:<10} {r['billable_hours']:>5} {r['threshold']:>5}"
+            )
     reasons = Counter(r["reason"].split(":")[0] for r in rows if r["action"] in ("skipped", "error"))
     if reasons:
         print("\nSkips and errors by reason")

@@ -16,8 +16,9 @@ ENV = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"
 
 
 def run(*command: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([str(c) for c in command], cwd=cwd, env=ENV, capture_output=True, text=True,
-                            timeout=600, check=False)
+    result = subprocess.run(
+        [str(c) for c in command], cwd=cwd, env=ENV, capture_output=True, text=True, timeout=600, check=False
+    )
     assert result.returncode == 0, f"{command} failed:\n{result.stdout}\n{result.stderr}"
     return result
 

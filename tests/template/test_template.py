@@ -61,7 +61,9 @@ def test_only_the_account_administers_the_key():
     statements = RESOURCES["AppKey"]["Properties"]["KeyPolicy"]["Statement"]
     for statement in statements:
         if "kms:*" in as_list(statement["Action"]):
-            assert statement["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+            assert statement["Principal"] == {
+                "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+            }
     assert RESOURCES["AppKey"]["Properties"]["EnableKeyRotation"] is True
 
 
@@ -91,9 +93,15 @@ def test_every_parameter_is_described_and_constrained():
 def test_the_nine_thresholds_default_to_the_rules_page():
     defaults = {n: p["Default"] for n, p in template()["Parameters"].items() if n.startswith("Threshold")}
     assert defaults == {
-        "ThresholdValue": 81, "ThresholdStandard": 85, "ThresholdPerformance": 80, "ThresholdPower": 92,
-        "ThresholdPowerPro": 78, "ThresholdGraphics": 217, "ThresholdGraphicsPro": 80,
-        "ThresholdGraphicsG4dn": 334, "ThresholdGraphicsProG4dn": 80,
+        "ThresholdValue": 81,
+        "ThresholdStandard": 85,
+        "ThresholdPerformance": 80,
+        "ThresholdPower": 92,
+        "ThresholdPowerPro": 78,
+        "ThresholdGraphics": 217,
+        "ThresholdGraphicsPro": 80,
+        "ThresholdGraphicsG4dn": 334,
+        "ThresholdGraphicsProG4dn": 80,
     }
 
 
