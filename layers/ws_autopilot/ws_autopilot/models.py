@@ -155,6 +155,34 @@ class ReportRow:
     evaluated_at: str
 
     @classmethod
+    def error(
+        cls,
+        workspace_id: str,
+        directory_id: str,
+        reason: str,
+        error_code: str,
+        dry_run: bool,
+        evaluated_at: str,
+    ) -> ReportRow:
+        """A row for what could not even be evaluated (a malformed record, an unfinished directory)."""
+        return cls(
+            workspace_id=workspace_id,
+            directory_id=directory_id,
+            user_name="",
+            compute_type="",
+            state="",
+            running_mode_before="",
+            running_mode_after="",
+            billable_hours=None,
+            threshold=None,
+            action=Action.ERROR,
+            reason=reason,
+            dry_run=dry_run,
+            error_code=error_code,
+            evaluated_at=evaluated_at,
+        )
+
+    @classmethod
     def columns(cls) -> list[str]:
         return [f.name for f in fields(cls)]
 

@@ -182,19 +182,11 @@ class DirectoryOptimizer:
         )
 
     def _invalid_row(self, exc: InvalidWorkspaceRecord, directory_id: str, now: datetime) -> ReportRow:
-        return ReportRow(
-            workspace_id=exc.workspace_id,
-            directory_id=directory_id,
-            user_name="",
-            compute_type="",
-            state="",
-            running_mode_before="",
-            running_mode_after="",
-            billable_hours=None,
-            threshold=None,
-            action=Action.ERROR,
-            reason=str(exc),
-            dry_run=self.settings.dry_run,
-            error_code="InvalidWorkspaceRecord",
-            evaluated_at=now.isoformat(),
+        return ReportRow.error(
+            exc.workspace_id,
+            directory_id,
+            str(exc),
+            "InvalidWorkspaceRecord",
+            self.settings.dry_run,
+            now.isoformat(),
         )

@@ -38,21 +38,8 @@ def unique_rows(rows: Iterable[ReportRow]) -> list[ReportRow]:
 def failure_rows(failures: Sequence[DirectoryFailure], dry_run: bool, evaluated_at: str) -> list[ReportRow]:
     """A row per unfinished directory, so the report shows what it does not cover."""
     return [
-        ReportRow(
-            workspace_id="",
-            directory_id=f.directory_id,
-            user_name="",
-            compute_type="",
-            state="",
-            running_mode_before="",
-            running_mode_after="",
-            billable_hours=None,
-            threshold=None,
-            action=Action.ERROR,
-            reason=f"directory not finished: {f.error}",
-            dry_run=dry_run,
-            error_code=f.error,
-            evaluated_at=evaluated_at,
+        ReportRow.error(
+            "", f.directory_id, f"directory not finished: {f.error}", f.error, dry_run, evaluated_at
         )
         for f in failures
     ]
