@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,9 +13,7 @@ import pytest
 
 from tests.conftest import ACCOUNT, REGION
 from tests.support import fleet, simulator
-from tests.support.local_run import deployed
-
-BUCKET = "autopilot-reports-test"
+from tests.support.local_run import LocalStack, deployed
 
 
 @dataclass
@@ -61,12 +60,12 @@ def make_fleet(aws) -> Callable[..., Fleet]:
 
 
 @pytest.fixture
-def deploy(aws) -> Iterator[Callable[..., dict[str, Any]]]:
+def deploy(aws) -> Iterator[Callable[..., LocalStack]]:
     """Deploy the template locally with parameter overrides; yields a function to do so."""
     stack: list[Any] = []
 
-    def _deploy(**overrides: str) -> dict[str, Any]:
-        context = deployed(BUCKET, aws["s3"], overrides)
+    def _deploy(**overrides: str) -> LocalStack:
+        context = deployed(aws, overrides)
         stack.append(context)
         return context.__enter__()
 
@@ -76,6 +75,7 @@ def deploy(aws) -> Iterator[Callable[..., dict[str, Any]]]:
 
 
 def read_report(s3: Any, output: dict[str, Any]) -> tuple[list[dict[str, str]], dict[str, Any]]:
-    body = s3.get_object(Bucket=BUCKET, Key=output["report_key"])["Body"].read().decode()
-    summary = json.loads(s3.get_object(Bucket=BUCKET, Key=output["summary_key"])["Body"].read())
+    bucket = os.environ["REPORT_BUCKET"]
+    body = s3.get_object(Bucket=bucket, Key=output["report_key"])["Body"].read().decode()
+    summary = json.loads(s3.get_object(Bucket=bucket, Key=output["summary_key"])["Body"].read())
     return list(csv.DictReader(io.StringIO(body))), summary

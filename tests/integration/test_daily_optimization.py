@@ -49,9 +49,9 @@ def by_name(fleet, rows):
 
 def test_mixed_fleet_converts_exactly_the_workspaces_the_rules_select(aws, make_fleet, deploy):
     fleet = make_fleet(MIXED, LAST_DAY)
-    functions = deploy(DryRun="false", ExtraThresholds="GENERALPURPOSE_4XLARGE=100")
+    stack = deploy(DryRun="false", ExtraThresholds="GENERALPURPOSE_4XLARGE=100")
 
-    output, _ = run_daily(functions, LAST_DAY)
+    output, _ = run_daily(stack.state_machine, LAST_DAY)
 
     rows, summary = read_report(aws["s3"], output)
     report = by_name(fleet, rows)
@@ -67,9 +67,9 @@ def test_mixed_fleet_converts_exactly_the_workspaces_the_rules_select(aws, make_
 
 def test_dry_run_reports_the_same_decisions_and_modifies_nothing(aws, make_fleet, deploy):
     fleet = make_fleet(MIXED, LAST_DAY)
-    functions = deploy(DryRun="true", ExtraThresholds="GENERALPURPOSE_4XLARGE=100")
+    stack = deploy(DryRun="true", ExtraThresholds="GENERALPURPOSE_4XLARGE=100")
 
-    output, _ = run_daily(functions, LAST_DAY)
+    output, _ = run_daily(stack.state_machine, LAST_DAY)
 
     report = by_name(fleet, read_report(aws["s3"], output)[0])
     assert {name: row["action"] for name, row in report.items()} == {
@@ -84,9 +84,9 @@ def test_dry_run_reports_the_same_decisions_and_modifies_nothing(aws, make_fleet
 
 def test_always_on_workspaces_are_not_reset_before_the_last_day(aws, make_fleet, deploy):
     fleet = make_fleet({k: MIXED[k] for k in ("light_monthly", "busy_hourly")}, MID_MONTH)
-    functions = deploy(DryRun="false")
+    stack = deploy(DryRun="false")
 
-    run_daily(functions, MID_MONTH)
+    run_daily(stack.state_machine, MID_MONTH)
 
     assert fleet.mode("light_monthly") == "ALWAYS_ON"
     assert fleet.mode("busy_hourly") == "ALWAYS_ON"
@@ -107,9 +107,9 @@ def test_a_refused_modification_is_an_error_row_and_the_run_goes_on(aws, make_fl
         "ModifyWorkspaceProperties",
         "UnsupportedWorkspaceConfigurationException",
     )
-    functions = deploy(DryRun="false")
+    stack = deploy(DryRun="false")
 
-    output, _ = run_daily(functions, MID_MONTH)
+    output, _ = run_daily(stack.state_machine, MID_MONTH)
 
     report = by_name(fleet, read_report(aws["s3"], output)[0])
     assert report["refused"]["action"] == "error"
@@ -127,9 +127,9 @@ def test_a_malformed_workspace_record_is_an_error_row_naming_the_field(aws, make
         MID_MONTH,
     )
     simulator.workspace(ACCOUNT, REGION, fleet.ids["broken"]).workspace_properties.pop("ComputeTypeName")
-    functions = deploy(DryRun="false")
+    stack = deploy(DryRun="false")
 
-    output, _ = run_daily(functions, MID_MONTH)
+    output, _ = run_daily(stack.state_machine, MID_MONTH)
 
     report = by_name(fleet, read_report(aws["s3"], output)[0])
     assert report["broken"]["action"] == "error"
@@ -147,9 +147,9 @@ def test_a_directory_larger_than_one_invocation_completes_through_continuation(a
         for i in range(260)
     }
     fleet = make_fleet(specs, now)
-    functions = deploy(DryRun="false")
+    stack = deploy(DryRun="false")
     # every invocation runs short of time after its first batch
-    output, execution = run_daily(functions, now, context_factory=lambda _f: FakeContext([60_000]))
+    output, execution = run_daily(stack.state_machine, now, context_factory=lambda _f: FakeContext([60_000]))
 
     rows, summary = read_report(aws["s3"], output)
     assert sorted(row["workspace_id"] for row in rows) == sorted(fleet.ids.values())
@@ -162,9 +162,9 @@ def test_a_directory_larger_than_one_invocation_completes_through_continuation(a
 def test_several_directories_are_each_reported_once(aws, make_fleet, deploy):
     first = make_fleet({f"a{i}": {"mode": "AUTO_STOP", "profile": "office"} for i in range(30)}, MID_MONTH)
     second = make_fleet({f"b{i}": {"mode": "AUTO_STOP", "profile": "idle"} for i in range(3)}, MID_MONTH)
-    functions = deploy()
+    stack = deploy()
 
-    output, execution = run_daily(functions, MID_MONTH)
+    output, execution = run_daily(stack.state_machine, MID_MONTH)
 
     rows, summary = read_report(aws["s3"], output)
     assert sorted(r["workspace_id"] for r in rows) == sorted([*first.ids.values(), *second.ids.values()])

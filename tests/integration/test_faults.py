@@ -25,10 +25,10 @@ def retry_sleeps(monkeypatch):
 
 def test_a_metrics_outage_yields_error_rows_and_no_conversion(aws, make_fleet, deploy, retry_sleeps):
     fleet = make_fleet(FLEET, NOW)
-    functions = deploy(DryRun="false")
+    stack = deploy(DryRun="false")
 
     with inject(Fault("cloudwatch", "GetMetricData", "ServiceUnavailable", status=503)) as outage:
-        output, _ = run_daily(functions, NOW)
+        output, _ = run_daily(stack.state_machine, NOW)
 
     rows, summary = read_report(aws["s3"], output)
     assert len(rows) == 60
@@ -44,10 +44,10 @@ def test_a_metrics_outage_yields_error_rows_and_no_conversion(aws, make_fleet, d
 
 def test_a_passing_metrics_fault_is_retried_and_the_run_is_correct(aws, make_fleet, deploy, retry_sleeps):
     fleet = make_fleet(FLEET, NOW)
-    functions = deploy(DryRun="false")
+    stack = deploy(DryRun="false")
 
     with inject(Fault("cloudwatch", "GetMetricData", "InternalServiceFault", status=500, limit=2)):
-        output, _ = run_daily(functions, NOW)
+        output, _ = run_daily(stack.state_machine, NOW)
 
     rows, _ = read_report(aws["s3"], output)
     assert {row["action"] for row in rows} == {"to_always_on", "to_auto_stop"}
@@ -58,7 +58,7 @@ def test_throttled_workspaces_calls_are_retried_and_every_workspace_is_reported(
     aws, make_fleet, deploy, retry_sleeps
 ):
     fleet = make_fleet(FLEET, NOW)
-    functions = deploy(DryRun="false")
+    stack = deploy(DryRun="false")
     throttles = [
         Fault("workspaces", "DescribeWorkspaces", "ThrottlingException", every=2, limit=3),
         Fault("workspaces", "ModifyWorkspaceProperties", "ThrottlingException", every=3, limit=10),
@@ -66,7 +66,7 @@ def test_throttled_workspaces_calls_are_retried_and_every_workspace_is_reported(
     ]
 
     with inject(throttles[0]), inject(throttles[1]), inject(throttles[2]):
-        output, _ = run_daily(functions, NOW)
+        output, _ = run_daily(stack.state_machine, NOW)
 
     rows, _ = read_report(aws["s3"], output)
     assert sorted(r["workspace_id"] for r in rows) == sorted(fleet.ids.values())
@@ -79,10 +79,10 @@ def test_a_directory_that_cannot_be_listed_is_reported_and_the_others_complete(
     aws, make_fleet, deploy, retry_sleeps
 ):
     make_fleet({"a": {"mode": "AUTO_STOP", "profile": "office"}}, NOW)
-    functions = deploy(DryRun="false")
+    stack = deploy(DryRun="false")
 
     with inject(Fault("workspaces", "DescribeWorkspaces", "AccessDeniedException")):
-        output, execution = run_daily(functions, NOW)
+        output, execution = run_daily(stack.state_machine, NOW)
 
     rows, summary = read_report(aws["s3"], output)
     assert len(summary["failed_directories"]) == 1
@@ -95,11 +95,11 @@ def test_a_directory_still_throttled_after_retries_is_retried_by_the_state_machi
     aws, make_fleet, deploy, retry_sleeps
 ):
     make_fleet({"a": {"mode": "AUTO_STOP", "profile": "office"}}, NOW)
-    functions = deploy(DryRun="false")
+    stack = deploy(DryRun="false")
 
     # botocore makes 10 attempts per call; the 25 throttles outlast two invocations' worth
     with inject(Fault("workspaces", "DescribeWorkspaces", "ThrottlingException", limit=25)):
-        output, execution = run_daily(functions, NOW)
+        output, execution = run_daily(stack.state_machine, NOW)
 
     rows, summary = read_report(aws["s3"], output)
     assert summary["failed_directories"] == []

@@ -12,8 +12,8 @@ NOW = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
 
 def test_list_directories_names_the_run_and_lists_directories(aws, make_fleet, deploy):
     fleet = make_fleet({"a": {"mode": "AUTO_STOP"}}, NOW)
-    functions = deploy(MapConcurrency="7")
-    out = functions["ListDirectoriesFunctionArn"](load_event("list_directories"), FakeContext())
+    stack = deploy(MapConcurrency="7")
+    out = stack.handlers["ListDirectoriesFunction"](load_event("list_directories"), FakeContext())
     assert out == {
         "run_id": "5f0c1f6e-2b7d-4f0e-9f6a-0a1b2c3d4e5f",
         "run_date": "2026-11-30",
@@ -24,15 +24,15 @@ def test_list_directories_names_the_run_and_lists_directories(aws, make_fleet, d
 
 def test_optimize_directory_continues_from_a_sample_continuation(aws, make_fleet, deploy):
     fleet = make_fleet({f"w{i}": {"mode": "AUTO_STOP", "profile": "idle"} for i in range(130)}, NOW)
-    functions = deploy()
+    stack = deploy()
     event = {**load_event("optimize_directory_continuation"), "directory_id": fleet.directory_id}
-    out = functions["OptimizeDirectoryFunctionArn"](event, FakeContext())
+    out = stack.handlers["OptimizeDirectoryFunction"](event, FakeContext())
     assert (out["done"], out["continuation"]) == (True, None)
 
 
 def test_write_report_lists_the_failed_directory(aws, deploy):
-    functions = deploy()
-    out = functions["WriteReportFunctionArn"](load_event("write_report"), FakeContext())
+    stack = deploy()
+    out = stack.handlers["WriteReportFunction"](load_event("write_report"), FakeContext())
     assert out["failed_directories"] == ["d-9876543210"]
     assert out["report_key"] == "reports/2026/11/30/5f0c1f6e-2b7d-4f0e-9f6a-0a1b2c3d4e5f.csv"
 
@@ -46,7 +46,7 @@ def test_write_report_lists_the_failed_directory(aws, deploy):
     ],
 )
 def test_a_malformed_request_is_rejected_naming_the_field(aws, deploy, event, field):
-    functions = deploy()
+    stack = deploy()
     with pytest.raises(ValidationError) as raised:
-        functions["OptimizeDirectoryFunctionArn"](event, FakeContext())
+        stack.handlers["OptimizeDirectoryFunction"](event, FakeContext())
     assert field in str(raised.value)

@@ -30,7 +30,6 @@ from tests.support.lambda_runtime import ROOT  # noqa: E402
 from tests.support.local_run import deployed, run_daily  # noqa: E402
 
 ACCOUNT = "123456789012"
-BUCKET = "autopilot-reports-demo"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -64,7 +63,7 @@ def main(argv: list[str]) -> int:
     with mock_aws():
         clients = {
             name: boto3.client(name, region_name=region)
-            for name in ("workspaces", "cloudwatch", "s3", "ec2", "ds")
+            for name in ("workspaces", "cloudwatch", "s3", "ec2", "ds", "dynamodb", "sns", "sqs")
         }
         seeded = fleet.seed_fleet(clients, ACCOUNT, region, args.now, args.size, args.directories)
         seeded_in = time.perf_counter() - started
@@ -74,10 +73,13 @@ def main(argv: list[str]) -> int:
             "ExtraThresholds": "GENERALPURPOSE_4XLARGE=120",
         }
         before = Counter(simulator.CALLS)
-        with deployed(BUCKET, clients["s3"], overrides) as functions:
-            output, execution = run_daily(functions, args.now, run_id=f"demo-{args.now:%Y%m%dT%H%M}")
-        calls = Counter(simulator.CALLS) - before
-        report = clients["s3"].get_object(Bucket=BUCKET, Key=output["report_key"])["Body"].read().decode()
+        with deployed(clients, overrides) as stack:
+            output, execution = run_daily(
+                stack.state_machine, args.now, run_id=f"demo-{args.now:%Y%m%dT%H%M}"
+            )
+            calls = Counter(simulator.CALLS) - before
+            bucket = stack.refs["ReportBucket"]
+            report = clients["s3"].get_object(Bucket=bucket, Key=output["report_key"])["Body"].read().decode()
     rows = list(csv.DictReader(io.StringIO(report)))
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / Path(output["report_key"]).name

@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -22,6 +23,7 @@ from tests.support.lambda_runtime import ROOT, FakeContext, load_handler_module
 from tests.support.local_sfn import Execution
 
 TEMPLATE = ROOT / "template.yaml"
+STACK = "autopilot"
 
 
 @cache
@@ -38,8 +40,10 @@ def _resolve(value: Any, refs: Mapping[str, str]) -> str:
         return str(value)
     if "Ref" in value:
         return refs[value["Ref"]]
+    if "Fn::GetAtt" in value:
+        return refs[".".join(value["Fn::GetAtt"])]
     if "Fn::Sub" in value:
-        return re.sub(r"\$\{([\w:]+)\}", lambda m: refs[m.group(1)], value["Fn::Sub"])
+        return re.sub(r"\$\{([\w:.]+)\}", lambda m: refs[m.group(1)], value["Fn::Sub"])
     raise NotImplementedError(f"intrinsic {value}")
 
 
@@ -51,48 +55,89 @@ def function_environment(logical_id: str, refs: Mapping[str, str]) -> dict[str, 
 
 
 def state_machine_functions() -> dict[str, str]:
-    """Definition substitution name -> function folder, as the template wires them."""
-    resources = template()["Resources"]
-    substitutions = resources["OptimizerStateMachine"]["Properties"]["DefinitionSubstitutions"]
-    out = {}
-    for name, value in substitutions.items():
-        logical_id = value["Fn::GetAtt"][0]
-        code_uri = resources[logical_id]["Properties"]["CodeUri"]
-        out[name] = code_uri.rstrip("/").split("/")[-1]
-    return out
+    """Definition substitution name -> function logical id, as the template wires them."""
+    substitutions = template()["Resources"]["OptimizerStateMachine"]["Properties"]["DefinitionSubstitutions"]
+    return {name: value["Fn::GetAtt"][0] for name, value in substitutions.items()}
+
+
+def _create(logical_id: str, resource: Mapping[str, Any], clients: Mapping[str, Any]) -> dict[str, str]:
+    """Create one stateful resource of the template in the simulator; its Ref and GetAtt values."""
+    kind, properties = resource["Type"], resource.get("Properties", {})
+    name = f"{STACK}-{logical_id.lower()}"
+    if kind == "AWS::S3::Bucket":
+        if name not in {b["Name"] for b in clients["s3"].list_buckets()["Buckets"]}:
+            clients["s3"].create_bucket(Bucket=name)
+        return {logical_id: name, f"{logical_id}.Arn": f"arn:aws:s3:::{name}"}
+    if kind == "AWS::DynamoDB::Table":
+        request = {key: properties[key] for key in ("KeySchema", "AttributeDefinitions", "BillingMode")}
+        if "GlobalSecondaryIndexes" in properties:
+            request["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+        table = clients["dynamodb"].create_table(TableName=name, **request)["TableDescription"]
+        ttl = properties.get("TimeToLiveSpecification")
+        if ttl:
+            clients["dynamodb"].update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        return {logical_id: name, f"{logical_id}.Arn": table["TableArn"]}
+    if kind == "AWS::SNS::Topic":
+        arn = clients["sns"].create_topic(Name=name)["TopicArn"]
+        return {logical_id: arn, f"{logical_id}.TopicArn": arn}
+    if kind == "AWS::SQS::Queue":
+        url = clients["sqs"].create_queue(QueueName=name)["QueueUrl"]
+        arn = clients["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        return {logical_id: url, f"{logical_id}.Arn": arn, f"{logical_id}.QueueName": name}
+    return {}
+
+
+@dataclass
+class LocalStack:
+    """The template deployed against the simulator: resource values and the functions' handlers."""
+
+    refs: dict[str, str]
+    handlers: dict[str, Callable[..., Any]]
+
+    @property
+    def state_machine(self) -> dict[str, Callable[..., Any]]:
+        """Handlers by definition substitution name, for the local state machine runner."""
+        return {name: self.handlers[logical_id] for name, logical_id in state_machine_functions().items()}
 
 
 @contextmanager
-def deployed(
-    bucket: str, s3_client: Any, overrides: Mapping[str, str] | None = None
-) -> Iterator[dict[str, Callable[..., Any]]]:
-    """Set the functions' environment as the template would, create the report bucket, and
-    yield the handlers by definition substitution name."""
+def deployed(clients: Mapping[str, Any], overrides: Mapping[str, str] | None = None) -> Iterator[LocalStack]:
+    """Create the template's buckets, tables, topics and queues in the simulator, set the
+    functions' environment as the template would, and load their handlers."""
     refs = {
         **parameter_defaults(),
         **(overrides or {}),
-        "ReportBucket": bucket,
         "AWS::Region": os.environ["AWS_DEFAULT_REGION"],
+        "AWS::StackName": STACK,
+        "AWS::AccountId": "123456789012",
+        "AWS::Partition": "aws",
     }
-    environment: dict[str, str] = {}
+    functions = []
     for logical_id, resource in template()["Resources"].items():
+        refs.update(_create(logical_id, resource, clients))
         if resource["Type"] == "AWS::Serverless::Function":
-            environment.update(function_environment(logical_id, refs))
-    environment["POWERTOOLS_TRACE_DISABLED"] = "true"
+            functions.append(logical_id)
+    environment: dict[str, str] = {"POWERTOOLS_TRACE_DISABLED": "true"}
+    for logical_id in functions:
+        environment.update(function_environment(logical_id, refs))
     saved = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
-    if bucket not in {b["Name"] for b in s3_client.list_buckets()["Buckets"]}:
-        s3_client.create_bucket(Bucket=bucket)
     try:
-        yield {
-            name: load_handler_module(folder).handler for name, folder in state_machine_functions().items()
-        }
+        yield LocalStack(
+            refs, {logical_id: load_handler_module(_folder(logical_id)).handler for logical_id in functions}
+        )
     finally:
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def _folder(logical_id: str) -> str:
+    return str(template()["Resources"][logical_id]["Properties"]["CodeUri"]).rstrip("/").split("/")[-1]
 
 
 def run_daily(

@@ -79,8 +79,8 @@ def test_report_bucket_is_encrypted_private_tls_only_and_expires_reports():
     assert (deny["Effect"], deny["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
 
 
-def test_alarm_topic_is_encrypted():
-    assert RESOURCES["AlarmTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "AppKey"}
+def test_alert_topic_is_encrypted():
+    assert RESOURCES["AlertTopic"]["Properties"]["KmsMasterKeyId"] == {"Ref": "AppKey"}
 
 
 def test_every_parameter_is_described_and_constrained():

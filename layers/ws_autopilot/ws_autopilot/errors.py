@@ -42,3 +42,11 @@ class TransientAwsError(AwsCallFailed):
 
 class PermanentAwsError(AwsCallFailed):
     """Access denied, a bad request, a missing resource: trying again will not help."""
+
+
+class InvalidLoginEvent(AutopilotError):
+    """A `WorkSpaces Access` event that does not match the documented format."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"invalid WorkSpaces Access event: {reason}")

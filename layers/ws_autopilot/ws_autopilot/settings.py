@@ -15,6 +15,7 @@ from functools import cache
 import botocore.session
 
 from ws_autopilot.errors import ConfigurationError
+from ws_autopilot.logins import IPNetwork, parse_allow_list
 
 MAX_MONTH_HOURS = 744
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -133,4 +134,33 @@ class ReportSettings:
         return cls(
             dry_run=parse_bool(env, "DRY_RUN", "DryRun"),
             report_bucket=parse_bucket(env, "REPORT_BUCKET", "(the stack's report bucket)"),
+        )
+
+
+def parse_arn(env: Mapping[str, str], variable: str, parameter: str, service: str) -> str:
+    value = _require(env, variable, parameter)
+    if not re.match(rf"^arn:aws[a-z-]*:{service}:[a-z0-9-]+:\d{{12}}:.+$", value):
+        raise ConfigurationError(variable, parameter, f"{value!r} is not an {service} ARN")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class LoginSettings:
+    table_name: str
+    idempotency_table_name: str
+    alert_topic_arn: str
+    retention_days: int
+    allowed_networks: tuple[IPNetwork, ...]
+    new_network_alerts: bool
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> LoginSettings:
+        env = os.environ if env is None else env
+        return cls(
+            table_name=_require(env, "LOGIN_TABLE", "(the stack's login table)"),
+            idempotency_table_name=_require(env, "IDEMPOTENCY_TABLE", "(the stack's idempotency table)"),
+            alert_topic_arn=parse_arn(env, "ALERT_TOPIC_ARN", "(the stack's alert topic)", "sns"),
+            retention_days=parse_int(env, "LOGIN_RETENTION_DAYS", "LoginRetentionDays", 1, 3650),
+            allowed_networks=parse_allow_list(env.get("ALLOWED_CLIENT_NETWORKS", "")),
+            new_network_alerts=parse_bool(env, "NEW_NETWORK_ALERTS", "NewNetworkAlerts"),
         )

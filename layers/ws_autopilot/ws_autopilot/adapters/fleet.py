@@ -72,6 +72,17 @@ class WorkspacesFleet:
                 return
             next_token = page.next_token
 
+    def user_names(self, workspace_ids: list[str]) -> dict[str, str]:
+        """User name by WorkSpace id, up to 25 ids per call. Raises AwsCallFailed."""
+        names: dict[str, str] = {}
+        for offset in range(0, len(workspace_ids), PAGE_SIZE):
+            with aws_call("DescribeWorkspaces"):
+                response = self._client.describe_workspaces(
+                    WorkspaceIds=workspace_ids[offset : offset + PAGE_SIZE]
+                )
+            names.update({w["WorkspaceId"]: w.get("UserName", "") for w in response.get("Workspaces", [])})
+        return names
+
     def tags(self, workspace_id: str) -> Mapping[str, str] | TagsUnavailable:
         """The WorkSpace's tags, or TagsUnavailable with the error code."""
         try:

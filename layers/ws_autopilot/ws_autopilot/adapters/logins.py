@@ -1,0 +1,121 @@
+"""Login records in DynamoDB.
+
+One table, partition key `workspace_id`, sort key `sk`:
+- `LOGIN#<login time>#<event id>`: one item per login (query a WorkSpace's logins by time);
+  `login_date` / `login_time` feed the `by-date` index (every login of a day, by time);
+- `LAST`: the WorkSpace's latest login and its user name (read by later features);
+- `NET#<network>`: when the WorkSpace last logged in from that network (new-network detector).
+Every item carries `expires_at` (epoch seconds) for DynamoDB TTL: logins are personal data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ws_autopilot.adapters.aws import aws_call, client
+from ws_autopilot.errors import PermanentAwsError
+from ws_autopilot.logins import IPNetwork, Login
+
+LAST = "LAST"
+
+
+@dataclass(frozen=True, slots=True)
+class LastLogin:
+    login_time: str
+    user_name: str | None
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _n(value: int) -> dict[str, str]:
+    return {"N": str(value)}
+
+
+class LoginStore:
+    def __init__(self, table_name: str, dynamodb_client: Any | None = None) -> None:
+        self.table_name = table_name
+        self._client = dynamodb_client or client("dynamodb")
+
+    @staticmethod
+    def login_item(login: Login, alerts: list[str], expires_at: int) -> dict[str, Any]:
+        time = login.login_time.isoformat()
+        item = {
+            "workspace_id": _s(login.workspace_id),
+            "sk": _s(f"LOGIN#{time}#{login.event_id}"),
+            "event_id": _s(login.event_id),
+            "directory_id": _s(login.directory_id),
+            "client_ip": _s(login.client_ip),
+            "client_platform": _s(login.client_platform),
+            "client_product": _s(login.client_product),
+            "login_time": _s(time),
+            "login_date": _s(time[:10]),
+            "expires_at": _n(expires_at),
+        }
+        if login.user_name:
+            item["user_name"] = _s(login.user_name)
+        if login.client_version:
+            item["client_version"] = _s(login.client_version)
+        if alerts:
+            item["alerts"] = {"SS": sorted(alerts)}
+        return item
+
+    def last_login(self, workspace_id: str) -> LastLogin | None:
+        with aws_call("GetItem"):
+            item = self._client.get_item(
+                TableName=self.table_name,
+                Key={"workspace_id": _s(workspace_id), "sk": _s(LAST)},
+                ConsistentRead=True,
+            ).get("Item")
+        if not item:
+            return None
+        return LastLogin(item["login_time"]["S"], item.get("user_name", {}).get("S"))
+
+    def put_login(self, login: Login, alerts: list[str], expires_at: int) -> None:
+        """Store the login; a redelivered event overwrites its own item (same key)."""
+        with aws_call("PutItem"):
+            self._client.put_item(TableName=self.table_name, Item=self.login_item(login, alerts, expires_at))
+
+    def update_last_login(self, login: Login, expires_at: int) -> bool:
+        """Move `LAST` forward to this login; False when a later login is already recorded."""
+        names = {"#t": "login_time", "#e": "expires_at", "#i": "client_ip", "#p": "client_platform"}
+        values = {
+            ":t": _s(login.login_time.isoformat()),
+            ":e": _n(expires_at),
+            ":i": _s(login.client_ip),
+            ":p": _s(login.client_platform),
+        }
+        update = "SET #t = :t, #e = :e, #i = :i, #p = :p"
+        if login.user_name:
+            names["#u"] = "user_name"
+            values[":u"] = _s(login.user_name)
+            update += ", #u = :u"
+        try:
+            with aws_call("UpdateItem"):
+                self._client.update_item(
+                    TableName=self.table_name,
+                    Key={"workspace_id": _s(login.workspace_id), "sk": _s(LAST)},
+                    UpdateExpression=update,
+                    ConditionExpression="attribute_not_exists(#t) OR #t < :t",
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                )
+        except PermanentAwsError as exc:
+            if exc.error_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def remember_network(self, workspace_id: str, network: IPNetwork, seen_at: str, expires_at: int) -> bool:
+        """Record that the WorkSpace used `network`; True when it had used it within retention."""
+        with aws_call("UpdateItem"):
+            response = self._client.update_item(
+                TableName=self.table_name,
+                Key={"workspace_id": _s(workspace_id), "sk": _s(f"NET#{network}")},
+                UpdateExpression="SET last_seen = :s, expires_at = :e",
+                ExpressionAttributeValues={":s": _s(seen_at), ":e": _n(expires_at)},
+                ReturnValues="UPDATED_OLD",
+            )
+        return "last_seen" in response.get("Attributes", {})
