@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import csv
 import io
+import json
 import os
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -23,11 +24,13 @@ for _name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 import boto3  # noqa: E402
+from freezegun import freeze_time  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from tests.support import fleet, simulator  # noqa: E402
-from tests.support.lambda_runtime import ROOT  # noqa: E402
-from tests.support.local_run import deployed, run_daily  # noqa: E402
+from tests.support.lambda_runtime import ROOT, FakeContext, load_event  # noqa: E402
+from tests.support.local_run import FREEZE_IGNORE, deployed, run_daily  # noqa: E402
+from ws_autopilot.errors import InvalidLoginEvent  # noqa: E402
 
 ACCOUNT = "123456789012"
 
@@ -69,8 +72,10 @@ def main(argv: list[str]) -> int:
         seeded_in = time.perf_counter() - started
         overrides = {
             "DryRun": str(args.dry_run).lower(),
-            "LogLevel": "ERROR",
+            "LogLevel": "CRITICAL",  # the demo prints its own summary; the rejected event logs an error
             "ExtraThresholds": "GENERALPURPOSE_4XLARGE=120",
+            "AllowedClientNetworks": DEMO_ALLOWED_NETWORKS,
+            "NewNetworkAlerts": "true",
         }
         before = Counter(simulator.CALLS)
         with deployed(clients, overrides) as stack:
@@ -80,6 +85,7 @@ def main(argv: list[str]) -> int:
             calls = Counter(simulator.CALLS) - before
             bucket = stack.refs["ReportBucket"]
             report = clients["s3"].get_object(Bucket=bucket, Key=output["report_key"])["Body"].read().decode()
+            logins = replay_logins(clients, stack, seeded, args.now)
     rows = list(csv.DictReader(io.StringIO(report)))
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / Path(output["report_key"]).name
@@ -95,7 +101,73 @@ def main(argv: list[str]) -> int:
         time.perf_counter() - started,
         path,
     )
+    print_logins(*logins)
     return 0
+
+
+DEMO_ALLOWED_NETWORKS = "203.0.113.0/24,2001:db8::/32"
+
+
+def replay_logins(clients, stack, seeded, now):  # type: ignore[no-untyped-def]
+    """Replay a few `WorkSpaces Access` events through the login function; collect what it
+    stored and what it alerted on (read through an SQS subscription to the alert topic)."""
+    inbox = clients["sqs"].create_queue(QueueName="demo-alert-inbox")["QueueUrl"]
+    inbox_arn = clients["sqs"].get_queue_attributes(QueueUrl=inbox, AttributeNames=["QueueArn"])["Attributes"]
+    clients["sns"].subscribe(
+        TopicArn=stack.refs["AlertTopic"], Protocol="sqs", Endpoint=inbox_arn["QueueArn"]
+    )
+    alice, bob = seeded[0], seeded[1]
+    plan = [  # label, WorkSpace, sample event, client IP, event id
+        ("office login from an allowed network", alice, "login_current", "203.0.113.10", "e1"),
+        ("same WorkSpace, from outside the allow-list", alice, "login_current", "198.51.100.23", "e2"),
+        ("same event again (idempotent: nothing new sent)", alice, "login_current", "198.51.100.23", "e2"),
+        ("IPv6 login inside the allow-list", bob, "login_ipv6", "2001:db8:85a3::8a2e:370:7334", "e3"),
+        ("web login without a client IP", bob, "login_empty_ip", "", "e4"),
+        ("malformed event", bob, "login_malformed", None, "e5"),
+    ]
+    results = []
+    with freeze_time(now, ignore=FREEZE_IGNORE):
+        for minute, (label, ws, sample, ip, event_id) in enumerate(plan):
+            event = {**load_event(sample), "id": f"demo-{event_id}"}
+            if ip is not None:
+                event["detail"].update(
+                    {
+                        "workspaceId": ws.workspace_id,
+                        "directoryId": f"domain/{ws.directory_id}",
+                        "clientIpAddress": ip,
+                        "loginTime": (now.replace(hour=8, minute=0) + timedelta(minutes=minute)).isoformat(),
+                    }
+                )
+            try:
+                outcome = stack.handlers["LoginEventsFunction"](event, FakeContext())
+                results.append((label, ", ".join(outcome["alerts"]) or "none"))
+            except InvalidLoginEvent as exc:
+                results.append((label, f"rejected: {exc.reason[:50]}..."))
+    items = clients["dynamodb"].scan(TableName=stack.refs["LoginTable"])["Items"]
+    records = sorted((i for i in items if i["sk"]["S"].startswith("LOGIN#")), key=lambda i: i["sk"]["S"])
+    messages = clients["sqs"].receive_message(QueueUrl=inbox, MaxNumberOfMessages=10).get("Messages", [])
+    return results, records, [json.loads(m["Body"]) for m in messages]
+
+
+def print_logins(results, records, alerts) -> None:  # type: ignore[no-untyped-def]
+    print(f"Login events (allow-list {DEMO_ALLOWED_NETWORKS}, new-network alerts on)")
+    for label, outcome in results:
+        print(f"  {label:<46} alerts: {outcome}")
+    print(f"\n  login records stored: {len(records)}")
+    for item in records:
+        user = item.get("user_name", {}).get("S", "?")
+        ip = item["client_ip"]["S"] or "(empty)"
+        print(
+            f"    {item['login_time']['S'][:19]}  {item['workspace_id']['S']}  {user:<10} {ip:<30} "
+            f"{item['client_platform']['S']}"
+        )
+    print(f"  alerts published: {len(alerts)}")
+    for alert in alerts:
+        body = json.loads(alert["Message"])
+        print(
+            f"    {alert['Subject']}: {body['user_name']} on {body['workspace_id']} from {body['client_ip']}"
+        )
+    print()
 
 
 def print_summary(args, seeded, rows, output, invocations, calls, seeded_in, elapsed, path) -> None:  # type: ignore[no-untyped-def]

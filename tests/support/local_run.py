@@ -24,6 +24,9 @@ from tests.support.local_sfn import Execution
 
 TEMPLATE = ROOT / "template.yaml"
 STACK = "autopilot"
+# Modules that keep the real clock under freezegun: botocore's retry backoff and rate limiter
+# behave as in AWS, and freezegun would otherwise trigger Powertools' and pydantic's lazy imports.
+FREEZE_IGNORE = ["botocore", "urllib3", "aws_lambda_powertools", "pydantic"]
 
 
 @cache
@@ -146,16 +149,13 @@ def run_daily(
     run_id: str = "run-local",
     context_factory: Callable[[str], Any] = lambda _function: FakeContext(),
 ) -> tuple[Any, Execution]:
-    """One daily execution of the state machine at the frozen time `now`.
-
-    botocore keeps the real clock, so its retry backoff and rate limiter behave as in AWS;
-    Powertools and pydantic too (freezegun would otherwise trigger their lazy imports)."""
+    """One daily execution of the state machine at the frozen time `now`."""
     execution = Execution(
         functions=functions,
         name=run_id,
         start_time=now.isoformat().replace("+00:00", "Z"),
         context_factory=context_factory,
     )
-    with freeze_time(now, ignore=["botocore", "urllib3", "aws_lambda_powertools", "pydantic"]):
+    with freeze_time(now, ignore=FREEZE_IGNORE):
         output = execution.run({})
     return output, execution

@@ -114,3 +114,48 @@ def test_the_schedule_starts_the_state_machine_in_utc():
     assert event["Type"] == "ScheduleV2"
     assert event["Properties"]["ScheduleExpressionTimezone"] == "UTC"
     assert event["Properties"]["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
+
+
+def test_login_events_come_from_the_workspaces_access_rule_and_failures_are_dead_lettered():
+    function = RESOURCES["LoginEventsFunction"]["Properties"]
+    rule = function["Events"]["WorkSpacesAccess"]
+    assert rule["Type"] == "EventBridgeRule"
+    assert rule["Properties"]["Pattern"] == {
+        "source": ["aws.workspaces"],
+        "detail-type": ["WorkSpaces Access"],
+    }
+    assert rule["Properties"]["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["LoginDeadLetterQueue", "Arn"]}
+    on_failure = function["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+    assert on_failure == {"Type": "SQS", "Destination": {"Fn::GetAtt": ["LoginDeadLetterQueue", "Arn"]}}
+    alarm = RESOURCES["LoginDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["LoginDeadLetterQueue", "QueueName"]}}
+    ]
+    assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}]
+
+
+@pytest.mark.parametrize("table", ["LoginTable", "IdempotencyTable"])
+def test_tables_are_encrypted_with_the_stack_key_and_expire_items(table):
+    properties = RESOURCES[table]["Properties"]
+    assert properties["SSESpecification"] == {
+        "SSEEnabled": True,
+        "SSEType": "KMS",
+        "KMSMasterKeyId": {"Ref": "AppKey"},
+    }
+    assert properties["TimeToLiveSpecification"]["Enabled"] is True
+
+
+def test_login_records_have_point_in_time_recovery_and_a_retention_parameter():
+    properties = RESOURCES["LoginTable"]["Properties"]
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    variables = RESOURCES["LoginEventsFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["LOGIN_RETENTION_DAYS"] == {"Ref": "LoginRetentionDays"}
+
+
+def test_login_function_reaches_only_its_table_topic_and_queue():
+    statements = {s["Sid"]: s for name, s in iam_statements() if name == "LoginEventsFunction"}
+    assert statements["RecordLogins"]["Resource"] == {"Fn::GetAtt": ["LoginTable", "Arn"]}
+    assert statements["DeduplicateEvents"]["Resource"] == {"Fn::GetAtt": ["IdempotencyTable", "Arn"]}
+    assert statements["PublishLoginAlerts"]["Resource"] == {"Ref": "AlertTopic"}
+    assert statements["DeadLetterFailedEvents"]["Resource"] == {"Fn::GetAtt": ["LoginDeadLetterQueue", "Arn"]}
+    assert "dynamodb:Scan" not in str(statements)

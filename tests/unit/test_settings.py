@@ -1,7 +1,7 @@
 import pytest
 
 from ws_autopilot.errors import ConfigurationError
-from ws_autopilot.settings import OptimizerSettings, parse_thresholds
+from ws_autopilot.settings import LoginSettings, OptimizerSettings, parse_thresholds
 
 BASE = {
     "THRESHOLDS": "VALUE=81,STANDARD=85,PERFORMANCE=80,POWER=92,POWERPRO=78,GRAPHICS=217,"
@@ -54,3 +54,41 @@ def test_missing_thresholds_variable_is_reported():
 
 def test_empty_threshold_entries_are_ignored():
     assert parse_thresholds(" , VALUE=1,,", "X", "Y") == {"VALUE": 1}
+
+
+LOGIN_ENV = {
+    "LOGIN_TABLE": "logins",
+    "IDEMPOTENCY_TABLE": "idempotency",
+    "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts",
+    "LOGIN_RETENTION_DAYS": "90",
+    "ALLOWED_CLIENT_NETWORKS": "203.0.113.0/24,2001:db8::/32",
+    "NEW_NETWORK_ALERTS": "false",
+}
+
+
+def test_login_settings_read_the_allow_list():
+    settings = LoginSettings.from_env(LOGIN_ENV)
+    assert [str(n) for n in settings.allowed_networks] == ["203.0.113.0/24", "2001:db8::/32"]
+    assert (settings.retention_days, settings.new_network_alerts) == (90, False)
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"ALLOWED_CLIENT_NETWORKS": "203.0.113.0/24,office"},
+            "ALLOWED_CLIENT_NETWORKS (template parameter AllowedClientNetworks): "
+            "entry 'office' is not an IP network",
+        ),
+        (
+            {"LOGIN_RETENTION_DAYS": "0"},
+            "LOGIN_RETENTION_DAYS (template parameter LoginRetentionDays): must be",
+        ),
+        ({"NEW_NETWORK_ALERTS": "on"}, "NEW_NETWORK_ALERTS (template parameter NewNetworkAlerts)"),
+        ({"ALERT_TOPIC_ARN": "alerts"}, "is not an sns ARN"),
+    ],
+)
+def test_invalid_login_settings_name_the_variable_and_value(env, message):
+    with pytest.raises(ConfigurationError) as raised:
+        LoginSettings.from_env({**LOGIN_ENV, **env})
+    assert message in str(raised.value)
