@@ -31,6 +31,7 @@ os.environ.update(
 def aws() -> Iterator[dict[str, Any]]:
     """boto3 clients against the in-process simulator (moto plus the project's extensions)."""
     simulator.install()
+    simulator.CALLS.clear()
     with mock_aws():
         yield {
             name: boto3.client(name, region_name=REGION)

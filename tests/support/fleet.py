@@ -225,3 +225,15 @@ def seed_fleet(
         if seeded.running_mode != "MANUAL":
             seed_usage(account_id, region, seeded.workspace_id, seeded.profile, seeded.running_mode, now)
     return planned
+
+
+def report_unhealthy(account_id: str, region: str, directory_id: str, count: int, at: datetime) -> None:
+    """The per-directory `Unhealthy` metric as WorkSpaces publishes it (one datapoint)."""
+    simulator.put_hourly_series(
+        account_id,
+        region,
+        "AWS/WorkSpaces",
+        "Unhealthy",
+        [{"Name": "DirectoryId", "Value": directory_id}],
+        [(at, float(count))],
+    )

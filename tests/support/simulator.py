@@ -552,6 +552,11 @@ def refuse(account_id: str, region: str, workspace_id: str, operation: str, erro
     _sim(workspace(account_id, region, workspace_id))["refuse"][operation] = error_code
 
 
+def allow(account_id: str, region: str, workspace_id: str, operation: str) -> None:
+    """Undo `refuse()`."""
+    _sim(workspace(account_id, region, workspace_id))["refuse"].pop(operation, None)
+
+
 def set_connection(
     account_id: str, region: str, workspace_id: str, state: str, last: datetime | None = None
 ) -> None:

@@ -134,7 +134,7 @@ def test_login_events_come_from_the_workspaces_access_rule_and_failures_are_dead
     assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}]
 
 
-@pytest.mark.parametrize("table", ["LoginTable", "IdempotencyTable"])
+@pytest.mark.parametrize("table", ["LoginTable", "IdempotencyTable", "RemediationTable"])
 def test_tables_are_encrypted_with_the_stack_key_and_expire_items(table):
     properties = RESOURCES[table]["Properties"]
     assert properties["SSESpecification"] == {
@@ -159,3 +159,21 @@ def test_login_function_reaches_only_its_table_topic_and_queue():
     assert statements["PublishLoginAlerts"]["Resource"] == {"Ref": "AlertTopic"}
     assert statements["DeadLetterFailedEvents"]["Resource"] == {"Fn::GetAtt": ["LoginDeadLetterQueue", "Arn"]}
     assert "dynamodb:Scan" not in str(statements)
+
+
+def test_remediation_runs_one_scan_at_a_time_on_a_schedule():
+    function = RESOURCES["RemediateFunction"]["Properties"]
+    assert function["ReservedConcurrentExecutions"] == 1
+    assert function["Events"]["Scan"]["Properties"]["ScheduleExpression"] == {"Ref": "RemediationSchedule"}
+
+
+def test_reboots_and_rebuilds_are_scoped_to_workspaces_and_denied_in_dry_run():
+    (statement,) = [s for _, s in iam_statements() if s.get("Sid") == "RebootAndRebuild"]
+    assert statement["Action"] == ["workspaces:RebootWorkspaces", "workspaces:RebuildWorkspaces"]
+    assert statement["Effect"] == {"Fn::If": ["IsDryRun", "Deny", "Allow"]}
+    assert ":workspace/*" in statement["Resource"]["Fn::Sub"]
+
+
+def test_rebuilds_are_off_unless_the_operator_allows_them():
+    assert template()["Parameters"]["RebuildPolicy"]["Default"] == "Never"
+    assert template()["Parameters"]["RebuildPolicy"]["AllowedValues"] == ["Never", "Auto"]

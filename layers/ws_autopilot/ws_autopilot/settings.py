@@ -10,12 +10,14 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 
 import botocore.session
 
 from ws_autopilot.errors import ConfigurationError
 from ws_autopilot.logins import IPNetwork, parse_allow_list
+from ws_autopilot.remediation import RebuildPolicy, RemediationSettings
 
 MAX_MONTH_HOURS = 744
 _BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -163,4 +165,43 @@ class LoginSettings:
             retention_days=parse_int(env, "LOGIN_RETENTION_DAYS", "LoginRetentionDays", 1, 3650),
             allowed_networks=parse_allow_list(env.get("ALLOWED_CLIENT_NETWORKS", "")),
             new_network_alerts=parse_bool(env, "NEW_NETWORK_ALERTS", "NewNetworkAlerts"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RemediationConfig:
+    policy: RemediationSettings
+    table_name: str
+    alert_topic_arn: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RemediationConfig:
+        env = os.environ if env is None else env
+        policy_text = _require(env, "REBUILD_POLICY", "RebuildPolicy")
+        if policy_text not in {p.value for p in RebuildPolicy}:
+            raise ConfigurationError(
+                "REBUILD_POLICY", "RebuildPolicy", f"must be Never or Auto, got {policy_text!r}"
+            )
+        policy = RemediationSettings(
+            grace=timedelta(
+                minutes=parse_int(env, "UNHEALTHY_GRACE_MINUTES", "UnhealthyGraceMinutes", 0, 1440)
+            ),
+            reboot_wait=timedelta(
+                minutes=parse_int(env, "REBOOT_WAIT_MINUTES", "RebootWaitMinutes", 5, 1440)
+            ),
+            max_reboots=parse_int(env, "MAX_REBOOTS", "MaxReboots", 1, 5),
+            rebuild_policy=RebuildPolicy(policy_text),
+            max_snapshot_age=timedelta(
+                hours=parse_int(env, "MAX_SNAPSHOT_AGE_HOURS", "MaxSnapshotAgeHours", 1, 48)
+            ),
+            max_reboots_per_run=parse_int(env, "MAX_REBOOTS_PER_RUN", "MaxRebootsPerRun", 1, 500),
+            max_rebuilds_per_day=parse_int(env, "MAX_REBUILDS_PER_DAY", "MaxRebuildsPerDay", 0, 100),
+            breaker_percent=parse_int(env, "BREAKER_PERCENT", "BreakerPercent", 1, 100),
+            breaker_minimum=parse_int(env, "BREAKER_MINIMUM_UNHEALTHY", "BreakerMinimumUnhealthy", 1, 1000),
+            dry_run=parse_bool(env, "DRY_RUN", "DryRun"),
+        )
+        return cls(
+            policy=policy,
+            table_name=_require(env, "REMEDIATION_TABLE", "(the stack's remediation table)"),
+            alert_topic_arn=parse_arn(env, "ALERT_TOPIC_ARN", "(the stack's alert topic)", "sns"),
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -23,6 +24,15 @@ class WorkspacePage:
     workspaces: list[Workspace]
     invalid: list[InvalidWorkspaceRecord]
     next_token: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FailedRequest:
+    """One entry of a batch call's FailedRequests: the call answered 200 but this one failed."""
+
+    workspace_id: str
+    error_code: str
+    message: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +93,51 @@ class WorkspacesFleet:
             names.update({w["WorkspaceId"]: w.get("UserName", "") for w in response.get("Workspaces", [])})
         return names
 
+    def connected(self, workspace_ids: list[str]) -> set[str]:
+        """The WorkSpaces among `workspace_ids` with a user CONNECTED, 25 ids per call.
+        Raises AwsCallFailed."""
+        connected: set[str] = set()
+        for offset in range(0, len(workspace_ids), PAGE_SIZE):
+            with aws_call("DescribeWorkspacesConnectionStatus"):
+                response = self._client.describe_workspaces_connection_status(
+                    WorkspaceIds=workspace_ids[offset : offset + PAGE_SIZE]
+                )
+            connected.update(
+                s["WorkspaceId"]
+                for s in response.get("WorkspacesConnectionStatus", [])
+                if s.get("ConnectionState") == "CONNECTED"
+            )
+        return connected
+
+    def latest_rebuild_snapshot(self, workspace_id: str) -> datetime | None:
+        """When the newest rebuild snapshot was taken, or None. Raises AwsCallFailed."""
+        with aws_call("DescribeWorkspaceSnapshots"):
+            response = self._client.describe_workspace_snapshots(WorkspaceId=workspace_id)
+        times = [s["SnapshotTime"] for s in response.get("RebuildSnapshots", []) if "SnapshotTime" in s]
+        return max(times) if times else None
+
+    def reboot(self, workspace_ids: list[str]) -> list[FailedRequest]:
+        """RebootWorkspaces, 25 per call; the per-WorkSpace failures it answers with.
+        Raises AwsCallFailed when a whole call fails."""
+        failed: list[FailedRequest] = []
+        for offset in range(0, len(workspace_ids), PAGE_SIZE):
+            batch = workspace_ids[offset : offset + PAGE_SIZE]
+            with aws_call("RebootWorkspaces"):
+                response = self._client.reboot_workspaces(
+                    RebootWorkspaceRequests=[{"WorkspaceId": i} for i in batch]
+                )
+            failed.extend(_failures(response))
+        return failed
+
+    def rebuild(self, workspace_id: str) -> FailedRequest | None:
+        """RebuildWorkspaces for one WorkSpace (the API takes exactly one). Raises AwsCallFailed."""
+        with aws_call("RebuildWorkspaces"):
+            response = self._client.rebuild_workspaces(
+                RebuildWorkspaceRequests=[{"WorkspaceId": workspace_id}]
+            )
+        failures = _failures(response)
+        return failures[0] if failures else None
+
     def tags(self, workspace_id: str) -> Mapping[str, str] | TagsUnavailable:
         """The WorkSpace's tags, or TagsUnavailable with the error code."""
         try:
@@ -100,6 +155,13 @@ class WorkspacesFleet:
         except (ClientError, BotoCoreError) as exc:
             return ModifyResult(False, error_code(exc), str(exc))
         return ModifyResult(True)
+
+
+def _failures(response: Mapping[str, Any]) -> list[FailedRequest]:
+    return [
+        FailedRequest(f.get("WorkspaceId", ""), f.get("ErrorCode", ""), f.get("ErrorMessage", ""))
+        for f in response.get("FailedRequests", [])
+    ]
 
 
 def _token(token: str | None) -> dict[str, str]:

@@ -116,6 +116,6 @@ class LoginStore:
                 Key={"workspace_id": _s(workspace_id), "sk": _s(f"NET#{network}")},
                 UpdateExpression="SET last_seen = :s, expires_at = :e",
                 ExpressionAttributeValues={":s": _s(seen_at), ":e": _n(expires_at)},
-                ReturnValues="UPDATED_OLD",
+                ReturnValues="ALL_OLD",
             )
         return "last_seen" in response.get("Attributes", {})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -49,6 +49,49 @@ class UsageMetrics:
             }
             for i, workspace_id in enumerate(workspace_ids)
         ]
+
+    def directories_reporting_unhealthy(
+        self, directory_ids: Sequence[str], now: datetime, lookback: timedelta = timedelta(hours=1)
+    ) -> set[str] | None:
+        """Directories whose `Unhealthy` metric (5-minute Maximum) was above 0 in the last
+        `lookback`; None when the metric could not be read (the caller then looks everywhere)."""
+        if not directory_ids:
+            return set()
+        end = now.replace(second=0, microsecond=0)
+        flagged: set[str] = set()
+        for offset in range(0, len(directory_ids), MAX_QUERIES_PER_CALL):
+            chunk = list(directory_ids[offset : offset + MAX_QUERIES_PER_CALL])
+            queries = [
+                {
+                    "Id": f"d{i}",
+                    "ReturnData": True,
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": NAMESPACE,
+                            "MetricName": "Unhealthy",
+                            "Dimensions": [{"Name": "DirectoryId", "Value": directory_id}],
+                        },
+                        "Period": 300,
+                        "Stat": "Maximum",
+                    },
+                }
+                for i, directory_id in enumerate(chunk)
+            ]
+            try:
+                response = self._client.get_metric_data(
+                    MetricDataQueries=queries,
+                    StartTime=end - lookback,
+                    EndTime=end,
+                    ScanBy="TimestampDescending",
+                )
+            except (ClientError, BotoCoreError):
+                return None
+            for result in response.get("MetricDataResults", []):
+                if result.get("StatusCode", "Complete") not in ("Complete", "PartialData"):
+                    return None
+                if any(v > 0 for v in result.get("Values", [])):
+                    flagged.add(chunk[int(result["Id"][1:])])
+        return flagged
 
     def hourly_connected(self, workspace_ids: Sequence[str], window: Window) -> dict[str, Usage]:
         """Each WorkSpace's hourly UserConnected Maximum over `window`.

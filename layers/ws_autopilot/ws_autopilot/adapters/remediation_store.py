@@ -1,0 +1,148 @@
+"""Remediation state in DynamoDB, with optimistic locking so two scans never act twice.
+
+Partition key `pk`:
+- `<workspace id>`: the WorkSpace's remediation record (`version` guards every write);
+- `DIR#<directory id>`: whether the directory's circuit breaker is open;
+- `REBUILDS#<YYYY-MM-DD>`: rebuilds made that day (a conditional counter).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from ws_autopilot.adapters.aws import aws_call, client
+from ws_autopilot.errors import PermanentAwsError
+from ws_autopilot.remediation import Phase, Record
+
+CONFLICT = "ConditionalCheckFailedException"
+RETENTION = timedelta(days=30)  # records hold no personal data; old ones expire all the same
+
+
+def _item(record: Record, version: int, now: datetime) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "pk": {"S": record.workspace_id},
+        "directory_id": {"S": record.directory_id},
+        "phase": {"S": record.phase.value},
+        "unhealthy_since": {"S": record.unhealthy_since.isoformat()},
+        "reboots": {"N": str(record.reboots)},
+        "rebuilt": {"BOOL": record.rebuilt},
+        "last_notice": {"S": record.last_notice},
+        "version": {"N": str(version)},
+        "expires_at": {"N": str(int((now + RETENTION).timestamp()))},
+    }
+    if record.last_action_at:
+        item["last_action_at"] = {"S": record.last_action_at.isoformat()}
+    return item
+
+
+def _record(item: dict[str, Any]) -> Record:
+    last = item.get("last_action_at", {}).get("S")
+    return Record(
+        workspace_id=item["pk"]["S"],
+        directory_id=item["directory_id"]["S"],
+        phase=Phase(item["phase"]["S"]),
+        unhealthy_since=datetime.fromisoformat(item["unhealthy_since"]["S"]),
+        reboots=int(item["reboots"]["N"]),
+        rebuilt=item["rebuilt"]["BOOL"],
+        last_action_at=datetime.fromisoformat(last) if last else None,
+        last_notice=item.get("last_notice", {}).get("S", ""),
+        version=int(item["version"]["N"]),
+    )
+
+
+class RemediationStore:
+    def __init__(self, table_name: str, dynamodb_client: Any | None = None) -> None:
+        self.table_name = table_name
+        self._client = dynamodb_client or client("dynamodb")
+
+    def open_records(self) -> dict[str, Record]:
+        """Every WorkSpace under remediation, by id (the table holds only those and a few markers)."""
+        records: dict[str, Record] = {}
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "ConsistentRead": True,
+            "FilterExpression": "begins_with(pk, :ws)",
+            "ExpressionAttributeValues": {":ws": {"S": "ws-"}},
+        }
+        while True:
+            with aws_call("Scan"):
+                response = self._client.scan(**request)
+            for item in response.get("Items", []):
+                record = _record(item)
+                records[record.workspace_id] = record
+            if "LastEvaluatedKey" not in response:
+                return records
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def save(self, record: Record, previous: Record | None, now: datetime) -> Record | None:
+        """Write `record` if the stored one is still `previous` (None: no record yet). Returns the
+        record as stored (its new version), or None when another scan changed it first."""
+        version = (previous.version if previous else 0) + 1
+        condition = (
+            {"ConditionExpression": "attribute_not_exists(pk)"}
+            if previous is None
+            else {
+                "ConditionExpression": "version = :v",
+                "ExpressionAttributeValues": {":v": {"N": str(previous.version)}},
+            }
+        )
+        if not self._conditional("PutItem", Item=_item(record, version, now), **condition):
+            return None
+        return replace(record, version=version)
+
+    def delete(self, previous: Record) -> bool:
+        """Forget a WorkSpace if its record is still `previous`; False when another scan changed it."""
+        return self._conditional(
+            "DeleteItem",
+            Key={"pk": {"S": previous.workspace_id}},
+            ConditionExpression="version = :v",
+            ExpressionAttributeValues={":v": {"N": str(previous.version)}},
+        )
+
+    def set_breaker(self, directory_id: str, is_open: bool, now: datetime) -> bool:
+        """Record the directory's breaker state; True when it changed (announce it)."""
+        with aws_call("UpdateItem"):
+            old = self._client.update_item(
+                TableName=self.table_name,
+                Key={"pk": {"S": f"DIR#{directory_id}"}},
+                UpdateExpression="SET breaker_open = :o, expires_at = :e",
+                ExpressionAttributeValues={
+                    ":o": {"BOOL": is_open},
+                    ":e": {"N": str(int((now + RETENTION).timestamp()))},
+                },
+                ReturnValues="ALL_OLD",
+            ).get("Attributes", {})
+        return bool(old.get("breaker_open", {}).get("BOOL", False)) != is_open
+
+    def take_rebuild_slot(self, day: str, limit: int, now: datetime) -> bool:
+        """Count one rebuild for `day` unless `limit` are counted already."""
+        if limit <= 0:
+            return False
+        return self._conditional(
+            "UpdateItem",
+            Key={"pk": {"S": f"REBUILDS#{day}"}},
+            UpdateExpression="ADD rebuilds :one SET expires_at = :e",
+            ConditionExpression="attribute_not_exists(rebuilds) OR rebuilds < :limit",
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":limit": {"N": str(limit)},
+                ":e": {"N": str(int((now + RETENTION).timestamp()))},
+            },
+        )
+
+    def _conditional(self, operation: str, **request: Any) -> bool:
+        call = {
+            "PutItem": self._client.put_item,
+            "DeleteItem": self._client.delete_item,
+            "UpdateItem": self._client.update_item,
+        }[operation]
+        try:
+            with aws_call(operation):
+                call(TableName=self.table_name, **request)
+        except PermanentAwsError as exc:
+            if exc.error_code == CONFLICT:
+                return False
+            raise
+        return True
