@@ -76,6 +76,8 @@ def main(argv: list[str]) -> int:
             "ExtraThresholds": "GENERALPURPOSE_4XLARGE=120",
             "AllowedClientNetworks": DEMO_ALLOWED_NETWORKS,
             "NewNetworkAlerts": "true",
+            "RebuildPolicy": "Auto",
+            "MaxReboots": "1",
         }
         before = Counter(simulator.CALLS)
         with deployed(clients, overrides) as stack:
@@ -86,6 +88,7 @@ def main(argv: list[str]) -> int:
             bucket = stack.refs["ReportBucket"]
             report = clients["s3"].get_object(Bucket=bucket, Key=output["report_key"])["Body"].read().decode()
             logins = replay_logins(clients, stack, seeded, args.now)
+            remediation = replay_remediation(clients, stack, seeded, args.now)
     rows = list(csv.DictReader(io.StringIO(report)))
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / Path(output["report_key"]).name
@@ -102,7 +105,68 @@ def main(argv: list[str]) -> int:
         path,
     )
     print_logins(*logins)
+    print_remediation(remediation, args.dry_run)
     return 0
+
+
+def replay_remediation(clients, stack, seeded, now):  # type: ignore[no-untyped-def]
+    """Make three WorkSpaces UNHEALTHY and run remediation scans while the simulated fleet
+    answers as AWS would: one recovers after its reboot, one needs a rebuild (RebuildPolicy
+    Auto, fresh snapshot), one is tagged Skip_Remediation."""
+    directory_id = seeded[0].directory_id
+    quick, stubborn, tagged = [
+        s for s in seeded if s.directory_id == directory_id and s.state == "AVAILABLE"
+    ][:3]
+    names = {quick.workspace_id: "recovers", stubborn.workspace_id: "stubborn", tagged.workspace_id: "tagged"}
+    for ws in (quick, stubborn, tagged):
+        simulator.set_state(ACCOUNT, os.environ["AWS_DEFAULT_REGION"], ws.workspace_id, "UNHEALTHY")
+    region = os.environ["AWS_DEFAULT_REGION"]
+    clients["workspaces"].create_tags(
+        ResourceId=tagged.workspace_id, Tags=[{"Key": "Skip_Remediation", "Value": ""}]
+    )
+    simulator.add_snapshot(ACCOUNT, region, stubborn.workspace_id, "rebuild", now - timedelta(hours=2))
+    start = now + timedelta(hours=1)
+    fleet.report_unhealthy(ACCOUNT, region, directory_id, 3, start - timedelta(minutes=5))
+
+    def after_reboots() -> None:
+        for ws in seeded:  # reboots finish; all but the stubborn one come back healthy
+            if simulator.workspace(ACCOUNT, region, ws.workspace_id).state == "REBOOTING":
+                simulator.set_state(ACCOUNT, region, ws.workspace_id, "AVAILABLE")
+        simulator.set_state(ACCOUNT, region, stubborn.workspace_id, "UNHEALTHY")
+
+    def after_rebuild() -> None:
+        simulator.set_state(ACCOUNT, region, stubborn.workspace_id, "AVAILABLE")
+
+    timeline = [
+        (0, "3 WorkSpaces turn UNHEALTHY", None),
+        (30, "grace period over", None),
+        (60, "reboots done: one is healthy, one is not", after_reboots),
+        (90, "rebuild done", after_rebuild),
+    ]
+    scans = []
+    for minutes, label, happened in timeline:
+        if happened:
+            happened()
+        with freeze_time(start + timedelta(minutes=minutes), ignore=FREEZE_IGNORE):
+            result = stack.handlers["RemediateFunction"]({}, FakeContext())
+        ours = [
+            (names.get(o["workspace_id"], o["workspace_id"]), o["action"], o["reason"])
+            for o in result["outcomes"]
+        ]
+        scans.append((minutes, label, ours))
+    return scans
+
+
+def print_remediation(scans, dry_run) -> None:  # type: ignore[no-untyped-def]
+    print(
+        "Remediation scans (RebuildPolicy Auto, MaxReboots 1, grace and wait 30 min"
+        f"{', dry run: nothing is really rebooted' if dry_run else ''})"
+    )
+    for minutes, label, outcomes in scans:
+        print(f"  t+{minutes:>3} min  {label}")
+        for name, action, reason in outcomes:
+            print(f"             {name:<14} {action:<13} {reason}")
+    print()
 
 
 DEMO_ALLOWED_NETWORKS = "203.0.113.0/24,2001:db8::/32"
