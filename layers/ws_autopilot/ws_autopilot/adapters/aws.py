@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -72,3 +72,16 @@ def aws_call(operation: str) -> Iterator[None]:
         yield
     except (ClientError, BotoCoreError) as exc:
         raise classify(operation, exc) from exc
+
+
+def conditional_write(operation: str, call: Callable[..., Any], **request: Any) -> bool:
+    """A DynamoDB write with a ConditionExpression: False when the condition failed (someone
+    else wrote first), True when it was written. Other failures raise AwsCallFailed."""
+    try:
+        with aws_call(operation):
+            call(**request)
+    except PermanentAwsError as exc:
+        if exc.error_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ws_autopilot.adapters.aws import aws_call, client
-from ws_autopilot.errors import PermanentAwsError
+from ws_autopilot.adapters.aws import aws_call, client, conditional_write
 from ws_autopilot.logins import IPNetwork, Login
 
 LAST = "LAST"
@@ -92,21 +91,16 @@ class LoginStore:
             names["#u"] = "user_name"
             values[":u"] = _s(login.user_name)
             update += ", #u = :u"
-        try:
-            with aws_call("UpdateItem"):
-                self._client.update_item(
-                    TableName=self.table_name,
-                    Key={"workspace_id": _s(login.workspace_id), "sk": _s(LAST)},
-                    UpdateExpression=update,
-                    ConditionExpression="attribute_not_exists(#t) OR #t < :t",
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=values,
-                )
-        except PermanentAwsError as exc:
-            if exc.error_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return conditional_write(
+            "UpdateItem",
+            self._client.update_item,
+            TableName=self.table_name,
+            Key={"workspace_id": _s(login.workspace_id), "sk": _s(LAST)},
+            UpdateExpression=update,
+            ConditionExpression="attribute_not_exists(#t) OR #t < :t",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
 
     def remember_network(self, workspace_id: str, network: IPNetwork, seen_at: str, expires_at: int) -> bool:
         """Record that the WorkSpace used `network`; True when it had used it within retention."""

@@ -12,11 +12,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ws_autopilot.adapters.aws import aws_call, client
-from ws_autopilot.errors import PermanentAwsError
+from ws_autopilot.adapters.aws import aws_call, client, conditional_write
 from ws_autopilot.remediation import Phase, Record
 
-CONFLICT = "ConditionalCheckFailedException"
 RETENTION = timedelta(days=30)  # records hold no personal data; old ones expire all the same
 
 
@@ -138,11 +136,4 @@ class RemediationStore:
             "DeleteItem": self._client.delete_item,
             "UpdateItem": self._client.update_item,
         }[operation]
-        try:
-            with aws_call(operation):
-                call(TableName=self.table_name, **request)
-        except PermanentAwsError as exc:
-            if exc.error_code == CONFLICT:
-                return False
-            raise
-        return True
+        return conditional_write(operation, call, TableName=self.table_name, **request)
