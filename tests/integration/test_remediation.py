@@ -189,6 +189,20 @@ def test_a_reboot_answered_with_failed_requests_is_retried_on_the_next_scan(aws,
     assert notices() == ["remediation_failed", "remediation_reboot"]
 
 
+def test_a_reboot_call_that_fails_outright_is_not_assumed_done(aws, deploy, office, monkeypatch):
+    VirtualTime().install(monkeypatch)
+    stack = deploy(**LIVE)
+    unhealthy(office, "u19")
+    scan(stack, T0)
+    with simulator.inject(
+        simulator.Fault("workspaces", "RebootWorkspaces", "ServiceUnavailable", status=503)
+    ):
+        failed = scan(stack, T0 + 30 * MIN)
+    assert failed["counts"] == {"failed": 1}
+    assert scan(stack, T0 + 35 * MIN)["counts"] == {"reboot": 1}
+    assert state(office, "u19") == "REBOOTING"
+
+
 def test_two_overlapping_scans_act_once(aws, deploy, office):
     stack = deploy(**LIVE)
     unhealthy(office, "u12")

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
-from ws_autopilot.adapters.fleet import WorkspacesFleet
+from ws_autopilot.adapters.fleet import FailedRequest, WorkspacesFleet
 from ws_autopilot.adapters.notifications import Notifier
 from ws_autopilot.adapters.remediation_store import RemediationStore
 from ws_autopilot.adapters.usage import UsageMetrics
@@ -175,7 +175,7 @@ class Remediator:
                 reboots.append((replace(planned, step=decided), claimed))
                 continue
             if decided.action is Action.REBUILD and claimed is not None and not self.settings.dry_run:
-                failure = self.fleet.rebuild(planned.workspace.workspace_id)
+                failure = self._rebuild(planned.workspace.workspace_id)
                 if failure is not None:
                     self._undo(planned, claimed, f"rebuild refused: {failure.error_code}", result, now)
                     continue
@@ -197,19 +197,27 @@ class Remediator:
     def _reboot(self, reboots: list[tuple[Planned, Record]], result: ScanResult, now: datetime) -> None:
         if not reboots:
             return
-        failed = (
-            {}
-            if self.settings.dry_run
-            else {
-                f.workspace_id: f for f in self.fleet.reboot([p.workspace.workspace_id for p, _ in reboots])
-            }
-        )
+        ids = [p.workspace.workspace_id for p, _ in reboots]
+        if self.settings.dry_run:
+            failures: list[FailedRequest] = []
+        else:
+            try:
+                failures = self.fleet.reboot(ids)
+            except AwsCallFailed as exc:  # the whole call failed: nothing was rebooted
+                failures = [FailedRequest(i, exc.error_code, str(exc)) for i in ids]
+        failed = {f.workspace_id: f for f in failures}
         for planned, claimed in reboots:
             failure = failed.get(planned.workspace.workspace_id)
             if failure is not None:
                 self._undo(planned, claimed, f"reboot refused: {failure.error_code}", result, now)
             else:
                 self._finish(planned, planned.step, claimed, result, now)
+
+    def _rebuild(self, workspace_id: str) -> FailedRequest | None:
+        try:
+            return self.fleet.rebuild(workspace_id)
+        except AwsCallFailed as exc:
+            return FailedRequest(workspace_id, exc.error_code, str(exc))
 
     def _undo(
         self, planned: Planned, claimed: Record, reason: str, result: ScanResult, now: datetime
