@@ -16,6 +16,7 @@ REGION = "us-east-1"
 os.environ.update(
     {
         "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
@@ -32,6 +33,7 @@ def aws() -> Iterator[dict[str, Any]]:
     """boto3 clients against the in-process simulator (moto plus the project's extensions)."""
     simulator.install()
     simulator.CALLS.clear()
+    simulator.CALL_LOG.clear()
     with mock_aws():
         yield {
             name: boto3.client(name, region_name=REGION)

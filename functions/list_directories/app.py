@@ -1,4 +1,6 @@
-"""Starts a run: names it and lists the WorkSpaces directories of the region."""
+"""Lists the WorkSpaces directories of one account and region; a region or account that
+cannot be read (WorkSpaces not offered, access denied by a service control policy) is reported,
+not raised, so the other ones go on."""
 
 from typing import Any
 
@@ -6,9 +8,10 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ws_autopilot.adapters.accounts import AccountSessions, function_sessions
 from ws_autopilot.adapters.fleet import WorkspacesFleet
-from ws_autopilot.contracts import StartRun
-from ws_autopilot.settings import RunSettings
+from ws_autopilot.contracts import ListDirectoriesRequest
+from ws_autopilot.errors import PermanentAwsError
 
 logger = Logger()
 tracer = Tracer()
@@ -17,16 +20,17 @@ tracer = Tracer()
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(
-    event: dict[str, Any], context: LambdaContext, *, fleet: WorkspacesFleet | None = None
+    event: dict[str, Any], context: LambdaContext, *, sessions: AccountSessions | None = None
 ) -> dict[str, Any]:
-    request = parse(event=event, model=StartRun)
-    settings = RunSettings.from_env()
-    fleet = fleet or WorkspacesFleet()
-    directory_ids = fleet.directory_ids()
-    logger.info("run started", extra={"run_id": request.run_id, "directories": len(directory_ids)})
-    return {
-        "run_id": request.run_id,
-        "run_date": request.started_at[:10],
-        "max_concurrency": settings.map_concurrency,
-        "directories": [{"directory_id": d} for d in directory_ids],
-    }
+    request = parse(event=event, model=ListDirectoriesRequest)
+    where = sessions or function_sessions(context.invoked_function_arn)
+    result: dict[str, Any] = {**request.model_dump(), "directories": [], "error": None}
+    try:
+        directory_ids = WorkspacesFleet(where.client("workspaces", request.target)).directory_ids()
+    except PermanentAwsError as exc:
+        logger.warning("account/region skipped", extra={"target": str(request.target), "error": str(exc)})
+        return {**result, "error": f"{exc.operation} failed: {exc.error_code}"}
+    logger.info(
+        "directories listed", extra={"target": str(request.target), "directories": len(directory_ids)}
+    )
+    return {**result, "directories": [{"directory_id": d} for d in directory_ids]}

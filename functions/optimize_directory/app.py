@@ -9,6 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ws_autopilot.adapters.accounts import function_sessions
 from ws_autopilot.adapters.fleet import WorkspacesFleet
 from ws_autopilot.adapters.reports import ReportStore
 from ws_autopilot.adapters.usage import UsageMetrics
@@ -45,9 +46,15 @@ def handler(
 ) -> dict[str, Any]:
     request = parse(event=event, model=OptimizeDirectoryRequest)
     config = settings()
-    optimizer = optimizer or DirectoryOptimizer(
-        config, WorkspacesFleet(), UsageMetrics(), ReportStore(config.report_bucket)
-    )
+    if optimizer is None:
+        where = function_sessions(context.invoked_function_arn)
+        optimizer = DirectoryOptimizer(
+            config,
+            WorkspacesFleet(where.client("workspaces", request.target)),
+            UsageMetrics(where.client("cloudwatch", request.target)),
+            ReportStore(config.report_bucket),
+            request.target,
+        )
     start = request.continuation
     progress = optimizer.run(
         run_id=request.run_id,
@@ -62,13 +69,16 @@ def handler(
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=progress.counts[action])
     logger.info(
         "directory batch finished",
-        extra={"directory_id": request.directory_id, "done": progress.done, "counts": dict(progress.counts)},
+        extra={
+            "target": str(request.target),
+            "directory_id": request.directory_id,
+            "done": progress.done,
+            "counts": dict(progress.counts),
+        },
     )
     position = progress.continuation
     return {
-        "run_id": request.run_id,
-        "run_date": request.run_date,
-        "directory_id": request.directory_id,
+        **request.model_dump(exclude={"continuation"}),
         "done": progress.done,
         "continuation": None
         if position is None

@@ -1,4 +1,4 @@
-"""Ends a run: merges the report parts into one CSV and a JSON summary."""
+"""Ends a run: merges the report parts of every account and region into one CSV and a summary."""
 
 from functools import cache
 from typing import Any
@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ws_autopilot.adapters.reports import ReportStore
 from ws_autopilot.contracts import WriteReportRequest
-from ws_autopilot.report import DirectoryFailure, failure_rows, summarize, to_csv, unique_rows
+from ws_autopilot.report import Failure, failure_rows, summarize, to_csv, unique_rows
 from ws_autopilot.settings import ReportSettings
 
 logger = Logger()
@@ -32,9 +32,12 @@ def handler(
     request = parse(event=event, model=WriteReportRequest)
     config = settings()
     store = store or ReportStore(config.report_bucket)
-    failures = [DirectoryFailure(r.directory_id, r.error) for r in request.results if r.error]
+    failures = [Failure(t.target, "", t.error) for t in request.targets if t.error]
+    failures += [
+        Failure(t.target, d.directory_id, d.error) for t in request.targets for d in t.directories if d.error
+    ]
     rows = unique_rows(store.read_parts(request.run_id))
-    summary = summarize(rows, failures, config.dry_run)
+    summary = summarize(rows, failures, config.dry_run, [t.target for t in request.targets])
     report = to_csv(rows + failure_rows(failures, config.dry_run, request.run_date))
     csv_key, summary_key = store.write_report(request.run_id, request.run_date, report, summary)
     metrics.add_metric(name="RunsCompleted", unit=MetricUnit.Count, value=1)

@@ -14,6 +14,7 @@ import pytest
 from tests.conftest import ACCOUNT, REGION
 from tests.support import fleet, simulator
 from tests.support.local_run import LocalStack, deployed
+from tests.support.virtual_time import VirtualTime
 
 
 @dataclass
@@ -27,6 +28,12 @@ class Fleet:
     def mode(self, name: str) -> str:
         ws = self.clients["workspaces"].describe_workspaces(WorkspaceIds=[self.ids[name]])["Workspaces"][0]
         return str(ws["WorkspaceProperties"]["RunningMode"])
+
+
+@pytest.fixture(autouse=True)
+def virtual_time(monkeypatch) -> VirtualTime:
+    """Every wait of botocore's retries and of the WorkSpaces rate limiter, on a virtual clock."""
+    return VirtualTime().install(monkeypatch)
 
 
 @pytest.fixture

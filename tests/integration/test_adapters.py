@@ -2,6 +2,8 @@
 
 from datetime import UTC, datetime, timedelta
 
+import boto3
+
 from tests.conftest import ACCOUNT, REGION
 from tests.support import fleet, simulator
 from ws_autopilot.adapters.fleet import WorkspacesFleet
@@ -108,3 +110,22 @@ def test_metric_query_failures_are_per_workspace(aws):
     with simulator.inject(simulator.Fault("cloudwatch", "GetMetricData", "AccessDenied")):
         usage = UsageMetrics(aws["cloudwatch"]).hourly_connected(ids, evaluation_window(NOW))
     assert usage == {i: MetricsUnavailable("GetMetricData failed: AccessDenied") for i in ids}
+
+
+def test_member_accounts_are_discovered_under_roots_and_nested_ous(aws):
+    from ws_autopilot.adapters.organization import OrganizationAccounts
+
+    org = boto3.client("organizations", region_name="us-east-1")
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    europe = org.create_organizational_unit(ParentId=root, Name="europe")["OrganizationalUnit"]["Id"]
+    paris = org.create_organizational_unit(ParentId=europe, Name="paris")["OrganizationalUnit"]["Id"]
+
+    def account(name, parent):
+        created = org.create_account(AccountName=name, Email=f"{name}@example.com")["CreateAccountStatus"]
+        org.move_account(AccountId=created["AccountId"], SourceParentId=root, DestinationParentId=parent)
+        return created["AccountId"]
+
+    london, lyon = account("london", europe), account("lyon", paris)
+    account("elsewhere", root)
+    assert sorted(OrganizationAccounts(org).active_accounts([europe])) == sorted([london, lyon])

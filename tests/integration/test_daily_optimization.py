@@ -169,4 +169,4 @@ def test_several_directories_are_each_reported_once(aws, make_fleet, deploy):
     rows, summary = read_report(aws["s3"], output)
     assert sorted(r["workspace_id"] for r in rows) == sorted([*first.ids.values(), *second.ids.values()])
     assert execution.invocations["OptimizeDirectoryFunctionArn"] == 2
-    assert summary["failed_directories"] == []
+    assert summary["failed"] == []

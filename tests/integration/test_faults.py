@@ -8,7 +8,6 @@ import pytest
 from tests.integration.conftest import read_report
 from tests.support.local_run import run_daily
 from tests.support.simulator import Fault, inject
-from tests.support.virtual_time import VirtualTime
 
 NOW = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
 FLEET = {
@@ -18,9 +17,9 @@ FLEET = {
 
 
 @pytest.fixture
-def retry_sleeps(monkeypatch):
-    """botocore's retry waits, on a virtual clock (the retries themselves still run)."""
-    return VirtualTime().install(monkeypatch).waits
+def retry_sleeps(virtual_time):
+    """Every wait botocore's retries made (on the virtual clock)."""
+    return virtual_time.waits
 
 
 def test_a_metrics_outage_yields_error_rows_and_no_conversion(aws, make_fleet, deploy, retry_sleeps):
@@ -85,7 +84,7 @@ def test_a_directory_that_cannot_be_listed_is_reported_and_the_others_complete(
         output, execution = run_daily(stack.state_machine, NOW)
 
     rows, summary = read_report(aws["s3"], output)
-    assert len(summary["failed_directories"]) == 1
+    assert len(summary["failed"]) == 1
     assert rows[-1]["action"] == "error"
     assert rows[-1]["reason"] == "directory not finished: PermanentAwsError"
     assert execution.invocations["OptimizeDirectoryFunctionArn"] == 1  # a permanent error is not retried
@@ -102,6 +101,6 @@ def test_a_directory_still_throttled_after_retries_is_retried_by_the_state_machi
         output, execution = run_daily(stack.state_machine, NOW)
 
     rows, summary = read_report(aws["s3"], output)
-    assert summary["failed_directories"] == []
+    assert summary["failed"] == []
     assert [row["action"] for row in rows] == ["to_always_on"]
     assert execution.invocations["OptimizeDirectoryFunctionArn"] == 3

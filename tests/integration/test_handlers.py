@@ -10,16 +10,41 @@ from tests.support.lambda_runtime import FakeContext, load_event
 NOW = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
 
 
-def test_list_directories_names_the_run_and_lists_directories(aws, make_fleet, deploy):
+def test_list_targets_names_the_run_and_its_accounts_and_regions(aws, deploy):
+    stack = deploy(
+        MapConcurrency="7", Regions="us-east-1,eu-west-1,xx-nowhere-1", MemberAccounts="210987654321"
+    )
+    out = stack.handlers["ListTargetsFunction"](load_event("list_targets"), FakeContext())
+    assert (out["run_id"], out["run_date"], out["max_concurrency"]) == (
+        "5f0c1f6e-2b7d-4f0e-9f6a-0a1b2c3d4e5f",
+        "2026-11-30",
+        7,
+    )
+    assert [(t["account_id"], t["region"]) for t in out["targets"]] == [
+        ("123456789012", "us-east-1"),
+        ("123456789012", "eu-west-1"),
+        ("210987654321", "us-east-1"),
+        ("210987654321", "eu-west-1"),
+    ]
+    assert [(t["account_id"], t["region"], t["error"]) for t in out["skipped"]] == [
+        ("123456789012", "xx-nowhere-1", "WorkSpaces is not offered in xx-nowhere-1"),
+        ("210987654321", "xx-nowhere-1", "WorkSpaces is not offered in xx-nowhere-1"),
+    ]
+
+
+def test_list_targets_defaults_to_the_deployment_region_and_account(aws, deploy):
+    stack = deploy()
+    out = stack.handlers["ListTargetsFunction"](load_event("list_targets"), FakeContext())
+    assert out["targets"] == [{"account_id": "123456789012", "region": "us-east-1"}]
+    assert out["skipped"] == []
+
+
+def test_list_directories_lists_one_account_and_region(aws, make_fleet, deploy):
     fleet = make_fleet({"a": {"mode": "AUTO_STOP"}}, NOW)
-    stack = deploy(MapConcurrency="7")
+    stack = deploy()
     out = stack.handlers["ListDirectoriesFunction"](load_event("list_directories"), FakeContext())
-    assert out == {
-        "run_id": "5f0c1f6e-2b7d-4f0e-9f6a-0a1b2c3d4e5f",
-        "run_date": "2026-11-30",
-        "max_concurrency": 7,
-        "directories": [{"directory_id": fleet.directory_id}],
-    }
+    assert out["directories"] == [{"directory_id": fleet.directory_id}]
+    assert (out["account_id"], out["region"], out["error"]) == ("123456789012", "us-east-1", None)
 
 
 def test_optimize_directory_continues_from_a_sample_continuation(aws, make_fleet, deploy):
@@ -28,12 +53,17 @@ def test_optimize_directory_continues_from_a_sample_continuation(aws, make_fleet
     event = {**load_event("optimize_directory_continuation"), "directory_id": fleet.directory_id}
     out = stack.handlers["OptimizeDirectoryFunction"](event, FakeContext())
     assert (out["done"], out["continuation"]) == (True, None)
+    assert (out["account_id"], out["region"]) == ("123456789012", "us-east-1")
 
 
-def test_write_report_lists_the_failed_directory(aws, deploy):
+def test_write_report_lists_what_was_not_finished(aws, deploy):
     stack = deploy()
     out = stack.handlers["WriteReportFunction"](load_event("write_report"), FakeContext())
-    assert out["failed_directories"] == ["d-9876543210"]
+    assert out["failed"] == [
+        "210987654321/us-east-1",
+        "123456789012/xx-nowhere-1",
+        "123456789012/us-east-1/d-9876543210",
+    ]
     assert out["report_key"] == "reports/2026/11/30/5f0c1f6e-2b7d-4f0e-9f6a-0a1b2c3d4e5f.csv"
 
 
@@ -43,6 +73,7 @@ def test_write_report_lists_the_failed_directory(aws, deploy):
         ({**load_event("optimize_directory"), "directory_id": "corp-directory"}, "directory_id"),
         ({k: v for k, v in load_event("optimize_directory").items() if k != "run_id"}, "run_id"),
         ({**load_event("optimize_directory"), "continuation": {"sequence": -1}}, "continuation.sequence"),
+        ({**load_event("optimize_directory"), "account_id": "12345"}, "account_id"),
     ],
 )
 def test_a_malformed_request_is_rejected_naming_the_field(aws, deploy, event, field):

@@ -12,7 +12,6 @@ from tests.support import fleet as fleet_support
 from tests.support import simulator
 from tests.support.lambda_runtime import FakeContext
 from tests.support.local_run import FREEZE_IGNORE
-from tests.support.virtual_time import VirtualTime
 from ws_autopilot.adapters.fleet import WorkspacesFleet
 from ws_autopilot.adapters.notifications import Notifier
 from ws_autopilot.adapters.remediation_store import RemediationStore
@@ -190,7 +189,6 @@ def test_a_reboot_answered_with_failed_requests_is_retried_on_the_next_scan(aws,
 
 
 def test_a_reboot_call_that_fails_outright_is_not_assumed_done(aws, deploy, office, monkeypatch):
-    VirtualTime().install(monkeypatch)
     stack = deploy(**LIVE)
     unhealthy(office, "u19")
     scan(stack, T0)
@@ -228,7 +226,6 @@ def test_two_overlapping_scans_act_once(aws, deploy, office):
 
 
 def test_throttling_is_survived(aws, deploy, office, monkeypatch):
-    VirtualTime().install(monkeypatch)
     stack = deploy(**LIVE)
     unhealthy(office, "u13")
     scan(stack, T0)
@@ -277,7 +274,6 @@ def test_only_directories_reporting_unhealthy_workspaces_are_listed(aws, deploy,
 def test_when_the_metric_is_unreadable_every_directory_is_listed(
     aws, deploy, make_fleet, office, monkeypatch
 ):
-    VirtualTime().install(monkeypatch)
     make_fleet({"q1": {"mode": "AUTO_STOP"}}, T0)
     stack = deploy(**LIVE)
     unhealthy(office, "u17")

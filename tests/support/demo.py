@@ -24,12 +24,14 @@ for _name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
 os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
 
 import boto3  # noqa: E402
+import pytest  # noqa: E402
 from freezegun import freeze_time  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from tests.support import fleet, simulator  # noqa: E402
 from tests.support.lambda_runtime import ROOT, FakeContext, load_event  # noqa: E402
 from tests.support.local_run import FREEZE_IGNORE, deployed, run_daily  # noqa: E402
+from tests.support.virtual_time import VirtualTime  # noqa: E402
 from ws_autopilot.errors import InvalidLoginEvent  # noqa: E402
 
 ACCOUNT = "123456789012"
@@ -63,7 +65,10 @@ def main(argv: list[str]) -> int:
     region = os.environ["AWS_DEFAULT_REGION"]
     started = time.perf_counter()
     simulator.install()
-    with mock_aws():
+    with mock_aws(), pytest.MonkeyPatch.context() as patch:
+        # The simulator answers at once; the WorkSpaces rate limit (2 requests per second) and
+        # botocore's backoff wait on a virtual clock, and the demo tells how long they would take.
+        waits = VirtualTime().install(patch)
         clients = {
             name: boto3.client(name, region_name=region)
             for name in ("workspaces", "cloudwatch", "s3", "ec2", "ds", "dynamodb", "sns", "sqs")
@@ -85,6 +90,7 @@ def main(argv: list[str]) -> int:
                 stack.state_machine, args.now, run_id=f"demo-{args.now:%Y%m%dT%H%M}"
             )
             calls = Counter(simulator.CALLS) - before
+            api_wait = waits.waited
             bucket = stack.refs["ReportBucket"]
             report = clients["s3"].get_object(Bucket=bucket, Key=output["report_key"])["Body"].read().decode()
             logins = replay_logins(clients, stack, seeded, args.now)
@@ -103,6 +109,7 @@ def main(argv: list[str]) -> int:
         seeded_in,
         time.perf_counter() - started,
         path,
+        api_wait,
     )
     print_logins(*logins)
     print_remediation(remediation, args.dry_run)
@@ -234,7 +241,7 @@ def print_logins(results, records, alerts) -> None:  # type: ignore[no-untyped-d
     print()
 
 
-def print_summary(args, seeded, rows, output, invocations, calls, seeded_in, elapsed, path) -> None:  # type: ignore[no-untyped-def]
+def print_summary(args, seeded, rows, output, invocations, calls, seeded_in, elapsed, path, api_wait) -> None:  # type: ignore[no-untyped-def]
     now = args.now
     print(f"\nWorkSpaces Autopilot - daily optimization on a simulated fleet at {now:%Y-%m-%d %H:%M} UTC")
     print(
@@ -268,6 +275,9 @@ def print_summary(args, seeded, rows, output, invocations, calls, seeded_in, ela
     print(f"  function invocations: {dict(invocations)}")
     print(f"  WorkSpaces API calls: {sum(workspaces_calls.values())} {workspaces_calls}")
     print(f"  CloudWatch GetMetricData calls: {calls[('cloudwatch', 'GetMetricData')]}")
+    print(
+        f"  waiting for the WorkSpaces API rate limit (virtual; AWS would take this long): {api_wait:.0f} s"
+    )
     print(f"  seeded in {seeded_in:.1f} s, whole demo {elapsed:.1f} s")
     print(f"\nCSV report: {path}")
     print(f"  (in AWS: s3://<ReportBucketName>/{output['report_key']})\n")

@@ -21,6 +21,7 @@ from freezegun import freeze_time
 
 from tests.support.lambda_runtime import ROOT, FakeContext, load_handler_module
 from tests.support.local_sfn import Execution
+from ws_autopilot.adapters.accounts import function_sessions
 
 TEMPLATE = ROOT / "template.yaml"
 STACK = "autopilot"
@@ -122,11 +123,13 @@ def deployed(clients: Mapping[str, Any], overrides: Mapping[str, str] | None = N
         refs.update(_create(logical_id, resource, clients))
         if resource["Type"] == "AWS::Serverless::Function":
             functions.append(logical_id)
-    environment: dict[str, str] = {"POWERTOOLS_TRACE_DISABLED": "true"}
+    # What the Lambda runtime sets besides the template's variables.
+    environment: dict[str, str] = {"POWERTOOLS_TRACE_DISABLED": "true", "AWS_REGION": refs["AWS::Region"]}
     for logical_id in functions:
         environment.update(function_environment(logical_id, refs))
     saved = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
+    function_sessions.cache_clear()  # a new deployment means cold starts
     try:
         yield LocalStack(
             refs, {logical_id: load_handler_module(_folder(logical_id)).handler for logical_id in functions}

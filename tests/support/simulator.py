@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import warnings
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -448,7 +449,8 @@ class SimulatedFault(ServiceException):
 @dataclass
 class Fault:
     """Fail `action` of `service` (moto's service name) with `error_code` and `status`: every
-    `every`-th call, at most `limit` times (None: no limit)."""
+    `every`-th call, at most `limit` times (None: no limit), in `account` and `region` only when
+    they are given."""
 
     service: str
     action: str
@@ -456,11 +458,15 @@ class Fault:
     status: int = 400
     every: int = 1
     limit: int | None = None
+    account: str | None = None
+    region: str | None = None
     seen: int = 0
     injected: int = 0
 
-    def fires(self, service: str, action: str) -> bool:
+    def fires(self, service: str, action: str, account: str, region: str) -> bool:
         if (service, action) != (self.service, self.action):
+            return False
+        if self.account not in (None, account) or self.region not in (None, region):
             return False
         self.seen += 1
         if self.limit is not None and self.injected >= self.limit:
@@ -471,16 +477,28 @@ class Fault:
         return True
 
 
+@dataclass(frozen=True, slots=True)
+class Call:
+    service: str
+    action: str
+    account: str
+    region: str
+    at: float
+
+
 FAULTS: list[Fault] = []
 CALLS: Counter[tuple[str, str]] = Counter()
+CALL_LOG: list[Call] = []
+clock: Callable[[], float] = time.time  # what CALL_LOG timestamps; tests on virtual time replace it
 _original_call_action = BaseResponse.call_action
 
 
 def call_action(self: BaseResponse) -> Any:
     action = self._get_action()
     CALLS[(self.service_name, action)] += 1
+    CALL_LOG.append(Call(self.service_name, action, self.current_account, self.region, clock()))
     for fault in FAULTS:
-        if fault.fires(self.service_name, action):
+        if fault.fires(self.service_name, action, self.current_account, self.region):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the code has no error shape in the model
                 _modelled_status, headers, body = self.serialized(

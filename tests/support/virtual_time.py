@@ -1,8 +1,9 @@
-"""Virtual time for botocore's retry backoff and adaptive rate limiter.
+"""Virtual time for botocore's retry backoff and adaptive rate limiter, and for the product's
+own WorkSpaces rate limiter.
 
-botocore's retries still run (same attempts, same decisions), but every wait it would make,
-retry backoff or token-bucket wait, advances a virtual clock instead of sleeping. Tests of
-throttling storms finish in seconds, and `waited` tells how long AWS clients would have waited.
+The retries and the rate limiting still happen (same attempts, same decisions, same order), but
+every wait advances a virtual clock instead of sleeping. Tests of throttling storms finish in
+seconds, and `waited` tells how long the calls would have waited.
 """
 
 from __future__ import annotations
@@ -15,6 +16,13 @@ from typing import Any
 import botocore.endpoint
 import botocore.retries.bucket
 
+from tests.support import simulator
+from ws_autopilot.adapters import rate_limit
+
+# The real clock, whatever is frozen later: freezegun swaps module attributes that *are* the
+# time functions, so the function is kept inside a tuple it does not look into.
+_REAL_MONOTONIC = (time.monotonic,)
+
 
 class VirtualTime:
     def __init__(self) -> None:
@@ -26,7 +34,7 @@ class VirtualTime:
         return self.offset
 
     def now(self) -> float:
-        return time.time() + self.offset
+        return _REAL_MONOTONIC[0]() + self.offset
 
     def sleep(self, seconds: float) -> None:
         self.offset += max(seconds, 0.0)
@@ -63,6 +71,8 @@ class VirtualTime:
                 return True
 
         monkeypatch.setattr(botocore.endpoint, "time", types.SimpleNamespace(sleep=self.sleep))
+        monkeypatch.setattr(rate_limit, "time", types.SimpleNamespace(monotonic=self.now, sleep=self.sleep))
+        monkeypatch.setattr(simulator, "clock", self.now)
         monkeypatch.setattr(botocore.retries.bucket, "Clock", Clock)
         monkeypatch.setattr(
             botocore.retries.bucket,

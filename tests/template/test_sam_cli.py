@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.lambda_runtime import ROOT
+from tests.support.local_run import template
 
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
@@ -29,8 +30,9 @@ def sam() -> Path:
     return SAM
 
 
-def test_cfn_lint_passes():
-    run(CFN_LINT, "template.yaml")
+@pytest.mark.parametrize("path", ["template.yaml", "member-account.yaml"])
+def test_cfn_lint_passes(path):
+    run(CFN_LINT, path)
 
 
 @pytest.mark.slow
@@ -53,5 +55,9 @@ def test_sam_build_packages_the_layer_and_the_functions(sam, tmp_path):
     assert (layer / "ws_autopilot" / "py.typed").exists()
     assert (layer / "aws_lambda_powertools").is_dir()
     assert any(p.name.endswith("aarch64-linux-gnu.so") for p in (layer / "pydantic_core").iterdir())
-    for function in ("ListDirectoriesFunction", "OptimizeDirectoryFunction", "WriteReportFunction"):
+    functions = [
+        name for name, r in template()["Resources"].items() if r["Type"] == "AWS::Serverless::Function"
+    ]
+    assert len(functions) == 6
+    for function in functions:
         assert (tmp_path / "build" / function / "app.py").exists()

@@ -54,13 +54,20 @@ def test_every_task_invokes_a_function_of_the_template():
         assert template()["Resources"][value["Fn::GetAtt"][0]]["Type"] == "AWS::Serverless::Function"
 
 
-def test_order_is_list_then_optimize_each_directory_until_done_then_report():
+def test_order_is_targets_then_directories_then_each_directory_until_done_then_report():
     states = DEFINITION_JSON["States"]
-    assert DEFINITION_JSON["StartAt"] == "ListDirectories"
-    assert states["ListDirectories"]["Next"] == "OptimizeDirectories"
-    assert states["OptimizeDirectories"]["Next"] == "WriteReport"
+    assert DEFINITION_JSON["StartAt"] == "ListTargets"
+    assert states["ListTargets"]["Next"] == "OptimizeTargets"
+    assert states["OptimizeTargets"]["Next"] == "WriteReport"
+    assert states["OptimizeTargets"]["MaxConcurrencyPath"] == "$.max_concurrency"
     assert states["WriteReport"]["End"] is True
-    inner = states["OptimizeDirectories"]["ItemProcessor"]["States"]
+    per_target = states["OptimizeTargets"]["ItemProcessor"]
+    assert per_target["StartAt"] == "ListDirectories"
+    assert per_target["States"]["ListDirectories"]["Next"] == "OptimizeDirectories"
+    assert per_target["States"]["ListDirectories"]["Catch"][0]["Next"] == "TargetFailed"
+    directories = per_target["States"]["OptimizeDirectories"]
+    assert directories["MaxConcurrency"] == 1, "an account and region's directories share its API rate"
+    inner = directories["ItemProcessor"]["States"]
     assert inner["OptimizeDirectory"]["Next"] == "MoreToDo"
     (loop,) = inner["MoreToDo"]["Choices"]
     assert (loop["Variable"], loop["BooleanEquals"], loop["Next"]) == ("$.done", False, "OptimizeDirectory")
@@ -73,5 +80,6 @@ def test_tasks_retry_transient_errors_with_backoff_and_directories_fail_alone():
                 (retry,) = state["Retry"]
                 assert "TransientAwsError" in retry["ErrorEquals"]
                 assert retry["BackoffRate"] > 1 and retry["MaxAttempts"] >= 3
-    inner = DEFINITION_JSON["States"]["OptimizeDirectories"]["ItemProcessor"]["States"]
+    per_target = DEFINITION_JSON["States"]["OptimizeTargets"]["ItemProcessor"]["States"]
+    inner = per_target["OptimizeDirectories"]["ItemProcessor"]["States"]
     assert inner["OptimizeDirectory"]["Catch"][0]["Next"] == "DirectoryFailed"

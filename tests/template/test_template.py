@@ -3,7 +3,9 @@
 from typing import Any
 
 import pytest
+from cfnlint.decode import cfn_yaml
 
+from tests.support.lambda_runtime import ROOT
 from tests.support.local_run import template
 
 RESOURCES = template()["Resources"]
@@ -177,3 +179,39 @@ def test_reboots_and_rebuilds_are_scoped_to_workspaces_and_denied_in_dry_run():
 def test_rebuilds_are_off_unless_the_operator_allows_them():
     assert template()["Parameters"]["RebuildPolicy"]["Default"] == "Never"
     assert template()["Parameters"]["RebuildPolicy"]["AllowedValues"] == ["Never", "Auto"]
+
+
+MEMBER = cfn_yaml.load(str(ROOT / "member-account.yaml"))
+
+
+def test_member_role_trusts_only_the_application_functions_with_the_external_id():
+    role = MEMBER["Resources"]["MemberRole"]["Properties"]
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"] == {
+        "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${ApplicationAccountId}:root"}
+    }
+    assert trust["Condition"]["StringEquals"] == {"sts:ExternalId": {"Ref": "ExternalId"}}
+    assert trust["Condition"]["ArnLike"] == {
+        "aws:PrincipalArn": {
+            "Fn::Sub": "arn:${AWS::Partition}:iam::${ApplicationAccountId}:role/ws-autopilot/*"
+        }
+    }
+    for name in ("ListDirectoriesFunction", "OptimizeDirectoryFunction"):
+        assert RESOURCES[name]["Properties"]["RolePath"] == "/ws-autopilot/"
+
+
+def test_member_role_grants_only_what_the_optimizer_calls():
+    (policy,) = MEMBER["Resources"]["MemberRole"]["Properties"]["Policies"]
+    actions = sorted(a for s in policy["PolicyDocument"]["Statement"] for a in as_list(s["Action"]))
+    assert actions == [
+        "cloudwatch:GetMetricData",
+        "workspaces:DescribeTags",
+        "workspaces:DescribeWorkspaceDirectories",
+        "workspaces:DescribeWorkspaces",
+        "workspaces:ModifyWorkspaceProperties",
+    ]
+
+
+def test_the_member_template_defaults_match_the_application_parameters():
+    for name in ("MemberRoleName", "ExternalId"):
+        assert MEMBER["Parameters"][name]["Default"] == template()["Parameters"][name]["Default"]

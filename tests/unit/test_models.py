@@ -59,6 +59,8 @@ def test_malformed_entries_name_the_missing_field(broken, message):
 
 def test_report_row_round_trips_through_its_record():
     row = ReportRow(
+        "123456789012",
+        "us-east-1",
         "ws-1",
         "d-1",
         'a,"b"',

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ws_autopilot.models import Target
+
 DIRECTORY_ID = r"^d-[0-9a-f]{10}$"
 RUN_ID = r"^[A-Za-z0-9_.:-]{1,80}$"
 RUN_DATE = r"^\d{4}-\d{2}-\d{2}$"
+ACCOUNT_ID = r"^\d{12}$"
+REGION = r"^[a-z]{2}(-[a-z]+)+-\d$"
 
 
 class _Payload(BaseModel):
@@ -14,10 +18,25 @@ class _Payload(BaseModel):
 
 
 class StartRun(_Payload):
-    """Input of ListDirectories: the execution's name and start time."""
+    """Input of ListTargets: the execution's name and start time."""
 
     run_id: str = Field(pattern=RUN_ID)
     started_at: str = Field(min_length=10)
+
+
+class _TargetPayload(_Payload):
+    run_id: str = Field(pattern=RUN_ID)
+    run_date: str = Field(pattern=RUN_DATE)
+    account_id: str = Field(pattern=ACCOUNT_ID)
+    region: str = Field(pattern=REGION)
+
+    @property
+    def target(self) -> Target:
+        return Target(self.account_id, self.region)
+
+
+class ListDirectoriesRequest(_TargetPayload):
+    """One account and region whose directories are to be listed."""
 
 
 class ContinuationModel(_Payload):
@@ -25,22 +44,38 @@ class ContinuationModel(_Payload):
     sequence: int = Field(default=0, ge=0)
 
 
-class OptimizeDirectoryRequest(_Payload):
-    run_id: str = Field(pattern=RUN_ID)
-    run_date: str = Field(pattern=RUN_DATE)
+class OptimizeDirectoryRequest(_TargetPayload):
     directory_id: str = Field(pattern=DIRECTORY_ID)
     continuation: ContinuationModel | None = None
 
 
 class DirectoryResult(_Payload):
-    """One Map iteration's output: finished, or failed after retries (`error` set)."""
+    """One directory's outcome: finished, or failed after retries (`error` set)."""
 
     directory_id: str
     done: bool = False
     error: str | None = None
 
 
+class TargetResult(_Payload):
+    """One account and region's outcome: its directories, or why it could not be read."""
+
+    account_id: str = Field(pattern=ACCOUNT_ID)
+    region: str = Field(pattern=REGION)
+    error: str | None = None
+    directories: list[DirectoryResult] = Field(default_factory=list)
+
+    @property
+    def target(self) -> Target:
+        return Target(self.account_id, self.region)
+
+
 class WriteReportRequest(_Payload):
     run_id: str = Field(pattern=RUN_ID)
     run_date: str = Field(pattern=RUN_DATE)
-    results: list[DirectoryResult] = Field(default_factory=list)
+    results: list[TargetResult] = Field(default_factory=list)
+    skipped: list[TargetResult] = Field(default_factory=list)
+
+    @property
+    def targets(self) -> list[TargetResult]:
+        return [*self.results, *self.skipped]

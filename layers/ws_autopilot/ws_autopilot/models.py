@@ -40,6 +40,17 @@ class Action(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Target:
+    """One account and region the product works in."""
+
+    account_id: str
+    region: str
+
+    def __str__(self) -> str:
+        return f"{self.account_id}/{self.region}"
+
+
+@dataclass(frozen=True, slots=True)
 class Workspace:
     """The fields of a DescribeWorkspaces entry that the product reads."""
 
@@ -139,6 +150,8 @@ class Decision:
 class ReportRow:
     """One line of the run's CSV report: one WorkSpace, what was measured, decided and done."""
 
+    account_id: str
+    region: str
     workspace_id: str
     directory_id: str
     user_name: str
@@ -157,6 +170,7 @@ class ReportRow:
     @classmethod
     def error(
         cls,
+        target: Target,
         workspace_id: str,
         directory_id: str,
         reason: str,
@@ -164,8 +178,11 @@ class ReportRow:
         dry_run: bool,
         evaluated_at: str,
     ) -> ReportRow:
-        """A row for what could not even be evaluated (a malformed record, an unfinished directory)."""
+        """A row for what could not even be evaluated (a malformed record, an unfinished
+        directory, an account or region that could not be read)."""
         return cls(
+            account_id=target.account_id,
+            region=target.region,
             workspace_id=workspace_id,
             directory_id=directory_id,
             user_name="",

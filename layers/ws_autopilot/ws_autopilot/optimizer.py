@@ -16,7 +16,7 @@ from ws_autopilot.adapters.reports import ReportStore
 from ws_autopilot.adapters.usage import UsageMetrics, batch_size
 from ws_autopilot.billing import evaluation_window
 from ws_autopilot.errors import InvalidWorkspaceRecord
-from ws_autopilot.models import Action, Decision, ReportRow, TagsUnavailable, Usage, Workspace
+from ws_autopilot.models import Action, Decision, ReportRow, TagsUnavailable, Target, Usage, Workspace
 from ws_autopilot.rules import (
     SKIP_CONVERT_TAG,
     apply_opt_out,
@@ -56,8 +56,10 @@ class DirectoryOptimizer:
         fleet: WorkspacesFleet,
         usage: UsageMetrics,
         store: ReportStore,
+        target: Target,
     ) -> None:
         self.settings = settings
+        self.target = target
         self.fleet = fleet
         self.usage = usage
         self.store = store
@@ -73,8 +75,8 @@ class DirectoryOptimizer:
         """Optimize `directory_id` from `start` until done or until `time_left()` is False.
 
         Progress is saved after every batch (one report part per batch), so an invocation that
-        dies is retried from its `start` without losing or doubling a WorkSpace. Raises the
-        botocore error when a page cannot be listed even after retries.
+        dies is retried from its `start` without losing or doubling a WorkSpace. Raises
+        AwsCallFailed when a page cannot be listed even after botocore's retries.
         """
         position = start or Continuation()
         window = evaluation_window(now)
@@ -89,7 +91,9 @@ class DirectoryOptimizer:
             for page in pages:
                 rows.extend(self._invalid_row(exc, directory_id, now) for exc in page.invalid)
                 rows.extend(self._process(ws, usage[ws.workspace_id], now) for ws in page.workspaces)
-            progress.parts.append(self.store.write_part(run_id, directory_id, position.sequence, rows))
+            progress.parts.append(
+                self.store.write_part(run_id, self.target, directory_id, position.sequence, rows)
+            )
             progress.counts.update(row.action.value for row in rows)
             next_token = pages[-1].next_token
             position = Continuation(next_token, position.sequence + 1)
@@ -165,6 +169,8 @@ class DirectoryOptimizer:
 
     def _row(self, ws: Workspace, decision: Decision, mode_after: str, now: datetime) -> ReportRow:
         return ReportRow(
+            account_id=self.target.account_id,
+            region=self.target.region,
             workspace_id=ws.workspace_id,
             directory_id=ws.directory_id,
             user_name=ws.user_name,
@@ -183,6 +189,7 @@ class DirectoryOptimizer:
 
     def _invalid_row(self, exc: InvalidWorkspaceRecord, directory_id: str, now: datetime) -> ReportRow:
         return ReportRow.error(
+            self.target,
             exc.workspace_id,
             directory_id,
             str(exc),

@@ -9,15 +9,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ws_autopilot.models import Action, ReportRow
+from ws_autopilot.models import Action, ReportRow, Target
 
 
 @dataclass(frozen=True, slots=True)
-class DirectoryFailure:
-    """A directory the run could not finish (its Map iteration failed after retries)."""
+class Failure:
+    """Part of the fleet the run could not finish: a directory (its Map iteration failed after
+    retries), or a whole account and region (directory_id empty) that could not be read."""
 
+    target: Target
     directory_id: str
     error: str
+
+    @property
+    def where(self) -> str:
+        return f"{self.target}/{self.directory_id}" if self.directory_id else str(self.target)
 
 
 def unique_rows(rows: Iterable[ReportRow]) -> list[ReportRow]:
@@ -35,11 +41,17 @@ def unique_rows(rows: Iterable[ReportRow]) -> list[ReportRow]:
     return list(by_id.values()) + anonymous
 
 
-def failure_rows(failures: Sequence[DirectoryFailure], dry_run: bool, evaluated_at: str) -> list[ReportRow]:
-    """A row per unfinished directory, so the report shows what it does not cover."""
+def failure_rows(failures: Sequence[Failure], dry_run: bool, evaluated_at: str) -> list[ReportRow]:
+    """A row per unfinished part of the fleet, so the report shows what it does not cover."""
     return [
         ReportRow.error(
-            "", f.directory_id, f"directory not finished: {f.error}", f.error, dry_run, evaluated_at
+            f.target,
+            "",
+            f.directory_id,
+            f"{'directory' if f.directory_id else 'account/region'} not finished: {f.error}",
+            f.error,
+            dry_run,
+            evaluated_at,
         )
         for f in failures
     ]
@@ -57,13 +69,15 @@ def to_csv(rows: Iterable[ReportRow]) -> str:
 
 
 def summarize(
-    rows: Sequence[ReportRow], failures: Sequence[DirectoryFailure], dry_run: bool
+    rows: Sequence[ReportRow], failures: Sequence[Failure], dry_run: bool, targets: Sequence[Target]
 ) -> dict[str, Any]:
-    """Counts by action, over the WorkSpaces rows (directory failures are counted apart)."""
+    """Counts by action over the WorkSpaces rows; the accounts and regions covered and the parts
+    of the fleet that could not be finished, apart."""
     counts = Counter(row.action.value for row in rows)
     return {
         "workspaces": len(rows),
         "actions": {action.value: counts.get(action.value, 0) for action in Action},
         "dry_run": dry_run,
-        "failed_directories": [f.directory_id for f in failures],
+        "targets": [str(t) for t in targets],
+        "failed": [f.where for f in failures],
     }

@@ -90,15 +90,81 @@ def parse_int(env: Mapping[str, str], variable: str, parameter: str, low: int, h
     return int(value)
 
 
+def parse_list(
+    env: Mapping[str, str], variable: str, parameter: str, pattern: str, what: str
+) -> tuple[str, ...]:
+    """A comma-separated list whose every entry matches `pattern`; empty entries are ignored."""
+    entries = tuple(e.strip() for e in env.get(variable, "").split(",") if e.strip())
+    for entry in entries:
+        if not re.fullmatch(pattern, entry):
+            raise ConfigurationError(variable, parameter, f"entry {entry!r} is not {what}")
+    return tuple(dict.fromkeys(entries))
+
+
 @dataclass(frozen=True, slots=True)
 class RunSettings:
+    """What a run covers: regions, member accounts (listed or discovered), Map concurrency."""
+
     map_concurrency: int
+    regions: tuple[str, ...]
+    member_accounts: tuple[str, ...]
+    organization_parents: tuple[str, ...]
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RunSettings:
         env = os.environ if env is None else env
-        # An inline Map runs at most 40 iterations at a time.
-        return cls(map_concurrency=parse_int(env, "MAP_CONCURRENCY", "MapConcurrency", 1, 40))
+        regions = parse_list(env, "REGIONS", "Regions", r"[a-z]{2}(-[a-z]+)+-\d", "an AWS region")
+        return cls(
+            # An inline Map runs at most 40 iterations at a time.
+            map_concurrency=parse_int(env, "MAP_CONCURRENCY", "MapConcurrency", 1, 40),
+            regions=regions or (_require(env, "AWS_REGION", "(the deployment region)"),),
+            member_accounts=parse_list(
+                env, "MEMBER_ACCOUNTS", "MemberAccounts", r"\d{12}", "a 12-digit account id"
+            ),
+            organization_parents=parse_list(
+                env,
+                "ORGANIZATION_PARENT_IDS",
+                "OrganizationParentIds",
+                r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}",
+                "an organization root or OU id",
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class AccessSettings:
+    """How member accounts are reached and how fast their WorkSpaces API may be called."""
+
+    member_role_name: str
+    external_id: str
+    api_rate: float
+    api_burst: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> AccessSettings:
+        env = os.environ if env is None else env
+        role = _require(env, "MEMBER_ROLE_NAME", "MemberRoleName")
+        if not re.fullmatch(r"[\w+=,.@-]{1,64}", role):
+            raise ConfigurationError(
+                "MEMBER_ROLE_NAME", "MemberRoleName", f"{role!r} is not an IAM role name"
+            )
+        rate_text = _require(env, "WORKSPACES_API_RATE", "WorkSpacesApiRate")
+        try:
+            rate = float(rate_text)
+        except ValueError:
+            rate = -1.0
+        if not 0.1 <= rate <= 100:
+            raise ConfigurationError(
+                "WORKSPACES_API_RATE",
+                "WorkSpacesApiRate",
+                f"must be from 0.1 to 100 requests per second, got {rate_text!r}",
+            )
+        return cls(
+            member_role_name=role,
+            external_id=_require(env, "EXTERNAL_ID", "ExternalId"),
+            api_rate=rate,
+            api_burst=parse_int(env, "WORKSPACES_API_BURST", "WorkSpacesApiBurst", 1, 100),
+        )
 
 
 @dataclass(frozen=True, slots=True)

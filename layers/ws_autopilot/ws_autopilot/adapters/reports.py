@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ws_autopilot.adapters.aws import aws_call, client
-from ws_autopilot.models import ReportRow
+from ws_autopilot.models import ReportRow, Target
 
 PARTS_PREFIX = "runs"
 REPORTS_PREFIX = "reports"
@@ -20,10 +20,10 @@ class ReportStore:
         self._client = s3_client or client("s3")
 
     @staticmethod
-    def part_key(run_id: str, directory_id: str, sequence: int) -> str:
+    def part_key(run_id: str, target: Target, directory_id: str, sequence: int) -> str:
         # The key depends only on where the batch starts, so a retried invocation overwrites
         # its own part instead of adding a second copy of the same WorkSpaces.
-        return f"{PARTS_PREFIX}/{run_id}/parts/{directory_id}/{sequence:06d}.jsonl"
+        return f"{PARTS_PREFIX}/{run_id}/parts/{target}/{directory_id}/{sequence:06d}.jsonl"
 
     @staticmethod
     def report_keys(run_id: str, run_date: str) -> tuple[str, str]:
@@ -31,8 +31,10 @@ class ReportStore:
         base = f"{REPORTS_PREFIX}/{run_date.replace('-', '/')}/{run_id}"
         return f"{base}.csv", f"{base}.summary.json"
 
-    def write_part(self, run_id: str, directory_id: str, sequence: int, rows: Iterable[ReportRow]) -> str:
-        key = self.part_key(run_id, directory_id, sequence)
+    def write_part(
+        self, run_id: str, target: Target, directory_id: str, sequence: int, rows: Iterable[ReportRow]
+    ) -> str:
+        key = self.part_key(run_id, target, directory_id, sequence)
         body = "".join(json.dumps(row.to_record()) + "\n" for row in rows)
         with aws_call("PutObject"):
             self._client.put_object(
@@ -41,7 +43,7 @@ class ReportStore:
         return key
 
     def read_parts(self, run_id: str) -> Iterator[ReportRow]:
-        """Every row of every part of the run, parts in key order (directory, then sequence)."""
+        """Every row of every part of the run, parts in key order (account, region, directory, sequence)."""
         paginator = self._client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{PARTS_PREFIX}/{run_id}/parts/"):
             for obj in sorted(page.get("Contents", []), key=lambda o: o["Key"]):

@@ -1,0 +1,119 @@
+"""Sessions in the accounts and regions a run covers.
+
+The deployment account uses the function's own credentials. A member account is reached by
+assuming its role (created by member-account.yaml) with the external id; the credentials refresh
+themselves before they expire, so a long run never fails on expiry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.credentials import RefreshableCredentials
+
+from ws_autopilot.adapters.aws import RETRY_CONFIG, aws_call, client
+from ws_autopilot.adapters.rate_limit import TokenBucket
+from ws_autopilot.models import Target
+from ws_autopilot.settings import AccessSettings
+from ws_autopilot.targets import account_of_function_arn
+
+SESSION_NAME = "ws-autopilot"
+CREDENTIAL_SECONDS = 3600
+
+
+class AccountSessions:
+    def __init__(
+        self,
+        home_account: str,
+        role_name: str,
+        external_id: str,
+        api_rate: float,
+        api_burst: int,
+        sts_client: Any | None = None,
+        time_fetcher: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.home_account = home_account
+        self.role_name = role_name
+        self.external_id = external_id
+        self.api_rate = api_rate
+        self.api_burst = api_burst
+        self._sts = sts_client
+        self._time_fetcher = time_fetcher
+        self._credentials: dict[str, RefreshableCredentials] = {}
+        self._buckets: dict[Target, TokenBucket] = {}
+
+    def role_arn(self, account_id: str) -> str:
+        return f"arn:aws:iam::{account_id}:role/{self.role_name}"
+
+    def client(self, service: str, target: Target) -> Any:
+        """A client for `service` in the target's account and region; WorkSpaces clients share
+        the target's rate limit."""
+        if target.account_id == self.home_account:
+            made = client(service, region_name=target.region)
+        else:
+            made = self._session(target).client(service, region_name=target.region, config=RETRY_CONFIG)
+        if service == "workspaces":
+            bucket = self._buckets.setdefault(target, TokenBucket(self.api_rate, self.api_burst))
+            bucket.attach(made)
+        return made
+
+    def _session(self, target: Target) -> boto3.Session:
+        core = botocore.session.get_session()
+        # botocore has no public setter for refreshable credentials on a session
+        core._credentials = self._member_credentials(target.account_id)
+        return boto3.Session(botocore_session=core, region_name=target.region)
+
+    def _member_credentials(self, account_id: str) -> RefreshableCredentials:
+        if account_id not in self._credentials:
+            refresh = self._refresher(account_id)
+            first = refresh()
+            options: dict[str, Any] = {"time_fetcher": self._time_fetcher} if self._time_fetcher else {}
+            self._credentials[account_id] = RefreshableCredentials(
+                access_key=first["access_key"],
+                secret_key=first["secret_key"],
+                token=first["token"],
+                expiry_time=datetime.fromisoformat(first["expiry_time"]),
+                refresh_using=refresh,
+                method="sts-assume-role",
+                **options,
+            )
+        return self._credentials[account_id]
+
+    def _refresher(self, account_id: str) -> Callable[[], dict[str, str]]:
+        def refresh() -> dict[str, str]:
+            sts = self._sts or client("sts")
+            with aws_call("AssumeRole"):
+                credentials = sts.assume_role(
+                    RoleArn=self.role_arn(account_id),
+                    RoleSessionName=SESSION_NAME,
+                    ExternalId=self.external_id,
+                    DurationSeconds=CREDENTIAL_SECONDS,
+                )["Credentials"]
+            return {
+                "access_key": credentials["AccessKeyId"],
+                "secret_key": credentials["SecretAccessKey"],
+                "token": credentials["SessionToken"],
+                "expiry_time": credentials["Expiration"].isoformat(),
+            }
+
+        return refresh
+
+
+@cache
+def function_sessions(function_arn: str) -> AccountSessions:
+    """The sessions of a Lambda container, kept for its life: member credentials refresh
+    themselves, and each account and region's WorkSpaces rate limit carries over from one
+    invocation to the next. The deployment account is the function's own."""
+    access = AccessSettings.from_env()
+    return AccountSessions(
+        account_of_function_arn(function_arn),
+        access.member_role_name,
+        access.external_id,
+        access.api_rate,
+        access.api_burst,
+    )
