@@ -7,7 +7,7 @@ UV := $(VENV)/bin/uv
 DEMO_DATE ?= 2026-11-30T21:00:00Z
 DEMO_SIZE ?= 300
 
-.PHONY: setup demo test lint unit integration template clean
+.PHONY: setup demo test bench lint clean
 
 setup: $(VENV)/.installed $(SAM_VENV)/.installed
 
@@ -25,6 +25,12 @@ $(SAM_VENV)/.installed: requirements-sam.txt $(VENV)/.installed
 ## Runs the daily optimization end to end on a simulated fleet (no AWS account needed).
 demo: $(VENV)/.installed
 	$(PY) -m tests.support.demo --date $(DEMO_DATE) --size $(DEMO_SIZE)
+
+## The daily optimization on simulated fleets of 1,000, 10,000 and 50,000 WorkSpaces (not part of `make test`).
+BENCH_SIZES ?= 1000,10000,50000
+bench: $(VENV)/.installed
+	mkdir -p build
+	$(PY) -m tests.support.bench --sizes $(BENCH_SIZES) --json build/bench.json
 
 ## Lint, template checks and every test.
 test: setup lint

@@ -8,6 +8,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from tests.support import simulator
@@ -143,14 +144,24 @@ def seed_usage(
 ) -> None:
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = now.replace(minute=0, second=0, microsecond=0)
-    simulator.put_hourly_series(
+    series = _shared_series(profile, running_mode, month_start, end, timeout_hours)
+    simulator.share_hourly_series(
         account_id,
         region,
         "AWS/WorkSpaces",
         "UserConnected",
         [{"Name": "WorkspaceId", "Value": workspace_id}],
-        usage_series(profile, running_mode, month_start, end, timeout_hours),
+        series,
     )
+
+
+@cache
+def _shared_series(
+    profile: str, running_mode: str, month_start: datetime, end: datetime, timeout_hours: int
+) -> tuple[list[datetime], list[float]]:
+    """One series per profile, mode and window, shared by every WorkSpace that has it."""
+    points = usage_series(profile, running_mode, month_start, end, timeout_hours)
+    return [t for t, _ in points], [v for _, v in points]
 
 
 COMPUTE_MIX = (

@@ -233,17 +233,37 @@ def _page(items: list[Any], params: Mapping[str, Any]) -> tuple[list[Any], str |
 
 def r_describe_workspaces(self: WorkSpacesResponse) -> str:
     params = _params(self)
-    workspaces = self.workspaces_backend.describe_workspaces(
-        workspace_ids=params.get("WorkspaceIds"),
-        directory_id=params.get("DirectoryId"),
-        user_name=params.get("UserName"),
-        bundle_id=params.get("BundleId"),
-    )
-    page, token = _page(sorted(workspaces, key=lambda w: w.workspace_id), params)
+    if params.get("DirectoryId") and not {"WorkspaceIds", "UserName", "BundleId"} & set(params):
+        workspaces = _directory_members(self.workspaces_backend, params["DirectoryId"])
+    else:
+        workspaces = sorted(
+            self.workspaces_backend.describe_workspaces(
+                workspace_ids=params.get("WorkspaceIds"),
+                directory_id=params.get("DirectoryId"),
+                user_name=params.get("UserName"),
+                bundle_id=params.get("BundleId"),
+            ),
+            key=lambda w: w.workspace_id,
+        )
+    page, token = _page(workspaces, params)
     body: dict[str, Any] = {"Workspaces": [w.to_dict_pending() for w in page]}
     if token:
         body["NextToken"] = token
     return json.dumps(body)
+
+
+def _directory_members(backend: WorkSpacesBackend, directory_id: str) -> list[Workspace]:
+    """A directory's WorkSpaces sorted by id, indexed once per change of the fleet's membership
+    (listing a directory of 50,000 must not scan and sort the whole fleet for every page)."""
+    signature = (len(backend.workspaces), next(reversed(backend.workspaces), None))
+    cached = getattr(backend, "_sim_directory_index", None)
+    if cached is None or cached[0] != signature:
+        index: dict[str, list[Workspace]] = defaultdict(list)
+        for ws in sorted(backend.workspaces.values(), key=lambda w: w.workspace_id):
+            index[ws.directory_id].append(ws)
+        cached = (signature, index)
+        backend._sim_directory_index = cached  # type: ignore[attr-defined]
+    return cached[1].get(directory_id, [])
 
 
 def r_modify_workspace_properties(self: WorkSpacesResponse) -> str:
@@ -324,6 +344,11 @@ class MetricIndex:
 
     def __init__(self) -> None:
         self.series: dict[MetricKey, tuple[list[datetime], list[float]]] = defaultdict(lambda: ([], []))
+
+    def share(self, key: MetricKey, series: tuple[list[datetime], list[float]]) -> None:
+        """Point `key` at a series other keys may share (a large fleet of few usage profiles);
+        the series is read, never changed, so nothing is copied."""
+        self.series[key] = series
 
     def add(self, key: MetricKey, points: Iterable[tuple[datetime, float]]) -> None:
         times, values = self.series[key]
@@ -584,6 +609,18 @@ def set_connection(
 
 def add_snapshot(account_id: str, region: str, workspace_id: str, kind: str, at: datetime) -> None:
     _sim(workspace(account_id, region, workspace_id))[f"{kind}_snapshots"].append(at)
+
+
+def share_hourly_series(
+    account_id: str,
+    region: str,
+    namespace: str,
+    metric: str,
+    dimensions: list[dict[str, str]],
+    series: tuple[list[datetime], list[float]],
+) -> None:
+    """Like put_hourly_series, for a series (times, values) that many WorkSpaces share."""
+    metric_index(account_id, region).share(metric_key(namespace, metric, dimensions), series)
 
 
 def put_hourly_series(
