@@ -46,12 +46,17 @@ class Planned:
     step: Step
 
 
+@dataclass(frozen=True, slots=True)
+class DirectoryHealth:
+    unhealthy: int
+    total: int
+    breaker_open: bool
+
+
 @dataclass
 class Plan:
     items: list[Planned] = field(default_factory=list)
-    breakers: dict[str, tuple[bool, int, int]] = field(
-        default_factory=dict
-    )  # dir -> (open, unhealthy, total)
+    directories: dict[str, DirectoryHealth] = field(default_factory=dict)  # the directories listed
     vanished: list[Record] = field(default_factory=list)  # records of WorkSpaces no longer listed
 
 
@@ -99,13 +104,13 @@ class Remediator:
             listed = [ws for page in self.fleet.pages(directory_id) for ws in page.workspaces]
             unhealthy = sum(1 for ws in listed if ws.state == "UNHEALTHY")
             is_open = breaker_open(unhealthy, len(listed), self.settings)
-            plan.breakers[directory_id] = (is_open, unhealthy, len(listed))
+            plan.directories[directory_id] = DirectoryHealth(unhealthy, len(listed), is_open)
             candidates += [ws for ws in listed if ws.state == "UNHEALTHY" or ws.workspace_id in records]
         listed_ids = {ws.workspace_id for ws in candidates}
         plan.vanished = [
             r
             for r in records.values()
-            if r.workspace_id not in listed_ids and r.directory_id in plan.breakers
+            if r.workspace_id not in listed_ids and r.directory_id in plan.directories
         ]
         connected = self._connected([ws.workspace_id for ws in candidates if ws.state == "UNHEALTHY"])
         for ws in candidates:
@@ -115,7 +120,7 @@ class Remediator:
                 record,
                 self.settings,
                 now,
-                plan.breakers[ws.directory_id][0],
+                plan.directories[ws.directory_id].breaker_open,
                 ws.workspace_id in connected,
             )
             plan.items.append(Planned(ws, record, self._guarded(ws, decided, now)))
@@ -263,7 +268,8 @@ class Remediator:
         )
 
     def _announce_breakers(self, plan: Plan, now: datetime) -> None:
-        for directory_id, (is_open, unhealthy, total) in plan.breakers.items():
+        for directory_id, health in plan.directories.items():
+            is_open, unhealthy, total = health.breaker_open, health.unhealthy, health.total
             if not self.store.set_breaker(directory_id, is_open, now):
                 continue
             state = "opened" if is_open else "closed"

@@ -1,0 +1,57 @@
+"""The benchmark's targets are checks that can fail: a run over budget is reported as such."""
+
+from tests.support.bench import check
+
+
+def figures(**changes):
+    base = {
+        "size": 1000,
+        "directories": 2,
+        "reported": 1000,
+        "failed": [],
+        "opted_out": 20,
+        "actions": {"to_always_on": 200, "to_auto_stop": 50, "none": 700, "skipped": 50, "error": 0},
+        "calls": {
+            "workspaces:DescribeWorkspaces": 40,
+            "workspaces:DescribeWorkspaceDirectories": 1,
+            "workspaces:DescribeTags": 270,
+            "workspaces:ModifyWorkspaceProperties": 250,
+            "cloudwatch:GetMetricData": 8,
+            "s3:PutObject": 10,
+        },
+        "invocations": {"OptimizeDirectoryFunctionArn": 2},
+        "cpu_seconds": 5.0,
+        "decision_cpu_ms_per_workspace": 0.2,
+        "peak_rss_mb": 200.0,
+    }
+    return {**base, **changes}
+
+
+def test_a_run_within_every_target_passes():
+    result = check(figures())
+    assert result["checks_passed"], result["checks"]
+    assert result["workspaces_calls"] == 561
+    assert result["shortest_wall_seconds"] == 561 / 2
+
+
+def test_a_call_per_workspace_fails_the_workspaces_target():
+    calls = {**figures()["calls"], "workspaces:DescribeWorkspaces": 1000}
+    result = check(figures(calls=calls))
+    assert not result["checks"]["WorkSpaces calls within target"]
+    assert not result["checks_passed"]
+
+
+def test_missing_rows_memory_and_slow_decisions_fail():
+    result = check(figures(reported=999, peak_rss_mb=600.0, decision_cpu_ms_per_workspace=1.5))
+    assert not result["checks"]["every WorkSpace reported once"]
+    assert not result["checks"]["peak memory under 512 MB"]
+    assert not result["checks"]["decision work under 1 ms per WorkSpace"]
+
+
+def test_fifty_thousand_must_go_through_continuation():
+    result = check(
+        figures(
+            size=50_000, reported=50_000, directories=10, invocations={"OptimizeDirectoryFunctionArn": 10}
+        )
+    )
+    assert not result["checks"]["completed through continuation"]
