@@ -36,13 +36,15 @@ def test_cfn_lint_passes(path):
 
 
 @pytest.mark.slow
-def test_sam_validate_passes(sam):
-    assert "is a valid SAM Template" in run(sam, "validate").stdout
+@pytest.mark.parametrize("path", ["template.yaml", "member-account.yaml"])
+def test_sam_validate_passes(sam, path):
+    assert "is a valid SAM Template" in run(sam, "validate", "-t", path).stdout
 
 
 @pytest.mark.slow
-def test_sam_validate_lint_passes(sam):
-    assert "is a valid SAM Template" in run(sam, "validate", "--lint").stdout
+@pytest.mark.parametrize("path", ["template.yaml", "member-account.yaml"])
+def test_sam_validate_lint_passes(sam, path):
+    assert "is a valid SAM Template" in run(sam, "validate", "--lint", "-t", path).stdout
 
 
 @pytest.mark.slow
