@@ -81,6 +81,33 @@ def deploy(aws) -> Iterator[Callable[..., LocalStack]]:
         context.__exit__(None, None, None)
 
 
+@pytest.fixture
+def alert_inbox(aws) -> Callable[[LocalStack], Callable[[], list[dict[str, Any]]]]:
+    """Subscribe an SQS queue to a deployment's alert topic; returns a function that drains it
+    and gives the SNS messages (Subject, Message, MessageAttributes...) in order."""
+
+    def subscribe(stack: LocalStack) -> Callable[[], list[dict[str, Any]]]:
+        url = aws["sqs"].create_queue(QueueName="alert-inbox")["QueueUrl"]
+        arn = aws["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        aws["sns"].subscribe(TopicArn=stack.refs["AlertTopic"], Protocol="sqs", Endpoint=arn)
+
+        def received() -> list[dict[str, Any]]:
+            out = []
+            while (
+                batch := aws["sqs"].receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            ):
+                for message in batch:
+                    out.append(json.loads(message["Body"]))
+                    aws["sqs"].delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            return out
+
+        return received
+
+    return subscribe
+
+
 def read_report(s3: Any, output: dict[str, Any]) -> tuple[list[dict[str, str]], dict[str, Any]]:
     bucket = os.environ["REPORT_BUCKET"]
     body = s3.get_object(Bucket=bucket, Key=output["report_key"])["Body"].read().decode()

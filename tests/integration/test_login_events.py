@@ -27,26 +27,6 @@ def workspace(make_fleet):
     return fleet.ids["alice"], fleet.directory_id
 
 
-@pytest.fixture
-def alerts(aws):
-    """Messages the alert topic delivers, read through an SQS subscription."""
-
-    def subscribe(stack):
-        url = aws["sqs"].create_queue(QueueName="alert-inbox")["QueueUrl"]
-        arn = aws["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        aws["sns"].subscribe(TopicArn=stack.refs["AlertTopic"], Protocol="sqs", Endpoint=arn)
-
-        def received():
-            messages = aws["sqs"].receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-            return [json.loads(m["Body"]) for m in messages]
-
-        return received
-
-    return subscribe
-
-
 def login(workspace, event_id="ev-1", ip="198.51.100.23", at=NOW, name="login_current"):
     workspace_id, directory_id = workspace
     event = load_event(name)
@@ -105,9 +85,9 @@ def test_the_last_login_moves_forward_only(aws, deploy, workspace):
     assert last["user_name"]["S"] == "user-alice"
 
 
-def test_a_duplicate_delivery_is_stored_once_and_alerts_once(aws, deploy, workspace, alerts):
+def test_a_duplicate_delivery_is_stored_once_and_alerts_once(aws, deploy, workspace, alert_inbox):
     stack = deploy(AllowedClientNetworks="203.0.113.0/24")
-    inbox = alerts(stack)
+    inbox = alert_inbox(stack)
     event = login(workspace, "dup-1")
 
     first = stack.handlers["LoginEventsFunction"](event, FakeContext())
@@ -118,9 +98,11 @@ def test_a_duplicate_delivery_is_stored_once_and_alerts_once(aws, deploy, worksp
     assert len(inbox()) == 1
 
 
-def test_a_login_from_outside_the_allow_list_alerts_with_who_where_and_how(aws, deploy, workspace, alerts):
+def test_a_login_from_outside_the_allow_list_alerts_with_who_where_and_how(
+    aws, deploy, workspace, alert_inbox
+):
     stack = deploy(AllowedClientNetworks="203.0.113.0/24, 2001:db8::/32")
-    inbox = alerts(stack)
+    inbox = alert_inbox(stack)
 
     out = stack.handlers["LoginEventsFunction"](login(workspace, ip="198.51.100.23"), FakeContext())
 
@@ -139,26 +121,26 @@ def test_a_login_from_outside_the_allow_list_alerts_with_who_where_and_how(aws, 
 
 
 @pytest.mark.parametrize("ip", ["203.0.113.200", "2001:db8:ffff::1"])
-def test_a_login_from_inside_the_allow_list_does_not_alert(aws, deploy, workspace, alerts, ip):
+def test_a_login_from_inside_the_allow_list_does_not_alert(aws, deploy, workspace, alert_inbox, ip):
     stack = deploy(AllowedClientNetworks="203.0.113.0/24,2001:db8::/32")
-    inbox = alerts(stack)
+    inbox = alert_inbox(stack)
     assert stack.handlers["LoginEventsFunction"](login(workspace, ip=ip), FakeContext())["alerts"] == []
     assert inbox() == []
 
 
-def test_an_empty_ip_alerts_while_an_allow_list_is_set(aws, deploy, workspace, alerts):
+def test_an_empty_ip_alerts_while_an_allow_list_is_set(aws, deploy, workspace, alert_inbox):
     stack = deploy(AllowedClientNetworks="203.0.113.0/24")
-    inbox = alerts(stack)
+    inbox = alert_inbox(stack)
     out = stack.handlers["LoginEventsFunction"](login(workspace, ip="", name="login_empty_ip"), FakeContext())
     assert out["alerts"] == ["no_client_ip"]
     assert json.loads(inbox()[0]["Message"])["client_ip"] == "(empty)"
 
 
 def test_a_describe_workspaces_failure_still_stores_the_login_and_sends_the_alert(
-    aws, deploy, workspace, alerts
+    aws, deploy, workspace, alert_inbox
 ):
     stack = deploy(AllowedClientNetworks="203.0.113.0/24")
-    inbox = alerts(stack)
+    inbox = alert_inbox(stack)
 
     with simulator.inject(simulator.Fault("workspaces", "DescribeWorkspaces", "AccessDeniedException")):
         out = stack.handlers["LoginEventsFunction"](login(workspace), FakeContext())
@@ -189,9 +171,11 @@ def test_a_malformed_event_goes_to_failure_handling_and_stores_nothing(aws, depl
     assert stack.handlers["LoginEventsFunction"](login(workspace), FakeContext())["alerts"] == []
 
 
-def test_new_network_detector_learns_a_first_network_and_alerts_on_the_next(aws, deploy, workspace, alerts):
+def test_new_network_detector_learns_a_first_network_and_alerts_on_the_next(
+    aws, deploy, workspace, alert_inbox
+):
     stack = deploy(NewNetworkAlerts="true")
-    inbox = alerts(stack)
+    inbox = alert_inbox(stack)
     handler = stack.handlers["LoginEventsFunction"]
 
     first = handler(login(workspace, "n1", ip="198.51.100.23", at=NOW), FakeContext())

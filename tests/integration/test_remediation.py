@@ -1,7 +1,6 @@
 """Unhealthy-WorkSpace remediation end to end: scans at frozen, advancing clocks against the
 simulator; the simulator's WorkSpaces change state as AWS's would between scans."""
 
-import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -30,25 +29,12 @@ def office(make_fleet):
 
 
 @pytest.fixture
-def inbox(aws):
+def inbox(alert_inbox):
+    """The alert types the alert topic delivered, in order."""
+
     def subscribe(stack):
-        url = aws["sqs"].create_queue(QueueName="remediation-inbox")["QueueUrl"]
-        arn = aws["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-            "QueueArn"
-        ]
-        aws["sns"].subscribe(TopicArn=stack.refs["AlertTopic"], Protocol="sqs", Endpoint=arn)
-
-        def received():
-            out = []
-            while (
-                batch := aws["sqs"].receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-            ):
-                for m in batch:
-                    out.append(json.loads(m["Body"])["MessageAttributes"]["alert_type"]["Value"])
-                    aws["sqs"].delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-            return out
-
-        return received
+        received = alert_inbox(stack)
+        return lambda: [m["MessageAttributes"]["alert_type"]["Value"] for m in received()]
 
     return subscribe
 
