@@ -6,7 +6,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -51,6 +50,3 @@ class FakeContext:
         if len(self.remaining_ms) > 1:
             return self.remaining_ms.pop(0)
         return self.remaining_ms[0]
-
-
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]

@@ -22,10 +22,6 @@ class InvalidWorkspaceRecord(AutopilotError):
         super().__init__(f"malformed WorkSpace record {workspace_id or '<no id>'}: {problem}")
 
 
-class InvalidRequest(AutopilotError):
-    """A handler was invoked with input that does not match its contract."""
-
-
 class AwsCallFailed(AutopilotError):
     """An AWS call failed even after botocore's retries. The state machine retries the
     transient kind (its Lambda error type is the class name) and reports the permanent one."""

@@ -44,7 +44,6 @@ class DirectoryProgress:
     done: bool
     continuation: Continuation | None
     counts: Counter[str] = field(default_factory=Counter)
-    parts: list[str] = field(default_factory=list)
 
 
 class DirectoryOptimizer:
@@ -91,9 +90,7 @@ class DirectoryOptimizer:
             for page in pages:
                 rows.extend(self._invalid_row(exc, directory_id, now) for exc in page.invalid)
                 rows.extend(self._process(ws, usage[ws.workspace_id], now) for ws in page.workspaces)
-            progress.parts.append(
-                self.store.write_part(run_id, self.target, directory_id, position.sequence, rows)
-            )
+            self.store.write_part(run_id, self.target, directory_id, position.sequence, rows)
             progress.counts.update(row.action.value for row in rows)
             next_token = pages[-1].next_token
             position = Continuation(next_token, position.sequence + 1)

@@ -15,7 +15,6 @@ guards that need them, so those are read only for WorkSpaces about to be acted o
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -114,11 +113,6 @@ def breaker_open(unhealthy: int, total: int, settings: RemediationSettings) -> b
     if total == 0 or unhealthy < settings.breaker_minimum:
         return False
     return unhealthy * 100 > settings.breaker_percent * total
-
-
-def breaker_threshold(total: int, settings: RemediationSettings) -> int:
-    """The smallest number of UNHEALTHY WorkSpaces that opens the breaker for a directory of `total`."""
-    return max(settings.breaker_minimum, math.floor(settings.breaker_percent * total / 100) + 1)
 
 
 def step(
