@@ -37,5 +37,15 @@ def aws() -> Iterator[dict[str, Any]]:
     with mock_aws():
         yield {
             name: boto3.client(name, region_name=REGION)
-            for name in ("workspaces", "cloudwatch", "s3", "ec2", "ds", "sns", "sqs", "dynamodb")
+            for name in (
+                "workspaces",
+                "cloudwatch",
+                "s3",
+                "ec2",
+                "ds",
+                "sns",
+                "sqs",
+                "dynamodb",
+                "stepfunctions",
+            )
         }

@@ -1,5 +1,7 @@
-"""Starts a run: names it and lists the accounts and regions it covers."""
+"""Starts a run: takes the one-run-at-a-time lock, names the run and lists the accounts and
+regions it covers. A run that finds another one in progress ends at once, converting nothing."""
 
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -8,8 +10,12 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ws_autopilot.adapters.executions import Executions
+from ws_autopilot.adapters.ledger import LockHolder, RunLock
 from ws_autopilot.adapters.organization import OrganizationAccounts
 from ws_autopilot.contracts import StartRun
+from ws_autopilot.errors import TransientAwsError
+from ws_autopilot.runs import RUN_TIMEOUT, RunStatus
 from ws_autopilot.settings import RunSettings
 from ws_autopilot.targets import account_of_function_arn, plan_targets
 
@@ -25,10 +31,29 @@ def settings() -> RunSettings:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 def handler(
-    event: dict[str, Any], context: LambdaContext, *, organization: OrganizationAccounts | None = None
+    event: dict[str, Any],
+    context: LambdaContext,
+    *,
+    organization: OrganizationAccounts | None = None,
+    lock: RunLock | None = None,
+    executions: Executions | None = None,
 ) -> dict[str, Any]:
     request = parse(event=event, model=StartRun)
     config = settings()
+    started = datetime.fromisoformat(request.started_at.replace("Z", "+00:00"))
+    run = {
+        "run_id": request.run_id,
+        "run_date": request.started_at[:10],
+        "max_concurrency": config.map_concurrency,
+    }
+    holder = take_lock(request, started, lock or RunLock(config.ledger_table), executions or Executions())
+    if holder is not None:
+        reason = (
+            f"run {holder.run_id} (started {holder.started_at}) is still in progress; "
+            "this run ended at once and converted nothing"
+        )
+        logger.warning("run not started", extra={"run_id": request.run_id, "reason": reason})
+        return {**run, "status": RunStatus.NOT_STARTED, "reason": reason, "targets": [], "skipped": []}
     accounts = list(config.member_accounts)
     if config.organization_parents:
         accounts += (organization or OrganizationAccounts()).active_accounts(
@@ -38,9 +63,9 @@ def handler(
     offered = set(boto3.session.Session().get_available_regions("workspaces"))
     logger.info("run started", extra={"run_id": request.run_id, "targets": [str(t) for t in targets]})
     return {
-        "run_id": request.run_id,
-        "run_date": request.started_at[:10],
-        "max_concurrency": config.map_concurrency,
+        **run,
+        "status": RunStatus.STARTED,
+        "reason": "",
         "targets": [{"account_id": t.account_id, "region": t.region} for t in targets if t.region in offered],
         "skipped": [
             {
@@ -52,3 +77,25 @@ def handler(
             if t.region not in offered
         ],
     }
+
+
+def take_lock(
+    request: StartRun, started: datetime, lock: RunLock, executions: Executions
+) -> LockHolder | None:
+    """Take the run lock for this execution; None when taken, else the run that holds it. A
+    holder whose execution has ended without releasing the lock (failed, aborted) is replaced."""
+    me = LockHolder(
+        request.run_id, request.execution_arn, request.started_at, int((started + RUN_TIMEOUT).timestamp())
+    )
+    now = datetime.now(UTC)
+    if lock.acquire(me, now):
+        return None
+    holder = lock.holder()
+    if holder is None or not executions.is_running(holder.execution_arn):
+        logger.info("replacing the lock of an ended run", extra={"holder": holder and holder.run_id})
+        if lock.acquire(me, now, replacing=holder):
+            return None
+        holder = lock.holder()
+    if holder is None:  # released and taken again between our reads: let Step Functions retry
+        raise TransientAwsError("PutItem", "RunLockContended")
+    return holder

@@ -1,6 +1,6 @@
 """Optimizes one directory until done or until the invocation's time runs short."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
@@ -11,8 +11,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ws_autopilot.adapters.accounts import function_sessions
 from ws_autopilot.adapters.fleet import WorkspacesFleet
+from ws_autopilot.adapters.ledger import ConversionLedger
 from ws_autopilot.adapters.reports import ReportStore
 from ws_autopilot.adapters.usage import UsageMetrics
+from ws_autopilot.billing import month_end_behind_schedule
 from ws_autopilot.contracts import OptimizeDirectoryRequest
 from ws_autopilot.optimizer import Continuation, DirectoryOptimizer
 from ws_autopilot.settings import OptimizerSettings
@@ -38,6 +40,10 @@ def settings() -> OptimizerSettings:
     return OptimizerSettings.from_env()
 
 
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
 @logger.inject_lambda_context
 @metrics.log_metrics
 @tracer.capture_lambda_handler
@@ -53,13 +59,16 @@ def handler(
             WorkspacesFleet(where.client("workspaces", request.target)),
             UsageMetrics(where.client("cloudwatch", request.target)),
             ReportStore(config.report_bucket),
+            ConversionLedger(config.ledger_table),
             request.target,
+            clock=now,
         )
     start = request.continuation
+    run_day = date.fromisoformat(request.run_date)
     progress = optimizer.run(
         run_id=request.run_id,
+        run_day=run_day,
         directory_id=request.directory_id,
-        now=datetime.now(UTC),
         time_left=lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS,
         start=Continuation(start.next_token, start.sequence) if start else None,
     )
@@ -67,6 +76,14 @@ def handler(
     metrics.add_metric(name="WorkspacesEvaluated", unit=MetricUnit.Count, value=progress.counts.total())
     for action, name in METRIC_NAMES.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=progress.counts[action])
+    metrics.add_metric(name="LateMonthEndConversions", unit=MetricUnit.Count, value=progress.late)
+    behind = not progress.done and month_end_behind_schedule(run_day, now())
+    if behind:
+        logger.warning(
+            "month-end run still going near midnight: later month-end resets will be late",
+            extra={"target": str(request.target), "directory_id": request.directory_id},
+        )
+    metrics.add_metric(name="MonthEndBehindSchedule", unit=MetricUnit.Count, value=int(behind))
     logger.info(
         "directory batch finished",
         extra={

@@ -8,9 +8,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from ws_autopilot.adapters.ledger import RunLock
 from ws_autopilot.adapters.reports import ReportStore
 from ws_autopilot.contracts import WriteReportRequest
 from ws_autopilot.report import Failure, failure_rows, summarize, to_csv, unique_rows
+from ws_autopilot.runs import RunStatus
 from ws_autopilot.settings import ReportSettings
 
 logger = Logger()
@@ -27,7 +29,11 @@ def settings() -> ReportSettings:
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def handler(
-    event: dict[str, Any], context: LambdaContext, *, store: ReportStore | None = None
+    event: dict[str, Any],
+    context: LambdaContext,
+    *,
+    store: ReportStore | None = None,
+    lock: RunLock | None = None,
 ) -> dict[str, Any]:
     request = parse(event=event, model=WriteReportRequest)
     config = settings()
@@ -37,9 +43,14 @@ def handler(
         Failure(t.target, d.directory_id, d.error) for t in request.targets for d in t.directories if d.error
     ]
     rows = unique_rows(store.read_parts(request.run_id))
-    summary = summarize(rows, failures, config.dry_run, [t.target for t in request.targets])
+    summary = {
+        "status": RunStatus.COMPLETED.value,
+        **summarize(rows, failures, config.dry_run, [t.target for t in request.targets]),
+    }
     report = to_csv(rows + failure_rows(failures, config.dry_run, request.run_date))
     csv_key, summary_key = store.write_report(request.run_id, request.run_date, report, summary)
+    # The report is written: the next run may start (a retry of this step finds the lock gone).
+    (lock or RunLock(config.ledger_table)).release(request.run_id)
     metrics.add_metric(name="RunsCompleted", unit=MetricUnit.Count, value=1)
     metrics.add_metric(name="DirectoriesFailed", unit=MetricUnit.Count, value=len(failures))
     logger.info("run report written", extra={"report_key": csv_key, "summary": summary})

@@ -99,9 +99,23 @@ def test_tags_and_running_mode_changes(aws):
     assert adapter.tags(workspace_id) == {"Skip_Convert": "b"}
     assert adapter.tags("ws-missing00") == TagsUnavailable("ResourceNotFoundException")
 
-    assert adapter.set_running_mode(workspace_id, RunningMode.ALWAYS_ON).ok
+    assert adapter.set_running_mode(workspace_id, RunningMode.ALWAYS_ON, 120).ok
+    assert (
+        aws["workspaces"].describe_workspaces(WorkspaceIds=[workspace_id])["Workspaces"][0][
+            "WorkspaceProperties"
+        ]["RunningMode"]
+        == "ALWAYS_ON"
+    )
+    assert adapter.set_running_mode(workspace_id, RunningMode.AUTO_STOP, 180).ok
+    properties = aws["workspaces"].describe_workspaces(WorkspaceIds=[workspace_id])["Workspaces"][0][
+        "WorkspaceProperties"
+    ]
+    assert (properties["RunningMode"], properties["RunningModeAutoStopTimeoutInMinutes"]) == (
+        "AUTO_STOP",
+        180,
+    )
     simulator.set_state(ACCOUNT, REGION, workspace_id, "REBOOTING")
-    refused = adapter.set_running_mode(workspace_id, RunningMode.AUTO_STOP)
+    refused = adapter.set_running_mode(workspace_id, RunningMode.AUTO_STOP, 60)
     assert (refused.ok, refused.error_code) == (False, "InvalidResourceStateException")
 
 

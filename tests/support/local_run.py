@@ -7,6 +7,7 @@ Demo and integration tests use this, so both run what `sam deploy` would deploy.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -16,15 +17,18 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+import boto3
 from cfnlint.decode import cfn_yaml
 from freezegun import freeze_time
 
+from tests.support import virtual_time
 from tests.support.lambda_runtime import ROOT, FakeContext, load_handler_module
-from tests.support.local_sfn import Execution
+from tests.support.local_sfn import DEFINITION, Execution
 from ws_autopilot.adapters.accounts import function_sessions
 
 TEMPLATE = ROOT / "template.yaml"
 STACK = "autopilot"
+ACCOUNT = "123456789012"
 # Modules that keep the real clock under freezegun: botocore's retry backoff and rate limiter
 # behave as in AWS, and freezegun would otherwise trigger Powertools' and pydantic's lazy imports.
 FREEZE_IGNORE = ["botocore", "urllib3", "aws_lambda_powertools", "pydantic"]
@@ -115,7 +119,7 @@ def deployed(clients: Mapping[str, Any], overrides: Mapping[str, str] | None = N
         **(overrides or {}),
         "AWS::Region": os.environ["AWS_DEFAULT_REGION"],
         "AWS::StackName": STACK,
-        "AWS::AccountId": "123456789012",
+        "AWS::AccountId": ACCOUNT,
         "AWS::Partition": "aws",
     }
     functions = []
@@ -149,16 +153,69 @@ def _folder(logical_id: str) -> str:
 def run_daily(
     functions: Mapping[str, Callable[..., Any]],
     now: datetime,
-    run_id: str = "run-local",
+    run_id: str | None = None,
     context_factory: Callable[[str], Any] = lambda _function: FakeContext(),
+    during: Callable[[str], None] | None = None,
 ) -> tuple[Any, Execution]:
-    """One daily execution of the state machine at the frozen time `now`."""
+    """One execution of the state machine started at the frozen time `now`.
+
+    The frozen clock moves on with every virtual wait (the WorkSpaces rate limit, botocore's
+    backoff), so a long run reaches its later batches later, as in AWS. The execution is
+    registered with the simulator's Step Functions (so the lock can ask whether it is running)
+    and stopped there when it ends. `during(function)` is called before each invocation: a test
+    can start a second, overlapping execution from there.
+    """
+    run_id = run_id or f"run-local-{next(_RUN_NUMBERS)}"
+    arn = _register_execution(run_id)
     execution = Execution(
         functions=functions,
         name=run_id,
         start_time=now.isoformat().replace("+00:00", "Z"),
-        context_factory=context_factory,
+        execution_arn=arn,
+        context_factory=_with_hook(context_factory, during),
     )
-    with freeze_time(now, ignore=FREEZE_IGNORE):
-        output = execution.run({})
+    try:
+        with freeze_time(now, ignore=FREEZE_IGNORE) as frozen:
+            if virtual_time.current is not None:
+                virtual_time.current.follow(frozen)
+            try:
+                output = execution.run({})
+            finally:
+                if virtual_time.current is not None:
+                    virtual_time.current.follow(None)
+    finally:
+        boto3.client("stepfunctions").stop_execution(executionArn=arn)
     return output, execution
+
+
+_RUN_NUMBERS = itertools.count(1)
+
+
+def _with_hook(
+    context_factory: Callable[[str], Any], during: Callable[[str], None] | None
+) -> Callable[[str], Any]:
+    if during is None:
+        return context_factory
+
+    def factory(function: str) -> Any:
+        during(function)
+        return context_factory(function)
+
+    return factory
+
+
+def _register_execution(run_id: str) -> str:
+    """Start the execution in the simulator's Step Functions (which only records it here; the
+    definition runs in this process) and return its ARN."""
+    sfn = boto3.client("stepfunctions")
+    name = f"{STACK}-optimizer"
+    machines = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
+    arn = (
+        machines.get(name)
+        or sfn.create_state_machine(
+            name=name,
+            definition=DEFINITION.read_text(),
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/{STACK}-optimizer",
+        )["stateMachineArn"]
+    )
+    return str(sfn.start_execution(stateMachineArn=arn, name=run_id)["executionArn"])

@@ -3,7 +3,7 @@
 Step Functions cannot execute on these machines (no Step Functions Local, no Docker), so the
 demo and the orchestration tests interpret the very definition file that `sam deploy` ships,
 for the subset of the Amazon States Language it uses: Task (`lambda:invoke`), Map (inline),
-Choice (`BooleanEquals`), Pass, Succeed; Parameters, ItemSelector, ResultSelector, ResultPath,
+Choice (`BooleanEquals`, `StringEquals`), Pass, Succeed; Parameters, ItemSelector, ResultSelector, ResultPath,
 Retry and Catch. Anything else raises, so the definition cannot drift into states this runner
 (and so the tests) do not cover. Retries do not sleep.
 """
@@ -41,6 +41,7 @@ class Execution:
     functions: Mapping[str, Invoke]
     name: str
     start_time: str
+    execution_arn: str = ""
     context_factory: Callable[[str], Any] = lambda _function: FakeContext()
     invocations: Counter[str] = field(default_factory=Counter)
     transitions: int = 0
@@ -48,7 +49,7 @@ class Execution:
 
     def run(self, payload: dict[str, Any] | None = None) -> Any:
         definition = json.loads(self.definition_path.read_text())
-        context = {"Execution": {"Name": self.name, "StartTime": self.start_time}}
+        context = {"Execution": {"Name": self.name, "Id": self.execution_arn, "StartTime": self.start_time}}
         return self._run_machine(definition, payload or {}, context)
 
     # -- machinery ------------------------------------------------------------------------------
@@ -130,9 +131,12 @@ class Execution:
     @staticmethod
     def _choose(state: Mapping[str, Any], data: Any) -> str:
         for rule in state["Choices"]:
-            if set(rule) - {"Variable", "BooleanEquals", "Next"}:
+            tests = set(rule) - {"Variable", "Next"}
+            if len(tests) != 1 or not tests <= {"BooleanEquals", "StringEquals"}:
                 raise NotImplementedError(f"choice rule {rule}")
-            if _path(data, rule["Variable"]) is rule["BooleanEquals"]:
+            (test,) = tests
+            value = _path(data, rule["Variable"])
+            if (value is rule[test]) if test == "BooleanEquals" else (value == rule[test]):
                 return str(rule["Next"])
         return str(state["Default"])
 

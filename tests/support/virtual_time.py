@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 import types
+from datetime import timedelta
 from typing import Any
 
 import botocore.endpoint
@@ -28,6 +29,12 @@ class VirtualTime:
     def __init__(self) -> None:
         self.offset = 0.0
         self.waits: list[float] = []
+        self._frozen: Any = None
+
+    def follow(self, frozen: Any) -> None:
+        """Move a frozen clock (freezegun's factory) forward by every wait from now on, so the
+        product's own `datetime.now()` sees the time a run would take in AWS (None: stop)."""
+        self._frozen = frozen
 
     @property
     def waited(self) -> float:
@@ -39,8 +46,11 @@ class VirtualTime:
     def sleep(self, seconds: float) -> None:
         self.offset += max(seconds, 0.0)
         self.waits.append(seconds)
+        if self._frozen is not None and seconds > 0:
+            self._frozen.tick(timedelta(seconds=seconds))
 
     def install(self, monkeypatch: Any) -> VirtualTime:
+        monkeypatch.setattr(sys.modules[__name__], "current", self)
         clock = self
 
         class Clock:
@@ -82,3 +92,6 @@ class VirtualTime:
             types.SimpleNamespace(Lock=threading.Lock, Condition=Condition),
         )
         return self
+
+
+current: VirtualTime | None = None  # the last one installed: runs follow it with their frozen clock

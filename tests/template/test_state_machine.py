@@ -5,6 +5,7 @@ import json
 
 from tests.support.local_run import state_machine_functions, template
 from tests.support.local_sfn import DEFINITION, LAMBDA_INVOKE, SUPPORTED_STATES
+from ws_autopilot.runs import RUN_TIMEOUT, RunStatus
 
 VALID_TYPES = {"Task", "Map", "Choice", "Pass", "Succeed", "Fail", "Wait", "Parallel"}
 
@@ -54,10 +55,14 @@ def test_every_task_invokes_a_function_of_the_template():
         assert template()["Resources"][value["Fn::GetAtt"][0]]["Type"] == "AWS::Serverless::Function"
 
 
-def test_order_is_targets_then_directories_then_each_directory_until_done_then_report():
+def test_order_is_lock_and_targets_then_directories_then_each_directory_until_done_then_report():
     states = DEFINITION_JSON["States"]
     assert DEFINITION_JSON["StartAt"] == "ListTargets"
-    assert states["ListTargets"]["Next"] == "OptimizeTargets"
+    assert states["ListTargets"]["Next"] == "Started"
+    (not_started,) = states["Started"]["Choices"]
+    assert (not_started["Variable"], not_started["StringEquals"]) == ("$.status", RunStatus.NOT_STARTED)
+    assert states[not_started["Next"]].get("End") is True, "a run that is not started ends at once"
+    assert states["Started"]["Default"] == "OptimizeTargets"
     assert states["OptimizeTargets"]["Next"] == "WriteReport"
     assert states["OptimizeTargets"]["MaxConcurrencyPath"] == "$.max_concurrency"
     assert states["WriteReport"]["End"] is True
@@ -83,3 +88,7 @@ def test_tasks_retry_transient_errors_with_backoff_and_directories_fail_alone():
     per_target = DEFINITION_JSON["States"]["OptimizeTargets"]["ItemProcessor"]["States"]
     inner = per_target["OptimizeDirectories"]["ItemProcessor"]["States"]
     assert inner["OptimizeDirectory"]["Catch"][0]["Next"] == "DirectoryFailed"
+
+
+def test_the_run_lock_expires_with_the_state_machine_timeout():
+    assert DEFINITION_JSON["TimeoutSeconds"] == RUN_TIMEOUT.total_seconds()

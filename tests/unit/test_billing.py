@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -10,6 +10,9 @@ from ws_autopilot.billing import (
     evaluation_window,
     idle_allowance_hours,
     is_last_day_of_month,
+    is_late,
+    month_end,
+    month_end_behind_schedule,
 )
 from ws_autopilot.models import Workspace
 
@@ -71,17 +74,22 @@ def test_allowance_must_be_at_least_one_hour():
 
 
 @pytest.mark.parametrize(
-    ("mode", "timeout", "expected"),
+    ("mode", "timeout", "conversion_timeout", "expected"),
     [
-        ("AUTO_STOP", 60, 1),
-        ("AUTO_STOP", 120, 2),
-        ("AUTO_STOP", None, 1),
-        ("AUTO_STOP", 90, 2),
-        ("ALWAYS_ON", None, 1),
+        ("AUTO_STOP", 60, 60, 1),
+        ("AUTO_STOP", 120, 60, 2),
+        ("AUTO_STOP", None, 180, 1),
+        ("AUTO_STOP", 90, 60, 2),
+        ("AUTO_STOP", 30, 240, 1),
+        ("ALWAYS_ON", None, 60, 1),
+        ("ALWAYS_ON", None, 120, 2),
+        ("ALWAYS_ON", None, 240, 4),
     ],
 )
-def test_idle_allowance_is_the_auto_stop_timeout_in_whole_hours_or_one_for_always_on(mode, timeout, expected):
-    assert idle_allowance_hours(ws(mode, timeout)) == expected
+def test_idle_allowance_is_the_own_timeout_for_auto_stop_and_the_conversion_timeout_for_always_on(
+    mode, timeout, conversion_timeout, expected
+):
+    assert idle_allowance_hours(ws(mode, timeout), conversion_timeout) == expected
 
 
 def test_window_runs_from_the_first_of_the_month_to_now_truncated_to_the_hour():
@@ -93,6 +101,58 @@ def test_window_runs_from_the_first_of_the_month_to_now_truncated_to_the_hour():
 
 def test_window_at_midnight_on_the_first_is_empty():
     assert evaluation_window(datetime(2026, 12, 1, 0, 0, tzinfo=UTC)).hours == 0
+
+
+def test_a_run_that_crosses_midnight_into_a_new_month_keeps_judging_its_own_month():
+    window = evaluation_window(datetime(2026, 12, 1, 2, 30, tzinfo=UTC), run_day=date(2026, 11, 30))
+    assert window.start == datetime(2026, 11, 1, tzinfo=UTC)
+    assert window.end == datetime(2026, 12, 1, tzinfo=UTC)
+    assert window.hours == 30 * 24
+
+
+def test_a_run_that_crosses_midnight_inside_a_month_keeps_its_month_and_takes_the_new_hours():
+    window = evaluation_window(datetime(2026, 11, 19, 1, 10, tzinfo=UTC), run_day=date(2026, 11, 18))
+    assert (window.start, window.end) == (
+        datetime(2026, 11, 1, tzinfo=UTC),
+        datetime(2026, 11, 19, 1, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "renews"),
+    [
+        (date(2026, 11, 30), datetime(2026, 12, 1, tzinfo=UTC)),
+        (date(2026, 12, 31), datetime(2027, 1, 1, tzinfo=UTC)),
+        (date(2028, 2, 1), datetime(2028, 3, 1, tzinfo=UTC)),
+    ],
+)
+def test_month_end_is_midnight_utc_on_the_first_of_the_next_month(day, renews):
+    assert month_end(day) == renews
+
+
+def test_late_means_at_or_after_midnight_utc_on_the_first():
+    assert not is_late(date(2026, 11, 30), datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC))
+    assert is_late(date(2026, 11, 30), datetime(2026, 12, 1, 0, 0, tzinfo=UTC))
+
+
+def test_a_month_end_run_is_behind_schedule_from_an_hour_before_midnight():
+    day = date(2026, 11, 30)
+    assert not month_end_behind_schedule(day, datetime(2026, 11, 30, 22, 59, tzinfo=UTC))
+    assert month_end_behind_schedule(day, datetime(2026, 11, 30, 23, 0, tzinfo=UTC))
+    assert month_end_behind_schedule(day, datetime(2026, 12, 1, 3, 0, tzinfo=UTC))
+    assert not month_end_behind_schedule(date(2026, 11, 29), datetime(2026, 11, 29, 23, 30, tzinfo=UTC))
+
+
+@given(
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2100, 12, 31)),
+    st.integers(min_value=0, max_value=72 * 60),
+)
+def test_the_window_never_leaves_the_run_days_month(day, minutes_later):
+    now = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(minutes=minutes_later)
+    window = evaluation_window(now, run_day=day)
+    assert window.start == datetime(day.year, day.month, 1, tzinfo=UTC)
+    assert window.start <= window.end <= month_end(day)
+    assert window.hours <= 31 * 24
 
 
 def test_naive_now_is_taken_as_utc():

@@ -9,6 +9,8 @@ BASE = {
     "EXTRA_THRESHOLDS": "",
     "DRY_RUN": "true",
     "REPORT_BUCKET": "autopilot-reports-123456789012",
+    "LEDGER_TABLE": "autopilot-ledger",
+    "AUTO_STOP_TIMEOUT_MINUTES": "60",
 }
 
 
@@ -92,3 +94,16 @@ def test_invalid_login_settings_name_the_variable_and_value(env, message):
     with pytest.raises(ConfigurationError) as raised:
         LoginSettings.from_env({**LOGIN_ENV, **env})
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize("minutes", ["0", "30", "90", "2940", "sixty"])
+def test_the_conversion_timeout_must_be_whole_hours_the_api_takes(minutes):
+    with pytest.raises(ConfigurationError, match="AutoStopTimeoutMinutes"):
+        OptimizerSettings.from_env({**BASE, "AUTO_STOP_TIMEOUT_MINUTES": minutes})
+
+
+def test_the_conversion_timeout_is_read_in_minutes():
+    assert (
+        OptimizerSettings.from_env({**BASE, "AUTO_STOP_TIMEOUT_MINUTES": "120"}).auto_stop_timeout_minutes
+        == 120
+    )

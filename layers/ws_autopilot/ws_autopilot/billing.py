@@ -8,7 +8,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from ws_autopilot.models import RunningMode, Workspace
 
@@ -18,7 +18,8 @@ DEFAULT_AUTO_STOP_TIMEOUT_MINUTES = 60
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """The evaluation window [start, end): the 1st of `now`'s month to `now` truncated to the hour."""
+    """The evaluation window [start, end): 00:00 UTC on the 1st of the run's month to `now`
+    truncated to the hour, never past the end of that month."""
 
     start: datetime
     end: datetime
@@ -39,25 +40,57 @@ def to_utc(now: datetime) -> datetime:
     return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
 
 
-def evaluation_window(now: datetime) -> Window:
+def month_end(day: date) -> datetime:
+    """00:00 UTC on the 1st of the month after `day`: when billing renews."""
+    first_next = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return datetime(first_next.year, first_next.month, 1, tzinfo=UTC)
+
+
+def evaluation_window(now: datetime, run_day: date | None = None) -> Window:
+    """The window a WorkSpace evaluated at `now` is judged on, in a run started on `run_day`
+    (default: `now`'s UTC day). A run that crosses midnight into a new month keeps judging the
+    month it started in, up to its last hour."""
     now = to_utc(now)
-    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    end = now.replace(minute=0, second=0, microsecond=0)
+    day = run_day or now.date()
+    start = datetime(day.year, day.month, 1, tzinfo=UTC)
+    end = max(start, min(now, month_end(day)).replace(minute=0, second=0, microsecond=0))
     return Window(start=start, end=end)
 
 
-def is_last_day_of_month(now: datetime) -> bool:
-    now = to_utc(now)
-    return now.day == calendar.monthrange(now.year, now.month)[1]
+def is_last_day_of_month(day: date) -> bool:
+    """True on the last UTC day of a month (`day` may be a date or an aware datetime)."""
+    if isinstance(day, datetime):
+        day = to_utc(day).date()
+    return day.day == calendar.monthrange(day.year, day.month)[1]
 
 
-def idle_allowance_hours(workspace: Workspace) -> int:
-    """G: the AutoStop timeout in whole hours for AUTO_STOP (rounded up, as billing is hourly),
-    1 hour for ALWAYS_ON (what it would cost on hourly billing with the default timeout)."""
+def is_late(run_day: date, at: datetime) -> bool:
+    """True when something decided for `run_day` happens once the next month has begun (a
+    month-end reset made then is billed monthly for the new month all the same)."""
+    return to_utc(at) >= month_end(run_day)
+
+
+MONTH_END_WARNING = timedelta(hours=1)
+
+
+def month_end_behind_schedule(run_day: date, now: datetime, warning: timedelta = MONTH_END_WARNING) -> bool:
+    """True when a run started on the last day of a month is still at work `warning` before
+    billing renews (or later): its remaining month-end resets may come too late."""
+    return is_last_day_of_month(run_day) and to_utc(now) >= month_end(run_day) - warning
+
+
+def timeout_hours(minutes: int) -> int:
+    """An AutoStop timeout in whole hours, rounded up (billing is hourly), at least 1."""
+    return max(1, -(-minutes // 60))
+
+
+def idle_allowance_hours(workspace: Workspace, conversion_timeout_minutes: int) -> int:
+    """G: for AUTO_STOP, the WorkSpace's own AutoStop timeout in whole hours; for ALWAYS_ON,
+    the timeout the product gives a WorkSpace it converts to AUTO_STOP, so it is judged by what
+    it would really cost after the conversion."""
     if workspace.running_mode == RunningMode.AUTO_STOP:
-        minutes = workspace.auto_stop_timeout_minutes or DEFAULT_AUTO_STOP_TIMEOUT_MINUTES
-        return max(1, -(-minutes // 60))
-    return 1
+        return timeout_hours(workspace.auto_stop_timeout_minutes or DEFAULT_AUTO_STOP_TIMEOUT_MINUTES)
+    return timeout_hours(conversion_timeout_minutes)
 
 
 def connected_hours(points: Mapping[datetime, float], window: Window) -> list[int]:

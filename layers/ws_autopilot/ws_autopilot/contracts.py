@@ -17,10 +17,14 @@ class _Payload(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+EXECUTION_ARN = r"^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:[\w.-]+:[A-Za-z0-9_.:-]{1,80}$"
+
+
 class StartRun(_Payload):
-    """Input of ListTargets: the execution's name and start time."""
+    """Input of ListTargets: the execution's name, id and start time."""
 
     run_id: str = Field(pattern=RUN_ID)
+    execution_arn: str = Field(pattern=EXECUTION_ARN)
     started_at: str = Field(min_length=10)
 
 

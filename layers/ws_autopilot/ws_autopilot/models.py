@@ -144,6 +144,7 @@ class Decision:
     billable_hours: int | None = None
     threshold: int | None = None
     error_code: str = ""
+    late: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +167,7 @@ class ReportRow:
     dry_run: bool
     error_code: str
     evaluated_at: str
+    late: bool = False
 
     @classmethod
     def error(
@@ -210,4 +212,5 @@ class ReportRow:
     def from_record(cls, record: Mapping[str, Any]) -> ReportRow:
         values = {name: record.get(name) for name in cls.columns()}
         values["action"] = Action(values["action"])
+        values["late"] = bool(values["late"])
         return cls(**values)

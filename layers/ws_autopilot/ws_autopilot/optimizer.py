@@ -1,27 +1,34 @@
 """Optimizing one directory: read pages of WorkSpaces, read their usage in batches, decide,
-then carry the decisions out. Works until the caller's time runs short and returns where to
-continue, so a directory of any size completes over several invocations."""
+recall the conversion ledger, then carry the decisions out. Works until the caller's time runs
+short and returns where to continue, so a directory of any size completes over several
+invocations.
+
+Every WorkSpace of one run is judged as of the run's day (the UTC day its execution started),
+whatever the clock says when its batch comes; `now` is read from `clock` per batch."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
 
 from aws_lambda_powertools import Logger
 
 from ws_autopilot.adapters.fleet import WorkspacePage, WorkspacesFleet
+from ws_autopilot.adapters.ledger import ConversionLedger
 from ws_autopilot.adapters.reports import ReportStore
 from ws_autopilot.adapters.usage import UsageMetrics, batch_size
 from ws_autopilot.billing import evaluation_window
-from ws_autopilot.errors import InvalidWorkspaceRecord
+from ws_autopilot.errors import AwsCallFailed, InvalidWorkspaceRecord
+from ws_autopilot.ledger import LedgerEntry, LedgerStatus, Recall, Step, ledger_month, recall
 from ws_autopilot.models import Action, Decision, ReportRow, TagsUnavailable, Target, Usage, Workspace
 from ws_autopilot.rules import (
     SKIP_CONVERT_TAG,
     apply_opt_out,
     evaluate,
     find_opt_out_tag,
+    mark_if_late,
     opt_out_value_looks_negative,
 )
 from ws_autopilot.settings import OptimizerSettings
@@ -44,6 +51,19 @@ class DirectoryProgress:
     done: bool
     continuation: Continuation | None
     counts: Counter[str] = field(default_factory=Counter)
+    late: int = 0  # month-end resets made once the next month had begun
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """What one batch of WorkSpaces is judged with: the run, its day, when the batch was listed
+    and evaluated, and this month's ledger entries of its WorkSpaces (None: unreadable)."""
+
+    run_id: str
+    run_day: date
+    listed_at: datetime
+    now: datetime
+    entries: dict[str, LedgerEntry] | None
 
 
 class DirectoryOptimizer:
@@ -55,43 +75,52 @@ class DirectoryOptimizer:
         fleet: WorkspacesFleet,
         usage: UsageMetrics,
         store: ReportStore,
+        ledger: ConversionLedger,
         target: Target,
+        clock: Callable[[], datetime],
     ) -> None:
         self.settings = settings
         self.target = target
         self.fleet = fleet
         self.usage = usage
         self.store = store
+        self.ledger = ledger
+        self.clock = clock
 
     def run(
         self,
         run_id: str,
+        run_day: date,
         directory_id: str,
-        now: datetime,
         time_left: Callable[[], bool],
         start: Continuation | None = None,
     ) -> DirectoryProgress:
         """Optimize `directory_id` from `start` until done or until `time_left()` is False.
 
         Progress is saved after every batch (one report part per batch), so an invocation that
-        dies is retried from its `start` without losing or doubling a WorkSpace. Raises
-        AwsCallFailed when a page cannot be listed even after botocore's retries.
+        dies is retried from its `start` without losing or doubling a WorkSpace, and the ledger
+        keeps the retried batch from changing a WorkSpace twice. Raises AwsCallFailed when a page
+        cannot be listed even after botocore's retries.
         """
         position = start or Continuation()
-        window = evaluation_window(now)
-        per_batch = batch_size(window.hours)
+        per_batch = batch_size(evaluation_window(self.clock(), run_day).hours)
         progress = DirectoryProgress(directory_id, done=False, continuation=position)
         while True:
+            listed_at = self.clock()
             pages = self._read_batch(directory_id, position.next_token, per_batch)
+            workspaces = [ws for page in pages for ws in page.workspaces]
+            now = self.clock()
             usage = self.usage.hourly_connected(
-                [ws.workspace_id for page in pages for ws in page.workspaces], window
+                [ws.workspace_id for ws in workspaces], evaluation_window(now, run_day)
             )
+            batch = Batch(run_id, run_day, listed_at, now, self._entries(workspaces, run_day))
             rows: list[ReportRow] = []
             for page in pages:
                 rows.extend(self._invalid_row(exc, directory_id, now) for exc in page.invalid)
-                rows.extend(self._process(ws, usage[ws.workspace_id], now) for ws in page.workspaces)
+            rows.extend(self._process(ws, usage[ws.workspace_id], batch) for ws in workspaces)
             self.store.write_part(run_id, self.target, directory_id, position.sequence, rows)
             progress.counts.update(row.action.value for row in rows)
+            progress.late += sum(1 for row in rows if row.late)
             next_token = pages[-1].next_token
             position = Continuation(next_token, position.sequence + 1)
             progress.continuation = position
@@ -112,24 +141,62 @@ class DirectoryOptimizer:
                 break
         return pages
 
-    def _process(self, workspace: Workspace, usage: Usage, now: datetime) -> ReportRow:
+    def _entries(self, workspaces: list[Workspace], run_day: date) -> dict[str, LedgerEntry] | None:
+        try:
+            return self.ledger.entries(
+                self.target, [ws.workspace_id for ws in workspaces], ledger_month(run_day)
+            )
+        except AwsCallFailed as exc:
+            logger.warning("conversion ledger unreadable", extra={"error": str(exc)})
+            return None
+
+    def _process(self, workspace: Workspace, usage: Usage, batch: Batch) -> ReportRow:
         # The one place where an unexpected fault in one WorkSpace is contained: it becomes an
         # error row and the rest of the run goes on.
         try:
-            decision = self._decide(workspace, usage, now)
-            decision, mode_after = self._carry_out(workspace, decision)
+            remembered = self._decide(workspace, usage, batch)
+            decision, mode_after = self._carry_out(workspace, remembered, batch)
         except Exception as exc:
             logger.exception(
                 "WorkSpace could not be processed", extra={"workspace_id": workspace.workspace_id}
             )
             decision = Decision(Action.ERROR, f"internal error: {exc}", error_code=type(exc).__name__)
             mode_after = workspace.running_mode
-        return self._row(workspace, decision, mode_after, now)
+        return self._row(workspace, decision, mode_after, batch.now)
 
-    def _decide(self, workspace: Workspace, usage: Usage, now: datetime) -> Decision:
-        decision = evaluate(workspace, usage, self.settings.thresholds, now)
-        if not decision.action.is_conversion:
-            return decision
+    def _decide(self, workspace: Workspace, usage: Usage, batch: Batch) -> Recall:
+        decision = evaluate(
+            workspace,
+            usage,
+            self.settings.thresholds,
+            batch.now,
+            run_day=batch.run_day,
+            conversion_timeout_minutes=self.settings.auto_stop_timeout_minutes,
+        )
+        if batch.entries is None:
+            if decision.action.is_conversion:
+                decision = Decision(
+                    Action.ERROR,
+                    "conversion ledger unreadable; not converted",
+                    decision.billable_hours,
+                    decision.threshold,
+                    "LedgerUnavailable",
+                )
+            return Recall(decision, Step.NOTHING)
+        remembered = recall(
+            decision,
+            workspace,
+            batch.entries.get(workspace.workspace_id),
+            batch.run_id,
+            batch.now,
+            batch.listed_at,
+        )
+        if remembered.step in (Step.NOTHING, Step.RECORDED):
+            return remembered
+        checked = self._opt_out(workspace, remembered.decision)
+        return remembered if checked.action.is_conversion else Recall(checked, Step.NOTHING)
+
+    def _opt_out(self, workspace: Workspace, decision: Decision) -> Decision:
         tags = self.fleet.tags(workspace.workspace_id)
         found = None if isinstance(tags, TagsUnavailable) else find_opt_out_tag(tags, SKIP_CONVERT_TAG)
         if found and opt_out_value_looks_negative(found[1]):
@@ -139,17 +206,50 @@ class DirectoryOptimizer:
             )
         return apply_opt_out(decision, tags)
 
-    def _carry_out(self, workspace: Workspace, decision: Decision) -> tuple[Decision, str]:
-        """Make the change a conversion asks for. Dry run is decided here and nowhere else."""
-        if not decision.action.is_conversion or self.settings.dry_run:
+    def _carry_out(self, workspace: Workspace, remembered: Recall, batch: Batch) -> tuple[Decision, str]:
+        """Make the change a conversion asks for, claimed in the ledger first and marked done
+        after. Dry run is decided here and nowhere else."""
+        decision = remembered.decision
+        if remembered.step is Step.RECORDED:
+            return decision, remembered.mode_after or workspace.running_mode
+        if remembered.step is Step.NOTHING or self.settings.dry_run:
             return decision, workspace.running_mode
         target = decision.action.target_mode
-        result = self.fleet.set_running_mode(workspace.workspace_id, target)
+        entry = LedgerEntry(
+            workspace_id=workspace.workspace_id,
+            directory_id=workspace.directory_id,
+            month=ledger_month(batch.run_day),
+            from_mode=workspace.running_mode,
+            to_mode=target.value,
+            run_id=batch.run_id,
+            status=LedgerStatus.CLAIMED,
+            claimed_at=self.clock(),
+            reason=decision.reason,
+            billable_hours=decision.billable_hours,
+            threshold=decision.threshold,
+        )
+        try:
+            claimed = self._claim(entry, remembered, batch)
+        except AwsCallFailed as exc:
+            logger.warning(
+                "conversion not claimed in the ledger",
+                extra={"workspace_id": workspace.workspace_id, "error": str(exc)},
+            )
+            failed = f"conversion ledger write failed ({exc.error_code}); not converted"
+            return replace(decision, action=Action.ERROR, reason=failed, error_code=exc.error_code), (
+                workspace.running_mode
+            )
+        if claimed is not None:
+            return claimed, workspace.running_mode
+        result = self.fleet.set_running_mode(
+            workspace.workspace_id, target, self.settings.auto_stop_timeout_minutes
+        )
         if not result.ok:
             logger.warning(
                 "running mode change refused",
                 extra={"workspace_id": workspace.workspace_id, "error_code": result.error_code},
             )
+            self._settle(self.ledger.release, entry)
             refused = Decision(
                 Action.ERROR,
                 f"ModifyWorkspaceProperties to {target.value} refused: {result.error_code}",
@@ -158,11 +258,49 @@ class DirectoryOptimizer:
                 result.error_code,
             )
             return refused, workspace.running_mode
+        done_at = self.clock()
+        self._settle(lambda target, claimed: self.ledger.complete(target, claimed, done_at), entry)
+        decision = mark_if_late(decision, batch.run_day, done_at)
         logger.info(
             "running mode changed",
             extra={"workspace_id": workspace.workspace_id, "to": target.value, "reason": decision.reason},
         )
         return decision, target.value
+
+    def _settle(self, write: Callable[[Target, LedgerEntry], bool], entry: LedgerEntry) -> None:
+        """Complete or release a claim. A failure here is logged, not raised: the change itself
+        was made (or refused) already, and a claim left open tells later runs the truth through
+        the WorkSpace's running mode."""
+        try:
+            if not write(self.target, entry):
+                logger.warning(
+                    "ledger entry changed by another run", extra={"workspace_id": entry.workspace_id}
+                )
+        except AwsCallFailed as exc:
+            logger.warning(
+                "conversion ledger not updated", extra={"workspace_id": entry.workspace_id, "error": str(exc)}
+            )
+
+    def _claim(self, entry: LedgerEntry, remembered: Recall, batch: Batch) -> Decision | None:
+        """Claim the conversion; None when this run may make it, else the decision to report
+        (another run claimed it first). Raises AwsCallFailed."""
+        if remembered.step is Step.RESUME:
+            return None
+        stale = (batch.entries or {}).get(entry.workspace_id)
+        if remembered.step is Step.TAKE_OVER and stale is not None:
+            won = self.ledger.take_over(self.target, entry, stale)
+        else:
+            won = self.ledger.claim(self.target, entry)
+        if won:
+            return None
+        holder = self.ledger.entry(self.target, entry.workspace_id, entry.month)
+        who = f"run {holder.run_id} at {holder.when}" if holder else "another run"
+        return Decision(
+            Action.NONE,
+            f"conversion to {entry.to_mode} claimed by {who}; not converted by this run",
+            remembered.decision.billable_hours,
+            remembered.decision.threshold,
+        )
 
     def _row(self, ws: Workspace, decision: Decision, mode_after: str, now: datetime) -> ReportRow:
         return ReportRow(
@@ -182,6 +320,7 @@ class DirectoryOptimizer:
             dry_run=self.settings.dry_run,
             error_code=decision.error_code,
             evaluated_at=now.isoformat(),
+            late=decision.late,
         )
 
     def _invalid_row(self, exc: InvalidWorkspaceRecord, directory_id: str, now: datetime) -> ReportRow:

@@ -8,14 +8,18 @@ whose decision would be a conversion.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 
 from ws_autopilot.billing import (
+    DEFAULT_AUTO_STOP_TIMEOUT_MINUTES,
     billable_hours,
     connected_hours,
     evaluation_window,
     idle_allowance_hours,
     is_last_day_of_month,
+    is_late,
+    to_utc,
 )
 from ws_autopilot.models import (
     Action,
@@ -34,12 +38,24 @@ SKIP_CONVERT_TAG = "Skip_Convert"
 NEGATIVE_TAG_VALUES = frozenset({"false", "no", "0", "off", "n"})
 
 
-def evaluate(workspace: Workspace, usage: Usage, thresholds: Mapping[str, int], now: datetime) -> Decision:
+def evaluate(
+    workspace: Workspace,
+    usage: Usage,
+    thresholds: Mapping[str, int],
+    now: datetime,
+    *,
+    run_day: date | None = None,
+    conversion_timeout_minutes: int = DEFAULT_AUTO_STOP_TIMEOUT_MINUTES,
+) -> Decision:
     """Rules 1-7 of the billing rules, without the tag opt-out.
 
     `thresholds` maps compute type to hours per month; `usage` is the month-to-date hourly
-    series or the reason it could not be read.
+    series or the reason it could not be read. `run_day` is the UTC day the run started (default:
+    `now`'s day): the month and the last-day rule are that day's, however late `now` is.
+    `conversion_timeout_minutes` is the AutoStop timeout a conversion to AUTO_STOP sets, which
+    gives an ALWAYS_ON WorkSpace its G.
     """
+    day = run_day or to_utc(now).date()
     if workspace.state not in MODIFIABLE_STATES:
         return Decision(Action.SKIPPED, f"state {workspace.state} is not modifiable")
     if workspace.running_mode not in MANAGED_MODES:
@@ -55,10 +71,9 @@ def evaluate(workspace: Workspace, usage: Usage, thresholds: Mapping[str, int], 
             error_code="MetricsUnavailable",
         )
 
-    window = evaluation_window(now)
-    hours = billable_hours(
-        connected_hours(usage.points, window), window.hours, idle_allowance_hours(workspace)
-    )
+    window = evaluation_window(now, day)
+    allowance = idle_allowance_hours(workspace, conversion_timeout_minutes)
+    hours = billable_hours(connected_hours(usage.points, window), window.hours, allowance)
     measured = {"billable_hours": hours, "threshold": threshold}
 
     if workspace.running_mode == RunningMode.AUTO_STOP:
@@ -73,7 +88,7 @@ def evaluate(workspace: Workspace, usage: Usage, thresholds: Mapping[str, int], 
             error_code="NoDatapoints",
             **measured,
         )
-    if not is_last_day_of_month(now):
+    if not is_last_day_of_month(day):
         return Decision(Action.NONE, "ALWAYS_ON is converted only on the last day of the month", **measured)
     if hours <= threshold:
         return Decision(
@@ -82,6 +97,16 @@ def evaluate(workspace: Workspace, usage: Usage, thresholds: Mapping[str, int], 
             **measured,
         )
     return Decision(Action.NONE, f"billable {hours} h > threshold {threshold} h", **measured)
+
+
+def mark_if_late(decision: Decision, run_day: date, at: datetime) -> Decision:
+    """A month-end reset carried out at `at`, once the month after `run_day` has begun, is late:
+    it takes effect a month later, and the report's reason says so."""
+    if decision.action is not Action.TO_AUTO_STOP or not is_late(run_day, at):
+        return decision
+    month = to_utc(at).strftime("%B %Y")
+    late = f"late: made after 00:00 UTC on the 1st, billed monthly for {month} all the same"
+    return replace(decision, reason=f"{decision.reason} ({late})", late=True)
 
 
 def find_opt_out_tag(tags: Mapping[str, str], key: str) -> tuple[str, str] | None:
@@ -125,6 +150,17 @@ def decide(
     thresholds: Mapping[str, int],
     tags: Tags,
     now: datetime,
+    *,
+    run_day: date | None = None,
+    conversion_timeout_minutes: int = DEFAULT_AUTO_STOP_TIMEOUT_MINUTES,
 ) -> Decision:
     """The whole rule set for one WorkSpace: action, reason and billable hours."""
-    return apply_opt_out(evaluate(workspace, usage, thresholds, now), tags)
+    decision = evaluate(
+        workspace,
+        usage,
+        thresholds,
+        now,
+        run_day=run_day,
+        conversion_timeout_minutes=conversion_timeout_minutes,
+    )
+    return apply_opt_out(decision, tags)

@@ -101,14 +101,28 @@ def parse_list(
     return tuple(dict.fromkeys(entries))
 
 
+def parse_auto_stop_timeout(env: Mapping[str, str]) -> int:
+    """The AutoStop timeout a conversion to AUTO_STOP sets: 60-minute steps, as the API takes."""
+    minutes = parse_int(env, "AUTO_STOP_TIMEOUT_MINUTES", "AutoStopTimeoutMinutes", 60, 2880)
+    if minutes % 60:
+        raise ConfigurationError(
+            "AUTO_STOP_TIMEOUT_MINUTES",
+            "AutoStopTimeoutMinutes",
+            f"must be a multiple of 60 minutes, got {minutes}",
+        )
+    return minutes
+
+
 @dataclass(frozen=True, slots=True)
 class RunSettings:
-    """What a run covers: regions, member accounts (listed or discovered), Map concurrency."""
+    """What a run covers: regions, member accounts (listed or discovered), Map concurrency, and
+    the table that holds the one-run-at-a-time lock."""
 
     map_concurrency: int
     regions: tuple[str, ...]
     member_accounts: tuple[str, ...]
     organization_parents: tuple[str, ...]
+    ledger_table: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RunSettings:
@@ -128,6 +142,7 @@ class RunSettings:
                 r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}",
                 "an organization root or OU id",
             ),
+            ledger_table=_require(env, "LEDGER_TABLE", "(the stack's ledger table)"),
         )
 
 
@@ -172,6 +187,8 @@ class OptimizerSettings:
     dry_run: bool
     thresholds: Mapping[str, int]
     report_bucket: str
+    ledger_table: str
+    auto_stop_timeout_minutes: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OptimizerSettings:
@@ -188,6 +205,8 @@ class OptimizerSettings:
             dry_run=parse_bool(env, "DRY_RUN", "DryRun"),
             thresholds={**base, **extra},
             report_bucket=parse_bucket(env, "REPORT_BUCKET", "(the stack's report bucket)"),
+            ledger_table=_require(env, "LEDGER_TABLE", "(the stack's ledger table)"),
+            auto_stop_timeout_minutes=parse_auto_stop_timeout(env),
         )
 
 
@@ -195,6 +214,7 @@ class OptimizerSettings:
 class ReportSettings:
     dry_run: bool
     report_bucket: str
+    ledger_table: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ReportSettings:
@@ -202,6 +222,7 @@ class ReportSettings:
         return cls(
             dry_run=parse_bool(env, "DRY_RUN", "DryRun"),
             report_bucket=parse_bucket(env, "REPORT_BUCKET", "(the stack's report bucket)"),
+            ledger_table=_require(env, "LEDGER_TABLE", "(the stack's ledger table)"),
         )
 
 

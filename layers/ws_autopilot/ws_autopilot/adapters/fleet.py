@@ -146,11 +146,25 @@ class WorkspacesFleet:
             return TagsUnavailable(error_code(exc))
         return {t["Key"]: t.get("Value", "") for t in response.get("TagList", [])}
 
-    def set_running_mode(self, workspace_id: str, mode: RunningMode) -> ModifyResult:
+    @staticmethod
+    def running_mode_properties(mode: RunningMode, auto_stop_timeout_minutes: int) -> dict[str, Any]:
+        """The WorkspaceProperties of a conversion: AUTO_STOP always with the product's timeout,
+        so the WorkSpace costs what it was judged by."""
+        if mode is RunningMode.AUTO_STOP:
+            return {
+                "RunningMode": mode.value,
+                "RunningModeAutoStopTimeoutInMinutes": auto_stop_timeout_minutes,
+            }
+        return {"RunningMode": mode.value}
+
+    def set_running_mode(
+        self, workspace_id: str, mode: RunningMode, auto_stop_timeout_minutes: int
+    ) -> ModifyResult:
         """ModifyWorkspaceProperties; a refusal is returned, not raised."""
         try:
             self._client.modify_workspace_properties(
-                WorkspaceId=workspace_id, WorkspaceProperties={"RunningMode": mode.value}
+                WorkspaceId=workspace_id,
+                WorkspaceProperties=self.running_mode_properties(mode, auto_stop_timeout_minutes),
             )
         except (ClientError, BotoCoreError) as exc:
             return ModifyResult(False, error_code(exc), str(exc))
