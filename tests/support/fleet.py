@@ -41,6 +41,12 @@ def _idle(ts: datetime) -> bool:
     return False
 
 
+def _two_short_sessions(ts: datetime) -> bool:
+    # one hour at 10:00 and one at 15:00 on weekdays: 2 sessions a day, each billed 1 + G hours,
+    # so the AutoStop timeout decides which side of a threshold the WorkSpace falls on
+    return ts.weekday() < 5 and ts.hour in (10, 15)
+
+
 PROFILES: dict[str, Callable[[datetime], bool]] = {
     "office": _office,
     "part_time": _part_time,
@@ -48,6 +54,7 @@ PROFILES: dict[str, Callable[[datetime], bool]] = {
     "occasional": _occasional,
     "around_the_clock": _around_the_clock,
     "idle": _idle,
+    "two_short_sessions": _two_short_sessions,
 }
 
 

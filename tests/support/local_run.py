@@ -176,13 +176,13 @@ def run_daily(
     )
     try:
         with freeze_time(now, ignore=FREEZE_IGNORE) as frozen:
-            if virtual_time.current is not None:
-                virtual_time.current.follow(frozen)
+            clock = virtual_time.current
+            outer = clock.follow(frozen) if clock is not None else None
             try:
                 output = execution.run({})
             finally:
-                if virtual_time.current is not None:
-                    virtual_time.current.follow(None)
+                if clock is not None:
+                    clock.follow(outer)
     finally:
         boto3.client("stepfunctions").stop_execution(executionArn=arn)
     return output, execution

@@ -93,6 +93,7 @@ def _sim(ws: Workspace) -> dict[str, Any]:
             "rebuild_snapshots": [],
             "restore_snapshots": [],
             "refuse": {},
+            "modifications": [],
         }
     return ws._sim  # type: ignore[attr-defined,no-any-return]
 
@@ -121,6 +122,7 @@ def modify_workspace_properties(
         raise InvalidResourceStateException(
             f"The WorkSpace {workspace_id} is in state {ws.state} and cannot be modified."
         )
+    _sim(ws)["modifications"].append(dict(properties))
     updated = dict(ws.workspace_properties)
     updated.update(properties)
     if updated.get("RunningMode") == "ALWAYS_ON":
@@ -474,8 +476,8 @@ class SimulatedFault(ServiceException):
 @dataclass
 class Fault:
     """Fail `action` of `service` (moto's service name) with `error_code` and `status`: every
-    `every`-th call, at most `limit` times (None: no limit), in `account` and `region` only when
-    they are given."""
+    `every`-th call after the first `after` ones, at most `limit` times (None: no limit), in
+    `account` and `region` only when they are given."""
 
     service: str
     action: str
@@ -485,6 +487,7 @@ class Fault:
     limit: int | None = None
     account: str | None = None
     region: str | None = None
+    after: int = 0
     seen: int = 0
     injected: int = 0
 
@@ -494,9 +497,11 @@ class Fault:
         if self.account not in (None, account) or self.region not in (None, region):
             return False
         self.seen += 1
+        if self.seen <= self.after:
+            return False
         if self.limit is not None and self.injected >= self.limit:
             return False
-        if self.seen % self.every:
+        if (self.seen - self.after) % self.every:
             return False
         self.injected += 1
         return True
@@ -598,6 +603,11 @@ def refuse(account_id: str, region: str, workspace_id: str, operation: str, erro
 def allow(account_id: str, region: str, workspace_id: str, operation: str) -> None:
     """Undo `refuse()`."""
     _sim(workspace(account_id, region, workspace_id))["refuse"].pop(operation, None)
+
+
+def modifications(account_id: str, region: str, workspace_id: str) -> list[dict[str, Any]]:
+    """The WorkspaceProperties of every ModifyWorkspaceProperties call the WorkSpace accepted."""
+    return list(_sim(workspace(account_id, region, workspace_id))["modifications"])
 
 
 def set_connection(

@@ -31,10 +31,12 @@ class VirtualTime:
         self.waits: list[float] = []
         self._frozen: Any = None
 
-    def follow(self, frozen: Any) -> None:
+    def follow(self, frozen: Any) -> Any:
         """Move a frozen clock (freezegun's factory) forward by every wait from now on, so the
-        product's own `datetime.now()` sees the time a run would take in AWS (None: stop)."""
-        self._frozen = frozen
+        product's own `datetime.now()` sees the time a run would take in AWS (None: stop).
+        Returns the clock followed until now, to follow again when a nested run ends."""
+        previous, self._frozen = self._frozen, frozen
+        return previous
 
     @property
     def waited(self) -> float:
