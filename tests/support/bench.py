@@ -30,7 +30,11 @@ from typing import Any
 
 from tests.support.lambda_runtime import FakeContext
 
-NOW = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)  # a month-end day: ALWAYS_ON resets are decided too
+# The month-end run (template default MonthEndScheduleExpression, cron(0 12 L * ? *)): ALWAYS_ON
+# resets are decided too, and must all be made before billing renews at midnight.
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+MIDNIGHT = datetime(2026, 12, 1, tzinfo=UTC)
+DEADLINE_SIZE, DEADLINE_RESETS = 50_000, 15_000  # the month-end deadline fleet (issue 8)
 ACCOUNT, REGION = "123456789012", "us-east-1"
 LAMBDA_SECONDS = 900
 TOOL_REFERENCE = {"size": 1000, "conversions": 250, "workspaces_calls": 4291, "aws_calls": 11015}
@@ -84,7 +88,10 @@ def measure(size: int) -> dict[str, Any]:
     with mock_aws():
         clients = {n: boto3.client(n, region_name=REGION) for n in ("workspaces", "cloudwatch", "ec2", "ds")}
         started = time.perf_counter()
-        seeded = fleet.seed_fleet(clients, ACCOUNT, REGION, NOW, size, directories_for(size), seed=11)
+        resets = DEADLINE_RESETS if size == DEADLINE_SIZE else 0
+        seeded = fleet.seed_fleet(
+            clients, ACCOUNT, REGION, NOW, size, directories_for(size), seed=11, resets=resets
+        )
         seed_seconds = time.perf_counter() - started
         port = _free_port()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
@@ -114,6 +121,7 @@ def measure(size: int) -> dict[str, Any]:
     figures = json.loads(child_run.stdout.strip().splitlines()[-1])
     figures.update(
         size=size,
+        planned_resets=resets,
         directories=directories_for(size),
         seed_seconds=seed_seconds,
         server_calls={f"{s}:{o}": n for (s, o), n in server_calls.items()},
@@ -185,6 +193,7 @@ def check(f: dict[str, Any]) -> dict[str, Any]:
         conversions=conversions,
         cloudwatch_calls=f["calls"].get("cloudwatch:GetMetricData", 0),
         cloudwatch_calls_target=cw_target,
+        dynamodb_calls=sum(n for k, n in f["calls"].items() if k.startswith("dynamodb:")),
         shortest_wall_seconds=total_ws / 2,
         cpu_seconds_per_1000=f["cpu_seconds"] * 1000 / f["size"],
     )
@@ -195,11 +204,21 @@ def check(f: dict[str, Any]) -> dict[str, Any]:
         "CloudWatch calls within target": f["cloudwatch_calls"] <= cw_target,
         "decision work under 1 ms per WorkSpace": f["decision_cpu_ms_per_workspace"] < 1,
         "peak memory under 512 MB": f["peak_rss_mb"] < 512,
-        "no per-WorkSpace STS, S3 or DynamoDB calls": sum(
-            n for k, n in f["calls"].items() if k.split(":")[0] in ("sts", "s3", "dynamodb")
+        "no per-WorkSpace STS or S3 calls": sum(
+            n for k, n in f["calls"].items() if k.split(":")[0] in ("sts", "s3")
         )
         < f["size"] / 25,
+        "DynamoDB: 2 per conversion (claim, done), 1 per 100 WorkSpaces of a batch, 2 per run": f[
+            "dynamodb_calls"
+        ]
+        <= 2 * conversions + batches * math.ceil(per_batch / 100) + 2,
+        "every month-end reset made before midnight": f["last_reset_at"] is None
+        or f["last_reset_at"] < MIDNIGHT.isoformat(),
     }
+    if f["planned_resets"]:
+        f["checks"]["the fleet's month-end resets were all made"] = (
+            f["actions"]["to_auto_stop"] == f["planned_resets"]
+        )
     if f["size"] >= 50_000:
         invocations = f["invocations"].get("OptimizeDirectoryFunctionArn", 0)
         f["checks"]["completed through continuation"] = invocations > f["directories"]
@@ -239,6 +258,13 @@ def report(f: dict[str, Any]) -> None:
         f"peak memory of the optimizing process: {f['peak_rss_mb']:.0f} MB (after imports: {f['base_rss_mb']:.0f} MB)"
     )
     print(f"Lambda invocations: {f['invocations']}")
+    if f["last_reset_at"]:
+        last = datetime.fromisoformat(f["last_reset_at"])
+        print(
+            f"month-end resets: {f['actions']['to_auto_stop']:,}; run started {NOW:%H:%M} UTC, last reset made at "
+            f"{last:%H:%M:%S} UTC (virtual time), {(MIDNIGHT - last) / timedelta(minutes=1):,.0f} minutes before midnight; "
+            f"run finished {f['finished_at'][11:19]} UTC"
+        )
     for name, ok in f["checks"].items():
         print(f"  [{'ok' if ok else 'FAILED'}] {name}")
     if f["size"] == TOOL_REFERENCE["size"]:
@@ -279,6 +305,11 @@ def child(endpoint: str) -> int:
     from tests.support.virtual_time import VirtualTime
 
     boto3.setup_default_session(region_name=REGION)
+
+    def virtual_now() -> str:
+        # the run's own clock: the start plus every virtual wait (rate limit, retries)
+        return (NOW + timedelta(seconds=virtual.waited - waited_before)).isoformat()
+
     calls: Counter[str] = Counter()
     http = {"seconds": 0.0}
     local = threading.local()
@@ -304,22 +335,33 @@ def child(endpoint: str) -> int:
             def context_for(_function: str) -> FakeContext:
                 return LambdaClock(virtual)
 
+            waited_before = virtual.waited
             wall, cpu = time.perf_counter(), time.process_time()
             output, execution = run_daily(
                 stack.state_machine, NOW, run_id="bench", context_factory=context_for
             )
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            finished_at = virtual_now()
+            run_calls = dict(calls)  # what follows is the benchmark's own look at the results
             body = clients["s3"].get_object(Bucket=stack.refs["ReportBucket"], Key=output["report_key"])[
                 "Body"
             ]
             rows = list(csv.DictReader(io.StringIO(body.read().decode())))
+            resets_at = [
+                item["done_at"]["S"]
+                for page in clients["dynamodb"]
+                .get_paginator("scan")
+                .paginate(TableName=stack.refs["LedgerTable"])
+                for item in page["Items"]
+                if item.get("to_mode", {}).get("S") == "AUTO_STOP" and "done_at" in item
+            ]
     print(
         json.dumps(
             {
                 "actions": output["actions"],
                 "reported": output["workspaces"],
                 "failed": output["failed"],
-                "calls": dict(calls),
+                "calls": run_calls,
                 "invocations": dict(execution.invocations),
                 "opted_out": sum(1 for r in rows if r["reason"] == "Skip_Convert tag"),
                 "wall_seconds": wall,
@@ -327,6 +369,8 @@ def child(endpoint: str) -> int:
                 "own_seconds": wall - http["seconds"],
                 "cpu_seconds": cpu,
                 "virtual_wait_seconds": virtual.waited,
+                "last_reset_at": max(resets_at, default=None),
+                "finished_at": finished_at,
                 "peak_rss_mb": _rss_mb(),
                 "base_rss_mb": base_rss,
             }

@@ -180,6 +180,7 @@ COMPUTE_MIX = (
 PROFILE_MIX = (
     ["office"] * 4 + ["part_time"] * 3 + ["night_shift", "occasional", "around_the_clock"] + ["idle"] * 2
 )
+LIGHT_PROFILES = frozenset({"part_time", "occasional", "idle"})
 OTHER_STATES = ["UNHEALTHY", "MAINTENANCE", "REBOOTING", "PENDING", "ERROR", "SUSPENDED"]
 
 
@@ -191,8 +192,10 @@ def seed_fleet(
     size: int,
     directories: int = 3,
     seed: int = 7,
+    resets: int = 0,
 ) -> list[SeededWorkspace]:
-    """A mixed fleet of `size` WorkSpaces spread over `directories` directories."""
+    """A mixed fleet of `size` WorkSpaces spread over `directories` directories. With `resets`,
+    that many are light ALWAYS_ON users (month-end resets) and no other ALWAYS_ON one is light."""
     rng = random.Random(seed)
     directory_ids = [create_directory(clients, f"corp{i}") for i in range(directories)]
     planned: list[SeededWorkspace] = []
@@ -201,6 +204,15 @@ def seed_fleet(
         if rng.random() < 0.02:
             mode = "MANUAL"
         profile = rng.choice(PROFILE_MIX)
+        if n < resets:  # light users on monthly billing: the month-end resets
+            planned.append(
+                SeededWorkspace(
+                    "", directory_ids[n % directories], f"user{n:05d}", "STANDARD", "ALWAYS_ON", "part_time"
+                )
+            )
+            continue
+        if resets and mode == "ALWAYS_ON" and profile in LIGHT_PROFILES:
+            mode = "AUTO_STOP"  # exactly `resets` WorkSpaces are ALWAYS_ON under their threshold
         state = "AVAILABLE"
         if mode == "AUTO_STOP" and profile in ("idle", "occasional", "part_time") and rng.random() < 0.5:
             state = "STOPPED"
