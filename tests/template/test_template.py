@@ -118,6 +118,47 @@ def test_the_schedule_starts_the_state_machine_in_utc():
     assert event["Properties"]["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
 
 
+def test_a_month_end_run_starts_early_on_the_last_day_in_utc():
+    event = RESOURCES["OptimizerStateMachine"]["Properties"]["Events"]["MonthEnd"]
+    assert event["Type"] == "ScheduleV2"
+    assert event["Properties"]["ScheduleExpressionTimezone"] == "UTC"
+    assert event["Properties"]["ScheduleExpression"] == {"Ref": "MonthEndScheduleExpression"}
+    assert template()["Parameters"]["MonthEndScheduleExpression"]["Default"] == "cron(0 12 L * ? *)"
+
+
+def test_late_and_behind_schedule_month_end_resets_alarm_to_the_alert_topic():
+    for alarm, metric in [
+        ("LateMonthEndConversionsAlarm", "LateMonthEndConversions"),
+        ("MonthEndBehindScheduleAlarm", "MonthEndBehindSchedule"),
+    ]:
+        properties = RESOURCES[alarm]["Properties"]
+        assert (properties["Namespace"], properties["MetricName"]) == ("WorkSpacesAutopilot", metric)
+        assert properties["AlarmActions"] == [{"Ref": "AlertTopic"}]
+
+
+def test_the_ledger_is_recoverable_and_the_run_lock_is_all_that_start_and_end_touch():
+    assert RESOURCES["LedgerTable"]["Properties"]["PointInTimeRecoverySpecification"] == {
+        "PointInTimeRecoveryEnabled": True
+    }
+    for sid in ("TakeRunLock", "ReleaseRunLock"):
+        (statement,) = [s for _, s in iam_statements() if s.get("Sid") == sid]
+        assert statement["Condition"] == {
+            "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["RUN#optimizer"]}
+        }
+
+
+def test_directory_optimization_runs_at_most_one_invocation_per_account_and_region():
+    properties = RESOURCES["OptimizeDirectoryFunction"]["Properties"]
+    assert properties["ReservedConcurrentExecutions"] == {"Ref": "MapConcurrency"}
+
+
+def test_conversions_to_auto_stop_set_the_timeout_parameter_in_hour_steps():
+    parameter = template()["Parameters"]["AutoStopTimeoutMinutes"]
+    assert (parameter["Default"], parameter["MinValue"]) == (60, 60)
+    environment = RESOURCES["OptimizeDirectoryFunction"]["Properties"]["Environment"]["Variables"]
+    assert environment["AUTO_STOP_TIMEOUT_MINUTES"] == {"Ref": "AutoStopTimeoutMinutes"}
+
+
 def test_login_events_come_from_the_workspaces_access_rule_and_failures_are_dead_lettered():
     function = RESOURCES["LoginEventsFunction"]["Properties"]
     rule = function["Events"]["WorkSpacesAccess"]
@@ -136,7 +177,7 @@ def test_login_events_come_from_the_workspaces_access_rule_and_failures_are_dead
     assert alarm["AlarmActions"] == [{"Ref": "AlertTopic"}]
 
 
-@pytest.mark.parametrize("table", ["LoginTable", "IdempotencyTable", "RemediationTable"])
+@pytest.mark.parametrize("table", ["LoginTable", "IdempotencyTable", "RemediationTable", "LedgerTable"])
 def test_tables_are_encrypted_with_the_stack_key_and_expire_items(table):
     properties = RESOURCES[table]["Properties"]
     assert properties["SSESpecification"] == {
