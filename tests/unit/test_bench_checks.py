@@ -18,11 +18,17 @@ def figures(**changes):
             "workspaces:ModifyWorkspaceProperties": 250,
             "cloudwatch:GetMetricData": 8,
             "s3:PutObject": 10,
+            "dynamodb:BatchGetItem": 16,
+            "dynamodb:PutItem": 251,
+            "dynamodb:UpdateItem": 250,
+            "dynamodb:DeleteItem": 1,
         },
         "invocations": {"OptimizeDirectoryFunctionArn": 2},
         "cpu_seconds": 5.0,
         "decision_cpu_ms_per_workspace": 0.2,
         "peak_rss_mb": 200.0,
+        "planned_resets": 0,
+        "last_reset_at": "2026-11-30T12:06:44+00:00",
     }
     return {**base, **changes}
 
@@ -55,3 +61,22 @@ def test_fifty_thousand_must_go_through_continuation():
         )
     )
     assert not result["checks"]["completed through continuation"]
+
+
+def test_a_month_end_reset_after_midnight_fails_the_deadline():
+    result = check(figures(last_reset_at="2026-12-01T00:00:01+00:00"))
+    assert not result["checks"]["every month-end reset made before midnight"]
+    assert not result["checks_passed"]
+
+
+def test_a_deadline_fleet_whose_resets_were_not_all_made_fails():
+    result = check(figures(planned_resets=51))
+    assert not result["checks"]["the fleet's month-end resets were all made"]
+
+
+def test_ledger_calls_per_workspace_fail_the_dynamodb_target():
+    calls = {**figures()["calls"], "dynamodb:GetItem": 1000}
+    result = check(figures(calls=calls))
+    assert not result["checks"][
+        "DynamoDB: 2 per conversion (claim, done), 1 per 100 WorkSpaces of a batch, 2 per run"
+    ]

@@ -142,6 +142,40 @@ def test_last_minute_of_the_month_resets_but_midnight_on_the_first_does_not():
     assert (decision.action, decision.billable_hours) == (Action.NONE, 0)
 
 
+def test_a_month_end_run_still_resets_after_midnight_on_the_months_own_hours():
+    series = usage(datetime(2026, 11, 30, 23, 59, tzinfo=UTC), 40, "ALWAYS_ON")
+    after_midnight = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
+    decision = evaluate(ws(mode="ALWAYS_ON"), series, THRESHOLDS, after_midnight, run_day=LAST_DAY.date())
+    assert (decision.action, decision.billable_hours) == (Action.TO_AUTO_STOP, 40)
+
+
+def test_a_run_started_the_day_before_the_last_does_not_reset_when_it_reaches_the_last_day():
+    series = usage(datetime(2026, 11, 30, 1, 0, tzinfo=UTC), 40, "ALWAYS_ON")
+    decision = evaluate(
+        ws(mode="ALWAYS_ON"),
+        series,
+        THRESHOLDS,
+        datetime(2026, 11, 30, 1, 0, tzinfo=UTC),
+        run_day=LAST_DAY.date() - timedelta(days=1),
+    )
+    assert decision.action is Action.NONE
+
+
+@pytest.mark.parametrize(("conversion_timeout", "expected"), [(60, Action.TO_AUTO_STOP), (180, Action.NONE)])
+def test_always_on_is_judged_with_the_timeout_a_conversion_would_set(conversion_timeout, expected):
+    # 30 one-hour sessions: 30 x (1 + G) hours; 60 against 85 with G = 1, 120 with G = 3
+    start = LAST_DAY.replace(day=1, hour=0)
+    points = {start + timedelta(hours=h): float(h % 20 == 0) for h in range(600)}
+    decision = evaluate(
+        ws(mode="ALWAYS_ON"),
+        HourlyUsage(points),
+        THRESHOLDS,
+        LAST_DAY,
+        conversion_timeout_minutes=conversion_timeout,
+    )
+    assert decision.action is expected
+
+
 def test_always_on_with_no_datapoints_this_month_is_an_error_not_a_conversion():
     decision = evaluate(ws(mode="ALWAYS_ON"), HourlyUsage({}), THRESHOLDS, LAST_DAY)
     assert decision.action is Action.ERROR
