@@ -1,8 +1,13 @@
 import csv
+import dataclasses
 import io
 
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from ws_autopilot.models import Action, ReportRow, Target
-from ws_autopilot.report import Failure, failure_rows, summarize, to_csv, unique_rows
+from ws_autopilot.report import FORMULA_LEADS, Failure, failure_rows, summarize, to_csv, unique_rows
 
 HOME = Target("123456789012", "us-east-1")
 
@@ -85,3 +90,75 @@ def test_unfinished_directories_and_accounts_get_error_rows_naming_the_error():
         "us-east-1",
         "account/region not finished: AssumeRole failed: AccessDenied",
     )
+
+
+def records(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_line_breaks_quotes_and_commas_in_user_names_stay_in_one_row_each():
+    names = [
+        "bare\rcarriage return",
+        "line\nfeed",
+        "windows\r\nline end",
+        "trailing cr\r",
+        'a "quoted" name',
+        "Doe, Jane",
+        "\n\r\nline breaks first",
+        'all of it: \r, "\n"\r\n',
+    ]
+    names += [f"plain{i}" for i in range(12 - len(names))]
+    report = to_csv([row(f"ws-{i}", user=name) for i, name in enumerate(names)])
+    parsed = records(report)
+    assert len(parsed) == 1 + 12
+    user_name = ReportRow.columns().index("user_name")
+    assert [record[user_name] for record in parsed[1:]] == names
+
+
+@pytest.mark.parametrize("lead", FORMULA_LEADS)
+@pytest.mark.parametrize("column", ["workspace_id", "user_name", "reason", "error_code", "compute_type"])
+def test_a_text_cell_that_starts_like_a_formula_is_read_as_text(lead, column):
+    value = f'{lead}HYPERLINK("http://x","y")'
+    tricky = dataclasses.replace(row("ws-1"), **{column: value})
+    (parsed,) = csv.DictReader(io.StringIO(to_csv([tricky])))
+    assert parsed[column] == f"'{value}"
+
+
+def test_formula_characters_inside_a_cell_are_left_alone():
+    (parsed,) = csv.DictReader(io.StringIO(to_csv([row("ws-1", user="Jean-Luc", reason="a=b+c @x")])))
+    assert (parsed["user_name"], parsed["reason"]) == ("Jean-Luc", "a=b+c @x")
+
+
+def test_numbers_the_product_writes_stay_bare_numbers_negative_ones_included():
+    negative = dataclasses.replace(row("ws-1"), billable_hours=-3, threshold=81)
+    body = to_csv([negative, ReportRow.error(HOME, "ws-2", "d-1", "r", "Boom", False, "2026-11-30")])
+    first, second = body.splitlines()[1:]
+    assert ',-3,81,"none",' in first
+    assert first.endswith(",False")
+    assert ',"","",' in second  # no hours, no threshold: empty cells
+    parsed = list(csv.DictReader(io.StringIO(body)))
+    assert (parsed[0]["billable_hours"], parsed[0]["threshold"], parsed[0]["dry_run"]) == ("-3", "81", "True")
+
+
+@given(
+    users=st.lists(st.text(), min_size=1, max_size=6),
+    reasons=st.lists(st.text(), min_size=1, max_size=6),
+    hours=st.none() | st.integers(min_value=-1000, max_value=1000),
+)
+def test_any_text_reads_back_as_one_record_per_row_and_never_starts_like_a_formula(users, reasons, hours):
+    rows = [
+        dataclasses.replace(row(f"ws-{i}", user=user, reason=reason), billable_hours=hours)
+        for i, (user, reason) in enumerate(zip(users, reasons, strict=False))
+    ]
+    parsed = records(to_csv(rows))
+    assert len(parsed) == len(rows) + 1
+    columns = ReportRow.columns()
+    for source, record in zip(rows, parsed[1:], strict=True):
+        assert len(record) == len(columns)
+        for name, cell in zip(columns, record, strict=True):
+            value = getattr(source, name)
+            if cell.startswith(FORMULA_LEADS):
+                assert isinstance(value, int), (name, cell)
+                assert cell == str(value)
+            elif isinstance(value, str) and not value.startswith(FORMULA_LEADS):
+                assert cell == value

@@ -57,14 +57,47 @@ def failure_rows(failures: Sequence[Failure], dry_run: bool, evaluated_at: str) 
     ]
 
 
+# OWASP "CSV Injection": a spreadsheet reads a cell starting with one of these as a formula.
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: object) -> object:
+    """What the writer gets for one value: the product's own integers as they are, every other
+    value as text, with a leading single quote when it would start like a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, int):  # billable_hours, threshold; dry_run and late (bool)
+        return value
+    text = str(value)
+    return f"'{text}" if text.startswith(FORMULA_LEADS) else text
+
+
 def to_csv(rows: Iterable[ReportRow]) -> str:
+    """The report as CSV: a header, then one record per row, safe to open in a spreadsheet.
+
+    Quoting: every text cell is enclosed in double quotes (inner quotes doubled), so a comma,
+    a quote, a CR, an LF or a CRLF in a value stays inside its cell and a CSV reader reads
+    back exactly one record per row. Numbers and booleans are written bare.
+
+    Neutralization (OWASP "CSV Injection"): a text cell whose first character is `=`, `+`,
+    `-`, `@`, a tab or a carriage return gets a single quote `'` in front, which a spreadsheet
+    shows as text instead of evaluating. Text is every value that is not a Python `int`: the
+    columns that carry what AWS or an operator wrote (account_id, region, workspace_id,
+    directory_id, user_name, compute_type, state, running_mode_before, running_mode_after,
+    reason, error_code) and the product's own words (action, evaluated_at), which never start
+    that way. The integers the product computes (billable_hours, threshold, a negative one
+    included) and its booleans (dry_run, late) are never prefixed; None is an empty cell.
+    The prefix is part of the value a CSV reader sees; the JSON summary is not affected.
+    """
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=ReportRow.columns(), lineterminator="\n")
+    writer = csv.DictWriter(
+        buffer, fieldnames=ReportRow.columns(), lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC
+    )
     writer.writeheader()
     for row in rows:
         record = row.to_record()
         record["action"] = row.action.value
-        writer.writerow({k: "" if v is None else v for k, v in record.items()})
+        writer.writerow({k: _cell(v) for k, v in record.items()})
     return buffer.getvalue()
 
 
