@@ -108,6 +108,70 @@ def test_an_invalid_allow_list_entry_is_named_at_cold_start(entry):
     assert "AllowedClientNetworks" in str(raised.value)
 
 
+def refusal(text: str) -> str:
+    with pytest.raises(ConfigurationError) as raised:
+        parse_allow_list(text)
+    message = str(raised.value)
+    assert message.startswith("ALLOWED_CLIENT_NETWORKS (template parameter AllowedClientNetworks): ")
+    return message.partition("): ")[2]
+
+
+@pytest.mark.parametrize(
+    ("entry", "meant"),
+    [
+        ("10.0.0.7/8", "10.0.0.0/8"),
+        ("203.0.113.77/24", "203.0.113.0/24"),
+        ("198.51.100.1/255.255.255.0", "198.51.100.0/24"),
+        ("2001:db8::1/32", "2001:db8::/32"),
+    ],
+)
+def test_an_entry_with_host_bits_is_refused_naming_the_network_it_would_mean(entry, meant):
+    assert refusal(f"192.0.2.0/24, {entry}") == f"entry {entry!r} has host bits set; did you mean {meant}?"
+
+
+@pytest.mark.parametrize(
+    ("entry", "version"),
+    [("0.0.0.0/0", 4), ("::/0", 6), ("203.0.113.7/0", 4), ("0.0.0.0/0.0.0.0", 4)],
+)
+def test_an_entry_that_allows_every_address_is_refused(entry, version):
+    assert refusal(f"2001:db8::/32,{entry}") == (
+        f"entry {entry!r} allows every IPv{version} address; to have no allow-list, leave the parameter empty"
+    )
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "fe80::1%eth0/64",  # a zone index names a host's interface, not a network
+        "203.0.113.0/24\u00a0",  # non-ASCII space
+        "\u0662\u0660\u0663.0.113.0/24",  # Arabic-Indic digits
+        "203.0.113.0/2\u00b2",  # superscript digit in the prefix
+        "203.0.113.0 /24",
+    ],
+)
+def test_an_entry_in_anything_but_ascii_cidr_notation_is_refused(entry):
+    assert refusal(entry).startswith(f"entry {entry!r} is not an IP network")
+
+
+def test_a_long_entry_is_cut_in_the_message():
+    message = refusal("10.0.0.0/8," + "f" * 100_000)
+    assert (
+        message
+        == f"entry {'f' * 80 + '…'!r} is not an IP network (entry cut to 80 of its 100,000 characters)"
+    )
+
+
+def test_networks_written_as_networks_and_bare_addresses_are_kept():
+    networks = parse_allow_list("10.0.0.0/8,10.0.0.7,10.0.0.7/32,2001:db8::/32,192.0.2.0/255.255.255.0")
+    assert [str(n) for n in networks] == [
+        "10.0.0.0/8",
+        "10.0.0.7/32",
+        "10.0.0.7/32",
+        "2001:db8::/32",
+        "192.0.2.0/24",
+    ]
+
+
 MIXED = parse_allow_list("203.0.113.0/24,2001:db8::/32")
 
 

@@ -1,7 +1,16 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from ws_autopilot.errors import ConfigurationError
-from ws_autopilot.settings import LoginSettings, OptimizerSettings, parse_thresholds
+from ws_autopilot.errors import MAX_SHOWN, ConfigurationError
+from ws_autopilot.settings import (
+    AccessSettings,
+    LoginSettings,
+    OptimizerSettings,
+    RemediationConfig,
+    RunSettings,
+    parse_thresholds,
+)
 
 BASE = {
     "THRESHOLDS": "VALUE=81,STANDARD=85,PERFORMANCE=80,POWER=92,POWERPRO=78,GRAPHICS=217,"
@@ -107,3 +116,204 @@ def test_the_conversion_timeout_is_read_in_minutes():
         OptimizerSettings.from_env({**BASE, "AUTO_STOP_TIMEOUT_MINUTES": "120"}).auto_stop_timeout_minutes
         == 120
     )
+
+
+RUN_ENV = {"MAP_CONCURRENCY": "4", "AWS_REGION": "us-east-1", "LEDGER_TABLE": "autopilot-ledger"}
+ACCESS_ENV = {
+    "MEMBER_ROLE_NAME": "Member",
+    "EXTERNAL_ID": "ext",
+    "WORKSPACES_API_RATE": "2",
+    "WORKSPACES_API_BURST": "5",
+}
+REMEDIATION_ENV = {
+    "REBUILD_POLICY": "Never",
+    "UNHEALTHY_GRACE_MINUTES": "30",
+    "REBOOT_WAIT_MINUTES": "15",
+    "MAX_REBOOTS": "2",
+    "MAX_SNAPSHOT_AGE_HOURS": "12",
+    "MAX_REBOOTS_PER_RUN": "50",
+    "MAX_REBUILDS_PER_DAY": "5",
+    "BREAKER_PERCENT": "20",
+    "BREAKER_MINIMUM_UNHEALTHY": "5",
+    "DRY_RUN": "true",
+    "REMEDIATION_TABLE": "remediation",
+    "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts",
+}
+SETTINGS = {
+    OptimizerSettings: BASE,
+    LoginSettings: LOGIN_ENV,
+    RunSettings: RUN_ENV,
+    AccessSettings: ACCESS_ENV,
+    RemediationConfig: REMEDIATION_ENV,
+}
+
+# What a parser must refuse although str.isdigit(), int(), float(), str.strip() or the regular
+# expression `\d` would take it: superscripts, Arabic-Indic and full-width digits, nan and inf,
+# exponents, underscores, signs, non-ASCII spaces.
+NOT_ASCII_NUMBERS = [
+    "8\u00b2",
+    "\u0668\u0665",
+    "\uff18\uff15",
+    "8_5",
+    "+85",
+    "8 5",
+    "85\u00a0",
+    "nan",
+    "1e2",
+    "\u00b2",
+]
+
+
+def refused(settings: type, env: dict[str, str]) -> str:
+    with pytest.raises(ConfigurationError) as raised:
+        settings.from_env({**SETTINGS[settings], **env})
+    return str(raised.value)
+
+
+@pytest.mark.parametrize("hours", NOT_ASCII_NUMBERS)
+@pytest.mark.parametrize(
+    ("variable", "parameter"),
+    [("THRESHOLDS", "Threshold*"), ("EXTRA_THRESHOLDS", "ExtraThresholds")],
+)
+def test_a_threshold_in_anything_but_ascii_digits_names_its_parameter(variable, parameter, hours):
+    name = "STANDARD" if variable == "THRESHOLDS" else "GENERALPURPOSE_4XLARGE"
+    message = refused(OptimizerSettings, {variable: f"{name}={hours}"})
+    assert message.startswith(f"{variable} (template parameter {parameter}): entry ")
+    assert "hours must be a whole number from 0 to 744" in message
+
+
+def test_surrounding_ascii_spaces_are_still_allowed():
+    settings = OptimizerSettings.from_env({**BASE, "EXTRA_THRESHOLDS": " GRAPHICS_G6_XLARGE = 300 \t"})
+    assert settings.thresholds["GRAPHICS_G6_XLARGE"] == 300
+    assert LoginSettings.from_env({**LOGIN_ENV, "LOGIN_RETENTION_DAYS": " 30\n"}).retention_days == 30
+    assert AccessSettings.from_env({**ACCESS_ENV, "WORKSPACES_API_RATE": " 1.5 "}).api_rate == 1.5
+
+
+@pytest.mark.parametrize("value", [*NOT_ASCII_NUMBERS, "9" * 5000])
+@pytest.mark.parametrize(
+    ("settings", "variable", "parameter"),
+    [
+        (LoginSettings, "LOGIN_RETENTION_DAYS", "LoginRetentionDays"),
+        (OptimizerSettings, "AUTO_STOP_TIMEOUT_MINUTES", "AutoStopTimeoutMinutes"),
+        (RunSettings, "MAP_CONCURRENCY", "MapConcurrency"),
+        (AccessSettings, "WORKSPACES_API_BURST", "WorkSpacesApiBurst"),
+        (RemediationConfig, "MAX_REBOOTS_PER_RUN", "MaxRebootsPerRun"),
+    ],
+)
+def test_a_whole_number_in_anything_but_ascii_digits_names_its_parameter(
+    settings, variable, parameter, value
+):
+    message = refused(settings, {variable: value})
+    assert message.startswith(f"{variable} (template parameter {parameter}): must be a whole number from ")
+
+
+@pytest.mark.parametrize(
+    "rate", ["nan", "NaN", "inf", "-inf", "1e1", "1_0", "\u0662", "2\u00b2", "2\u00a0", "0x2"]
+)
+def test_the_api_rate_is_a_plain_decimal_and_names_its_parameter(rate):
+    message = refused(AccessSettings, {"WORKSPACES_API_RATE": rate})
+    assert message.startswith("WORKSPACES_API_RATE (template parameter WorkSpacesApiRate): must be from 0.1")
+
+
+@pytest.mark.parametrize(
+    ("settings", "env", "named"),
+    [
+        (
+            RunSettings,
+            {"MEMBER_ACCOUNTS": "\u0661" * 12},
+            "MEMBER_ACCOUNTS (template parameter MemberAccounts)",
+        ),
+        (RunSettings, {"REGIONS": "us-east-\u0661"}, "REGIONS (template parameter Regions)"),
+        (
+            AccessSettings,
+            {"MEMBER_ROLE_NAME": "R\u00f4le"},
+            "MEMBER_ROLE_NAME (template parameter MemberRoleName)",
+        ),
+        (
+            LoginSettings,
+            {"ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:" + "\u0661" * 12 + ":a"},
+            "ALERT_TOPIC_ARN",
+        ),
+        (LoginSettings, {"ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:a\nb"}, "ALERT_TOPIC_ARN"),
+        (OptimizerSettings, {"DRY_RUN": "true\u00a0"}, "DRY_RUN (template parameter DryRun)"),
+        (OptimizerSettings, {"REPORT_BUCKET": "reports\u2003"}, "REPORT_BUCKET"),
+        (
+            RemediationConfig,
+            {"REBUILD_POLICY": "Auto\u00a0"},
+            "REBUILD_POLICY (template parameter RebuildPolicy)",
+        ),
+    ],
+)
+def test_non_ascii_digits_letters_and_spaces_are_refused_naming_the_parameter(settings, env, named):
+    assert refused(settings, env).startswith(named)
+
+
+@pytest.mark.parametrize(
+    ("settings", "variable", "value"),
+    [
+        (OptimizerSettings, "THRESHOLDS", "X" * 100_000 + "=5"),
+        (OptimizerSettings, "EXTRA_THRESHOLDS", "X" * 100_000),
+        (OptimizerSettings, "EXTRA_THRESHOLDS", "VALUE=" + "9" * 100_000),
+        (OptimizerSettings, "DRY_RUN", "t" * 100_000),
+        (OptimizerSettings, "REPORT_BUCKET", "b" * 100_000),
+        (LoginSettings, "ALLOWED_CLIENT_NETWORKS", "1" * 100_000),
+        (LoginSettings, "LOGIN_RETENTION_DAYS", "9" * 100_000),
+        (LoginSettings, "ALERT_TOPIC_ARN", "a" * 100_000),
+        (RunSettings, "MEMBER_ACCOUNTS", "1" * 100_000),
+        (AccessSettings, "MEMBER_ROLE_NAME", "r" * 100_000),
+        (AccessSettings, "WORKSPACES_API_RATE", "1" * 100_000),
+        (RemediationConfig, "REBUILD_POLICY", "A" * 100_000),
+    ],
+)
+def test_a_long_value_is_cut_in_the_message_which_says_its_length(settings, variable, value):
+    message = refused(settings, {variable: value})
+    assert message.startswith(f"{variable} (template parameter ")
+    assert len(message) < 2 * MAX_SHOWN + 300
+    assert f"cut to {MAX_SHOWN} of its {len(value):,} characters" in message
+
+
+def test_a_short_value_is_shown_whole():
+    message = refused(OptimizerSettings, {"DRY_RUN": "y" * MAX_SHOWN})
+    assert message.endswith(f"got {'y' * MAX_SHOWN!r}")
+
+
+@pytest.mark.parametrize(
+    ("entry", "problem"),
+    [
+        ("10.0.0.7/8", "entry '10.0.0.7/8' has host bits set; did you mean 10.0.0.0/8?"),
+        ("0.0.0.0/0", "entry '0.0.0.0/0' allows every IPv4 address"),
+        ("::/0", "entry '::/0' allows every IPv6 address"),
+    ],
+)
+def test_allow_list_mistakes_are_refused_naming_the_parameter(entry, problem):
+    message = refused(LoginSettings, {"ALLOWED_CLIENT_NETWORKS": f"203.0.113.0/24,{entry}"})
+    assert message.startswith(
+        f"ALLOWED_CLIENT_NETWORKS (template parameter AllowedClientNetworks): {problem}"
+    )
+
+
+EVERY_KIND_OF_SETTING = [
+    (LoginSettings, "LOGIN_RETENTION_DAYS", "LoginRetentionDays"),
+    (OptimizerSettings, "AUTO_STOP_TIMEOUT_MINUTES", "AutoStopTimeoutMinutes"),
+    (OptimizerSettings, "THRESHOLDS", "Threshold*"),
+    (OptimizerSettings, "EXTRA_THRESHOLDS", "ExtraThresholds"),
+    (OptimizerSettings, "DRY_RUN", "DryRun"),
+    (RunSettings, "MEMBER_ACCOUNTS", "MemberAccounts"),
+    (RunSettings, "REGIONS", "Regions"),
+    (AccessSettings, "WORKSPACES_API_RATE", "WorkSpacesApiRate"),
+    (AccessSettings, "MEMBER_ROLE_NAME", "MemberRoleName"),
+    (LoginSettings, "ALLOWED_CLIENT_NETWORKS", "AllowedClientNetworks"),
+    (RemediationConfig, "BREAKER_PERCENT", "BreakerPercent"),
+]
+
+
+@given(
+    case=st.sampled_from(EVERY_KIND_OF_SETTING),
+    value=st.text() | st.from_regex(r"[0-9., =A-Z:/-]{0,30}", fullmatch=True),
+)
+def test_any_value_is_taken_or_refused_naming_its_parameter(case, value):
+    settings, variable, parameter = case
+    try:
+        settings.from_env({**SETTINGS[settings], variable: value})
+    except ConfigurationError as error:
+        assert str(error).startswith(f"{variable} (template parameter {parameter}): ")

@@ -5,13 +5,30 @@ class AutopilotError(Exception):
     """Base class of the product's own errors."""
 
 
-class ConfigurationError(AutopilotError):
-    """A setting (an environment variable set from a template parameter) is missing or invalid."""
+MAX_SHOWN = 80
 
-    def __init__(self, variable: str, parameter: str, problem: str) -> None:
+
+class ConfigurationError(AutopilotError):
+    """A setting (an environment variable set from a template parameter) is missing or invalid.
+
+    `problem` is a `str.format` template and the values it quotes are passed by name: a text
+    value longer than MAX_SHOWN characters is cut there with an ellipsis, and the message ends
+    by saying so with its full length, so a huge value cannot flood a log line. Without named
+    values, `problem` is the message as it is.
+    """
+
+    def __init__(self, variable: str, parameter: str, problem: str, /, **values: object) -> None:
         self.variable = variable
         self.parameter = parameter
-        super().__init__(f"{variable} (template parameter {parameter}): {problem}")
+        long = {name: v for name, v in values.items() if isinstance(v, str) and len(v) > MAX_SHOWN}
+        shown = {**values, **{name: f"{v[:MAX_SHOWN]}…" for name, v in long.items()}}
+        message = problem.format(**shown) if values else problem
+        if long:
+            cut = "; ".join(
+                f"{name} cut to {MAX_SHOWN} of its {len(v):,} characters" for name, v in long.items()
+            )
+            message = f"{message} ({cut})"
+        super().__init__(f"{variable} (template parameter {parameter}): {message}")
 
 
 class InvalidWorkspaceRecord(AutopilotError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import string
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -58,19 +59,43 @@ def parse_allow_list(
 ) -> tuple[IPNetwork, ...]:
     """Comma-separated CIDRs (IPv4 and IPv6; a bare address is a /32 or /128). Empty: no list.
 
-    Raises ConfigurationError naming the first invalid entry.
+    Raises ConfigurationError naming the first entry that is not an IP network, or that is one
+    an operator cannot have meant:
+    - host bits set (`10.0.0.7/8`): most likely a typo; the message names the network it would
+      mean (10.0.0.0/8), to be written as such if that is the intent;
+    - a /0 (`0.0.0.0/0`, `::/0`): it allows every address of its version, so it checks nothing
+      there; an empty parameter is how to have no allow-list.
     """
     networks = []
     for raw in text.split(","):
-        entry = raw.strip()
+        entry = raw.strip(string.whitespace)
         if not entry:
             continue
         try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError as exc:
+            network: IPNetwork | None = ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            network = None
+        # A zone index (fe80::1%eth0) names an interface of one host, not a network.
+        if network is None or "%" in entry:
+            raise ConfigurationError(variable, parameter, "entry {entry!r} is not an IP network", entry=entry)
+        if network.prefixlen == 0:
             raise ConfigurationError(
-                variable, parameter, f"entry {entry!r} is not an IP network: {exc}"
-            ) from exc
+                variable,
+                parameter,
+                "entry {entry!r} allows every IPv{version} address; "
+                "to have no allow-list, leave the parameter empty",
+                entry=entry,
+                version=network.version,
+            )
+        if ipaddress.ip_interface(entry).ip != network.network_address:
+            raise ConfigurationError(
+                variable,
+                parameter,
+                "entry {entry!r} has host bits set; did you mean {network}?",
+                entry=entry,
+                network=str(network),
+            )
+        networks.append(network)
     return tuple(networks)
 
 

@@ -2,12 +2,18 @@
 
 Each environment variable is set by the template from one or more parameters; an invalid value
 raises ConfigurationError naming the variable, the parameter and the bad value.
+
+Every check is ASCII-only, as the template's constraints are: str.isdigit() and the regular
+expression `\\d` also accept superscripts and other scripts' digits, int() reads some of these,
+float() takes 'nan', 'inf', '1e1' and '1_0', and str.strip() removes non-ASCII spaces. A
+value is taken only when it reads the way the parameter's description says.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,7 +26,9 @@ from ws_autopilot.logins import IPNetwork, parse_allow_list
 from ws_autopilot.remediation import RebuildPolicy, RemediationSettings
 
 MAX_MONTH_HOURS = 744
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,20}")
+_DECIMAL_NUMBER = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
 
 
 @cache
@@ -30,24 +38,33 @@ def known_compute_types() -> frozenset[str]:
     return frozenset(model.shape_for("Compute").enum)
 
 
+def _strip(text: str) -> str:
+    return text.strip(string.whitespace)
+
+
+def _whole_number(text: str) -> int | None:
+    """`text` as an int when it is ASCII digits only (at most 20 of them), else None."""
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
+
+
 def _require(env: Mapping[str, str], variable: str, parameter: str) -> str:
-    value = env.get(variable)
-    if value is None or not value.strip():
+    value = _strip(env.get(variable) or "")
+    if not value:
         raise ConfigurationError(variable, parameter, "is not set")
-    return value.strip()
+    return value
 
 
 def parse_bool(env: Mapping[str, str], variable: str, parameter: str) -> bool:
     value = _require(env, variable, parameter).lower()
     if value not in ("true", "false"):
-        raise ConfigurationError(variable, parameter, f"must be true or false, got {value!r}")
+        raise ConfigurationError(variable, parameter, "must be true or false, got {value!r}", value=value)
     return value == "true"
 
 
 def parse_bucket(env: Mapping[str, str], variable: str, parameter: str) -> str:
     value = _require(env, variable, parameter)
-    if not _BUCKET_NAME.match(value):
-        raise ConfigurationError(variable, parameter, f"{value!r} is not an S3 bucket name")
+    if not _BUCKET_NAME.fullmatch(value):
+        raise ConfigurationError(variable, parameter, "{value!r} is not an S3 bucket name", value=value)
     return value
 
 
@@ -59,45 +76,63 @@ def parse_thresholds(text: str, variable: str, parameter: str) -> dict[str, int]
     """
     thresholds: dict[str, int] = {}
     for raw in text.split(","):
-        entry = raw.strip()
+        entry = _strip(raw)
         if not entry:
             continue
-        name, sep, hours = (part.strip() for part in entry.partition("="))
-        if not sep or not name or not hours:
-            raise ConfigurationError(variable, parameter, f"entry {entry!r} is not TYPE=HOURS")
+        name, sep, hours_text = (_strip(part) for part in entry.partition("="))
+        if not sep or not name or not hours_text:
+            raise ConfigurationError(variable, parameter, "entry {entry!r} is not TYPE=HOURS", entry=entry)
         if name not in known_compute_types():
-            raise ConfigurationError(
-                variable, parameter, f"entry {entry!r}: {name} is not a WorkSpaces compute type"
-            )
-        if not hours.isdigit() or int(hours) > MAX_MONTH_HOURS:
             raise ConfigurationError(
                 variable,
                 parameter,
-                f"entry {entry!r}: hours must be a whole number from 0 to {MAX_MONTH_HOURS}",
+                "entry {entry!r}: {name} is not a WorkSpaces compute type",
+                entry=entry,
+                name=name,
+            )
+        hours = _whole_number(hours_text)
+        if hours is None or hours > MAX_MONTH_HOURS:
+            raise ConfigurationError(
+                variable,
+                parameter,
+                "entry {entry!r}: hours must be a whole number from 0 to {high}",
+                entry=entry,
+                high=MAX_MONTH_HOURS,
             )
         if name in thresholds:
-            raise ConfigurationError(variable, parameter, f"entry {entry!r}: {name} is given twice")
-        thresholds[name] = int(hours)
+            raise ConfigurationError(
+                variable, parameter, "entry {entry!r}: {name} is given twice", entry=entry, name=name
+            )
+        thresholds[name] = hours
     return thresholds
 
 
 def parse_int(env: Mapping[str, str], variable: str, parameter: str, low: int, high: int) -> int:
     value = _require(env, variable, parameter)
-    if not value.isdigit() or not low <= int(value) <= high:
+    number = _whole_number(value)
+    if number is None or not low <= number <= high:
         raise ConfigurationError(
-            variable, parameter, f"must be a whole number from {low} to {high}, got {value!r}"
+            variable,
+            parameter,
+            "must be a whole number from {low} to {high}, got {value!r}",
+            low=low,
+            high=high,
+            value=value,
         )
-    return int(value)
+    return number
 
 
 def parse_list(
     env: Mapping[str, str], variable: str, parameter: str, pattern: str, what: str
 ) -> tuple[str, ...]:
-    """A comma-separated list whose every entry matches `pattern`; empty entries are ignored."""
-    entries = tuple(e.strip() for e in env.get(variable, "").split(",") if e.strip())
+    """A comma-separated list whose every entry matches `pattern` (`\\d`, `\\w` and `\\s` read as
+    ASCII only); empty entries are ignored."""
+    entries = tuple(_strip(e) for e in env.get(variable, "").split(",") if _strip(e))
     for entry in entries:
-        if not re.fullmatch(pattern, entry):
-            raise ConfigurationError(variable, parameter, f"entry {entry!r} is not {what}")
+        if not re.fullmatch(pattern, entry, re.ASCII):
+            raise ConfigurationError(
+                variable, parameter, "entry {entry!r} is not {what}", entry=entry, what=what
+            )
     return tuple(dict.fromkeys(entries))
 
 
@@ -108,7 +143,8 @@ def parse_auto_stop_timeout(env: Mapping[str, str]) -> int:
         raise ConfigurationError(
             "AUTO_STOP_TIMEOUT_MINUTES",
             "AutoStopTimeoutMinutes",
-            f"must be a multiple of 60 minutes, got {minutes}",
+            "must be a multiple of 60 minutes, got {minutes}",
+            minutes=minutes,
         )
     return minutes
 
@@ -159,20 +195,18 @@ class AccessSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> AccessSettings:
         env = os.environ if env is None else env
         role = _require(env, "MEMBER_ROLE_NAME", "MemberRoleName")
-        if not re.fullmatch(r"[\w+=,.@-]{1,64}", role):
+        if not re.fullmatch(r"[\w+=,.@-]{1,64}", role, re.ASCII):
             raise ConfigurationError(
-                "MEMBER_ROLE_NAME", "MemberRoleName", f"{role!r} is not an IAM role name"
+                "MEMBER_ROLE_NAME", "MemberRoleName", "{role!r} is not an IAM role name", role=role
             )
         rate_text = _require(env, "WORKSPACES_API_RATE", "WorkSpacesApiRate")
-        try:
-            rate = float(rate_text)
-        except ValueError:
-            rate = -1.0
+        rate = float(rate_text) if _DECIMAL_NUMBER.fullmatch(rate_text) else -1.0
         if not 0.1 <= rate <= 100:
             raise ConfigurationError(
                 "WORKSPACES_API_RATE",
                 "WorkSpacesApiRate",
-                f"must be from 0.1 to 100 requests per second, got {rate_text!r}",
+                "must be from 0.1 to 100 requests per second, got {value!r}",
+                value=rate_text,
             )
         return cls(
             member_role_name=role,
@@ -199,7 +233,8 @@ class OptimizerSettings:
             raise ConfigurationError(
                 "EXTRA_THRESHOLDS",
                 "ExtraThresholds",
-                f"{name} has its own threshold parameter; set it there instead",
+                "{name} has its own threshold parameter; set it there instead",
+                name=name,
             )
         return cls(
             dry_run=parse_bool(env, "DRY_RUN", "DryRun"),
@@ -228,8 +263,10 @@ class ReportSettings:
 
 def parse_arn(env: Mapping[str, str], variable: str, parameter: str, service: str) -> str:
     value = _require(env, variable, parameter)
-    if not re.match(rf"^arn:aws[a-z-]*:{service}:[a-z0-9-]+:\d{{12}}:.+$", value):
-        raise ConfigurationError(variable, parameter, f"{value!r} is not an {service} ARN")
+    if not re.fullmatch(rf"arn:aws[a-z-]*:{service}:[a-z0-9-]+:[0-9]{{12}}:.+", value, re.ASCII):
+        raise ConfigurationError(
+            variable, parameter, "{value!r} is not an {service} ARN", value=value, service=service
+        )
     return value
 
 
@@ -267,7 +304,7 @@ class RemediationConfig:
         policy_text = _require(env, "REBUILD_POLICY", "RebuildPolicy")
         if policy_text not in {p.value for p in RebuildPolicy}:
             raise ConfigurationError(
-                "REBUILD_POLICY", "RebuildPolicy", f"must be Never or Auto, got {policy_text!r}"
+                "REBUILD_POLICY", "RebuildPolicy", "must be Never or Auto, got {value!r}", value=policy_text
             )
         policy = RemediationSettings(
             grace=timedelta(
