@@ -13,6 +13,7 @@ from ws_autopilot.adapters.accounts import function_sessions
 from ws_autopilot.adapters.fleet import WorkspacesFleet
 from ws_autopilot.adapters.ledger import ConversionLedger
 from ws_autopilot.adapters.reports import ReportStore
+from ws_autopilot.adapters.tags import WorkspaceTags
 from ws_autopilot.adapters.usage import UsageMetrics
 from ws_autopilot.billing import month_end_behind_schedule
 from ws_autopilot.contracts import OptimizeDirectoryRequest
@@ -54,12 +55,14 @@ def handler(
     config = settings()
     if optimizer is None:
         where = function_sessions(context.invoked_function_arn)
+        fleet = WorkspacesFleet(where.client("workspaces", request.target))
         optimizer = DirectoryOptimizer(
             config,
-            WorkspacesFleet(where.client("workspaces", request.target)),
+            fleet,
             UsageMetrics(where.client("cloudwatch", request.target)),
             ReportStore(config.report_bucket),
             ConversionLedger(config.ledger_table),
+            WorkspaceTags(request.target, fleet, where.client("resourcegroupstaggingapi", request.target)),
             request.target,
             clock=now,
         )
@@ -72,6 +75,16 @@ def handler(
         time_left=lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS,
         start=Continuation(start.next_token, start.sequence) if start else None,
     )
+    if progress.tags_fell_back:
+        logger.warning("tag:GetResources denied: tags read with DescribeTags, one call per conversion")
+        optimizer.store.write_note(
+            request.run_id,
+            request.target,
+            request.directory_id,
+            "tags-fallback",
+            f"{request.target}/{request.directory_id}: tag:GetResources was denied, so tags were read"
+            " with DescribeTags, one WorkSpaces API call per conversion (allow tag:GetResources)",
+        )
     metrics.add_dimension(name="DryRun", value=str(config.dry_run).lower())
     metrics.add_metric(name="WorkspacesEvaluated", unit=MetricUnit.Count, value=progress.counts.total())
     for action, name in METRIC_NAMES.items():

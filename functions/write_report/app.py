@@ -47,6 +47,7 @@ def handler(
     summary = {
         "status": RunStatus.COMPLETED.value,
         **summarize(rows, failures, config.dry_run, [t.target for t in request.targets]),
+        "notes": store.read_notes(request.run_id),
     }
     report = to_csv(rows + failure_rows(failures, config.dry_run, request.run_date))
     csv_key, summary_key = store.write_report(request.run_id, request.run_date, report, summary)

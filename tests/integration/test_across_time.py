@@ -88,9 +88,9 @@ def test_a_month_end_run_still_going_after_midnight_resets_every_workspace_and_m
     aws, deploy
 ):
     # 150 light ALWAYS_ON WorkSpaces: two batches, one per invocation. At 2 requests per second
-    # the first batch's tag reads and changes take past midnight, so the second batch is
+    # the first batch's 125 changes take past midnight, so the second batch is
     # listed, evaluated and converted on December 1st.
-    start = datetime(2026, 11, 30, 23, 58, tzinfo=UTC)
+    start = datetime(2026, 11, 30, 23, 59, 30, tzinfo=UTC)
     fleet = make_fleet(aws, [{"mode": "ALWAYS_ON", "profile": "part_time"}] * 150, start)
     stack = deploy(**LIVE)
 
@@ -113,7 +113,7 @@ def test_a_month_end_run_still_going_after_midnight_resets_every_workspace_and_m
 
 
 def test_the_late_count_and_the_behind_schedule_signal_reach_the_metrics(aws, deploy, capsys):
-    start = datetime(2026, 11, 30, 23, 58, tzinfo=UTC)
+    start = datetime(2026, 11, 30, 23, 59, 30, tzinfo=UTC)
     make_fleet(aws, [{"mode": "ALWAYS_ON", "profile": "part_time"}] * 150, start)
     stack = deploy(**LIVE, LogLevel="ERROR")
 

@@ -3,13 +3,16 @@
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 
 from tests.conftest import ACCOUNT, REGION
 from tests.support import fleet, simulator
 from ws_autopilot.adapters.fleet import WorkspacesFleet
+from ws_autopilot.adapters.tags import WorkspaceTags, workspace_arn
 from ws_autopilot.adapters.usage import UsageMetrics, batch_size
 from ws_autopilot.billing import evaluation_window
-from ws_autopilot.models import HourlyUsage, MetricsUnavailable, RunningMode, TagsUnavailable
+from ws_autopilot.models import HourlyUsage, MetricsUnavailable, RunningMode, TagsUnavailable, Target
 
 NOW = datetime(2026, 12, 31, 21, 30, tzinfo=UTC)  # 741 hours into a 31-day month
 
@@ -143,3 +146,114 @@ def test_member_accounts_are_discovered_under_roots_and_nested_ous(aws):
     london, lyon = account("london", europe), account("lyon", paris)
     account("elsewhere", root)
     assert sorted(OrganizationAccounts(org).active_accounts([europe])) == sorted([london, lyon])
+
+
+# ----------------------------------------------------------------------------------------------
+# Tags from the Resource Groups Tagging API
+# ----------------------------------------------------------------------------------------------
+TARGET = Target(ACCOUNT, REGION)
+
+
+def tagged(aws, count: int) -> list[str]:
+    _, ids = seeded(aws, count, mode="AUTO_STOP")
+    for n, workspace_id in enumerate(ids):
+        if n % 3 == 0:
+            aws["workspaces"].create_tags(
+                ResourceId=workspace_id, Tags=[{"Key": " skip_convert ", "Value": ""}]
+            )
+        elif n % 3 == 1:
+            aws["workspaces"].create_tags(ResourceId=workspace_id, Tags=[{"Key": "Team", "Value": f"t{n}"}])
+    return ids
+
+
+def test_the_tagging_api_serves_workspace_tags_in_its_documented_shape(aws):
+    ids = tagged(aws, 3)
+    tagging = boto3.client("resourcegroupstaggingapi", region_name=REGION)
+    listed = tagging.get_resources(ResourceTypeFilters=["workspaces:workspace"], ResourcesPerPage=100)
+    by_arn = {m["ResourceARN"]: m["Tags"] for m in listed["ResourceTagMappingList"]}
+    assert by_arn == {
+        workspace_arn(TARGET, ids[0]): [{"Key": " skip_convert ", "Value": ""}],
+        workspace_arn(TARGET, ids[1]): [{"Key": "Team", "Value": "t1"}],
+    }, "untagged WorkSpaces are not returned"
+    assert workspace_arn(TARGET, ids[0]) == f"arn:aws:workspaces:{REGION}:{ACCOUNT}:workspace/{ids[0]}"
+    only = tagging.get_resources(ResourceARNList=[workspace_arn(TARGET, ids[1])])["ResourceTagMappingList"]
+    assert [m["ResourceARN"] for m in only] == [workspace_arn(TARGET, ids[1])]
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        {
+            "ResourceARNList": [
+                f"arn:aws:workspaces:{REGION}:{ACCOUNT}:workspace/ws-{i:09d}" for i in range(101)
+            ]
+        },
+        {
+            "ResourceARNList": [f"arn:aws:workspaces:{REGION}:{ACCOUNT}:workspace/ws-1"],
+            "ResourcesPerPage": 50,
+        },
+        {
+            "ResourceARNList": [f"arn:aws:workspaces:{REGION}:{ACCOUNT}:workspace/ws-1"],
+            "ResourceTypeFilters": ["workspaces:workspace"],
+        },
+    ],
+)
+def test_the_tagging_api_refuses_what_its_reference_refuses(aws, request_):
+    tagging = boto3.client("resourcegroupstaggingapi", region_name=REGION)
+    with pytest.raises(ClientError, match="InvalidParameterException"):
+        tagging.get_resources(**request_)
+
+
+def test_tags_are_read_100_workspaces_per_call_outside_the_workspaces_api(aws):
+    ids = tagged(aws, 130)
+    simulator.CALLS.clear()
+    reader = WorkspaceTags(
+        TARGET, WorkspacesFleet(aws["workspaces"]), boto3.client("resourcegroupstaggingapi")
+    )
+
+    tags = reader.tags(ids)
+
+    assert simulator.CALLS[("resourcegroupstaggingapi", "GetResources")] == 2
+    assert simulator.CALLS[("workspaces", "DescribeTags")] == 0
+    assert tags[ids[0]] == {" skip_convert ": ""}
+    assert tags[ids[1]] == {"Team": "t1"}
+    assert tags[ids[2]] == {}
+    assert not reader.fell_back
+
+
+def test_a_denied_tagging_api_falls_back_to_describe_tags(aws):
+    ids = tagged(aws, 4)
+    simulator.CALLS.clear()
+    reader = WorkspaceTags(
+        TARGET, WorkspacesFleet(aws["workspaces"]), boto3.client("resourcegroupstaggingapi")
+    )
+
+    with simulator.inject(
+        simulator.Fault("resourcegroupstaggingapi", "GetResources", "AccessDeniedException")
+    ):
+        tags = reader.tags(ids)
+        again = reader.tags(ids[:1])
+
+    assert reader.fell_back
+    assert tags == {
+        ids[0]: {" skip_convert ": ""},
+        ids[1]: {"Team": "t1"},
+        ids[2]: {},
+        ids[3]: {" skip_convert ": ""},
+    }
+    assert again == {ids[0]: {" skip_convert ": ""}}
+    assert simulator.CALLS[("resourcegroupstaggingapi", "GetResources")] == 1, "not asked again once denied"
+    assert simulator.CALLS[("workspaces", "DescribeTags")] == 5
+
+
+def test_an_outage_of_the_tagging_api_makes_tags_unreadable_not_empty(aws):
+    ids = tagged(aws, 2)
+    reader = WorkspaceTags(
+        TARGET, WorkspacesFleet(aws["workspaces"]), boto3.client("resourcegroupstaggingapi")
+    )
+    with simulator.inject(
+        simulator.Fault("resourcegroupstaggingapi", "GetResources", "InvalidParameterException")
+    ):
+        tags = reader.tags(ids)
+    assert tags == {i: TagsUnavailable("InvalidParameterException") for i in ids}
+    assert not reader.fell_back

@@ -170,3 +170,31 @@ def test_several_directories_are_each_reported_once(aws, make_fleet, deploy):
     assert sorted(r["workspace_id"] for r in rows) == sorted([*first.ids.values(), *second.ids.values()])
     assert execution.invocations["OptimizeDirectoryFunctionArn"] == 2
     assert summary["failed"] == []
+
+
+def test_a_denied_tagging_api_falls_back_to_describe_tags_and_the_summary_says_so(aws, make_fleet, deploy):
+    fleet = make_fleet(MIXED, LAST_DAY)
+    stack = deploy(DryRun="false", ExtraThresholds="GENERALPURPOSE_4XLARGE=100")
+
+    with simulator.inject(
+        simulator.Fault("resourcegroupstaggingapi", "GetResources", "AccessDeniedException")
+    ):
+        output, _ = run_daily(stack.state_machine, LAST_DAY)
+
+    rows, summary = read_report(aws["s3"], output)
+    report = by_name(fleet, rows)
+    assert {name: (row["action"], fleet.mode(name)) for name, row in report.items()} == EXPECTED_ON_LAST_DAY
+    (note,) = summary["notes"]
+    assert note.startswith(f"{ACCOUNT}/{REGION}/{fleet.directory_id}: tag:GetResources was denied")
+    assert simulator.CALLS[("workspaces", "DescribeTags")] == 4, "one per would-be conversion"
+
+
+def test_tags_come_from_the_tagging_api_not_the_workspaces_quota(aws, make_fleet, deploy):
+    make_fleet(MIXED, LAST_DAY)
+    stack = deploy(DryRun="false", ExtraThresholds="GENERALPURPOSE_4XLARGE=100")
+
+    output, _ = run_daily(stack.state_machine, LAST_DAY)
+
+    assert simulator.CALLS[("workspaces", "DescribeTags")] == 0
+    assert simulator.CALLS[("resourcegroupstaggingapi", "GetResources")] == 1
+    assert read_report(aws["s3"], output)[1]["notes"] == []

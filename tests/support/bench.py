@@ -175,9 +175,8 @@ def check(f: dict[str, Any]) -> dict[str, Any]:
     conversions = f["actions"]["to_always_on"] + f["actions"]["to_auto_stop"]
     per_directory = math.ceil(f["size"] / f["directories"] / 25)
     constant_per_directory = 3
-    ws_target = (
-        f["directories"] * (per_directory + constant_per_directory) + 2 * conversions + f["opted_out"] + 1
-    )
+    # tags come from the tagging API (its own quota): the WorkSpaces API lists and converts only
+    ws_target = f["directories"] * (per_directory + constant_per_directory) + conversions + 1
     from ws_autopilot.adapters.usage import batch_size
 
     hours = int((NOW.replace(minute=0) - NOW.replace(day=1, hour=0, minute=0)) / timedelta(hours=1))
@@ -201,6 +200,11 @@ def check(f: dict[str, Any]) -> dict[str, Any]:
         "every WorkSpace reported once": f["reported"] == f["size"],
         "no part of the fleet failed": not f["failed"],
         "WorkSpaces calls within target": total_ws <= ws_target,
+        "no per-WorkSpace DescribeTags": ws_calls.get("DescribeTags", 0) == 0,
+        "tagging API: 1 call per 100 WorkSpaces about to change, per batch": f["calls"].get(
+            "resource-groups-tagging-api:GetResources", 0
+        )
+        <= math.ceil(conversions / 100) + batches,
         "CloudWatch calls within target": f["cloudwatch_calls"] <= cw_target,
         "decision work under 1 ms per WorkSpace": f["decision_cpu_ms_per_workspace"] < 1,
         "peak memory under 512 MB": f["peak_rss_mb"] < 512,
@@ -236,7 +240,7 @@ def report(f: dict[str, Any]) -> None:
         print(f"  {key:<50}{n:>8,}")
     print(
         f"WorkSpaces API calls: {f['workspaces_calls']:,} (target <= {f['workspaces_calls_target']:,}: "
-        f"ceil(N/25) + 3 per directory, 2 per conversion ({f['conversions']:,}), 1 per opted-out tag check ({f['opted_out']:,}), 1); "
+        f"ceil(N/25) + 3 per directory, 1 per conversion ({f['conversions']:,}), 1); "
         f"{f['workspaces_calls_per_1000']:.0f} per 1,000 WorkSpaces"
     )
     print(

@@ -26,6 +26,8 @@ from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.exceptions import JsonRESTError, ServiceException
 from moto.core.responses import ActionResult, BaseResponse
+from moto.resourcegroupstaggingapi.exceptions import ResourceGroupsTaggingAPIError
+from moto.resourcegroupstaggingapi.responses import ResourceGroupsTaggingAPIResponse
 from moto.workspaces.exceptions import InvalidParameterValuesException, ResourceNotFoundException
 from moto.workspaces.models import Workspace, WorkSpacesBackend, workspaces_backends
 from moto.workspaces.responses import WorkSpacesResponse
@@ -332,6 +334,37 @@ def r_delete_tags(self: WorkSpacesResponse) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# Resource Groups Tagging API: moto serves WorkSpaces' tags (WorkSpacesBackend is taggable);
+# the simulator adds the documented limits of ResourceARNList
+# --------------------------------------------------------------------------------------------
+MAX_TAGGING_ARNS = 100
+_original_get_resources = ResourceGroupsTaggingAPIResponse.get_resources
+
+
+def r_get_resources(self: ResourceGroupsTaggingAPIResponse) -> Any:
+    """GetResources with the documented limits of ResourceARNList: 1 to 100 ARNs, never with
+    ResourceTypeFilters, TagFilters or a pagination parameter."""
+    arns = self._get_param("ResourceARNList")
+    if arns is not None:
+        if not 1 <= len(arns) <= MAX_TAGGING_ARNS:
+            raise ResourceGroupsTaggingAPIError(
+                "InvalidParameterException", f"ResourceARNList takes 1 to {MAX_TAGGING_ARNS} ARNs."
+            )
+        for other in (
+            "ResourceTypeFilters",
+            "TagFilters",
+            "ResourcesPerPage",
+            "TagsPerPage",
+            "PaginationToken",
+        ):
+            if self._get_param(other) is not None:
+                raise ResourceGroupsTaggingAPIError(
+                    "InvalidParameterException", f"ResourceARNList cannot be combined with {other}."
+                )
+    return _original_get_resources(self)
+
+
+# --------------------------------------------------------------------------------------------
 # CloudWatch: an indexed metric store behind GetMetricData, with NextToken pagination
 # --------------------------------------------------------------------------------------------
 MetricKey = tuple[str, str, tuple[tuple[str, str], ...]]
@@ -580,6 +613,7 @@ def install() -> None:
     )
     WorkSpacesResponse.describe_workspace_snapshots = r_describe_workspace_snapshots  # type: ignore[attr-defined]
     WorkSpacesResponse.delete_tags = r_delete_tags  # type: ignore[attr-defined]
+    ResourceGroupsTaggingAPIResponse.get_resources = r_get_resources  # type: ignore[method-assign]
     CloudWatchBackend.put_metric_data = put_metric_data  # type: ignore[method-assign]
     CloudWatchResponse.get_metric_data = r_get_metric_data  # type: ignore[method-assign]
     BaseResponse.call_action = call_action  # type: ignore[method-assign]

@@ -14,7 +14,7 @@ def figures(**changes):
         "calls": {
             "workspaces:DescribeWorkspaces": 40,
             "workspaces:DescribeWorkspaceDirectories": 1,
-            "workspaces:DescribeTags": 270,
+            "resource-groups-tagging-api:GetResources": 5,
             "workspaces:ModifyWorkspaceProperties": 250,
             "cloudwatch:GetMetricData": 8,
             "s3:PutObject": 10,
@@ -36,8 +36,8 @@ def figures(**changes):
 def test_a_run_within_every_target_passes():
     result = check(figures())
     assert result["checks_passed"], result["checks"]
-    assert result["workspaces_calls"] == 561
-    assert result["shortest_wall_seconds"] == 561 / 2
+    assert result["workspaces_calls"] == 291
+    assert result["shortest_wall_seconds"] == 291 / 2
 
 
 def test_a_call_per_workspace_fails_the_workspaces_target():
@@ -80,3 +80,15 @@ def test_ledger_calls_per_workspace_fail_the_dynamodb_target():
     assert not result["checks"][
         "DynamoDB: 2 per conversion (claim, done), 1 per 100 WorkSpaces of a batch, 2 per run"
     ]
+
+
+def test_tags_read_per_workspace_fail_the_tag_targets():
+    calls = {
+        **figures()["calls"],
+        "workspaces:DescribeTags": 250,
+        "resource-groups-tagging-api:GetResources": 250,
+    }
+    result = check(figures(calls=calls))
+    assert not result["checks"]["no per-WorkSpace DescribeTags"]
+    assert not result["checks"]["tagging API: 1 call per 100 WorkSpaces about to change, per batch"]
+    assert not result["checks"]["WorkSpaces calls within target"]

@@ -18,11 +18,12 @@ from aws_lambda_powertools import Logger
 from ws_autopilot.adapters.fleet import WorkspacePage, WorkspacesFleet
 from ws_autopilot.adapters.ledger import ConversionLedger
 from ws_autopilot.adapters.reports import ReportStore
+from ws_autopilot.adapters.tags import WorkspaceTags
 from ws_autopilot.adapters.usage import UsageMetrics, batch_size
 from ws_autopilot.billing import evaluation_window
 from ws_autopilot.errors import AwsCallFailed, InvalidWorkspaceRecord
 from ws_autopilot.ledger import LedgerEntry, LedgerStatus, Recall, Step, ledger_month, recall
-from ws_autopilot.models import Action, Decision, ReportRow, TagsUnavailable, Target, Usage, Workspace
+from ws_autopilot.models import Action, Decision, ReportRow, Tags, TagsUnavailable, Target, Usage, Workspace
 from ws_autopilot.rules import (
     SKIP_CONVERT_TAG,
     apply_opt_out,
@@ -52,6 +53,10 @@ class DirectoryProgress:
     continuation: Continuation | None
     counts: Counter[str] = field(default_factory=Counter)
     late: int = 0  # month-end resets made once the next month had begun
+    tags_fell_back: bool = False  # the tagging API was denied: tags came from DescribeTags
+
+
+ACTING = frozenset({Step.CLAIM, Step.RESUME, Step.TAKE_OVER})  # the steps that change a WorkSpace
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,7 @@ class DirectoryOptimizer:
         usage: UsageMetrics,
         store: ReportStore,
         ledger: ConversionLedger,
+        tags: WorkspaceTags,
         target: Target,
         clock: Callable[[], datetime],
     ) -> None:
@@ -85,6 +91,7 @@ class DirectoryOptimizer:
         self.usage = usage
         self.store = store
         self.ledger = ledger
+        self.tags = tags
         self.clock = clock
 
     def run(
@@ -117,10 +124,11 @@ class DirectoryOptimizer:
             rows: list[ReportRow] = []
             for page in pages:
                 rows.extend(self._invalid_row(exc, directory_id, now) for exc in page.invalid)
-            rows.extend(self._process(ws, usage[ws.workspace_id], batch) for ws in workspaces)
+            rows.extend(self._judge(workspaces, usage, batch))
             self.store.write_part(run_id, self.target, directory_id, position.sequence, rows)
             progress.counts.update(row.action.value for row in rows)
             progress.late += sum(1 for row in rows if row.late)
+            progress.tags_fell_back = self.tags.fell_back
             next_token = pages[-1].next_token
             position = Continuation(next_token, position.sequence + 1)
             progress.continuation = position
@@ -150,19 +158,27 @@ class DirectoryOptimizer:
             logger.warning("conversion ledger unreadable", extra={"error": str(exc)})
             return None
 
-    def _process(self, workspace: Workspace, usage: Usage, batch: Batch) -> ReportRow:
-        # The one place where an unexpected fault in one WorkSpace is contained: it becomes an
-        # error row and the rest of the run goes on.
-        try:
-            remembered = self._decide(workspace, usage, batch)
-            decision, mode_after = self._carry_out(workspace, remembered, batch)
-        except Exception as exc:
-            logger.exception(
-                "WorkSpace could not be processed", extra={"workspace_id": workspace.workspace_id}
-            )
-            decision = Decision(Action.ERROR, f"internal error: {exc}", error_code=type(exc).__name__)
-            mode_after = workspace.running_mode
-        return self._row(workspace, decision, mode_after, batch.now)
+    def _judge(self, workspaces: list[Workspace], usage: dict[str, Usage], batch: Batch) -> list[ReportRow]:
+        """Decide for every WorkSpace of the batch, read the tags of those about to change in
+        one go, then carry the changes out."""
+        recalled: dict[str, Recall] = {}
+        for ws in workspaces:
+            try:
+                recalled[ws.workspace_id] = self._decide(ws, usage[ws.workspace_id], batch)
+            except Exception as exc:
+                recalled[ws.workspace_id] = Recall(_internal_error(ws, exc), Step.NOTHING)
+        acting = [w for w, remembered in recalled.items() if remembered.step in ACTING]
+        tags = self.tags.tags(acting) if acting else {}
+        rows = []
+        for ws in workspaces:
+            try:
+                decision, mode_after = self._act(
+                    ws, recalled[ws.workspace_id], tags.get(ws.workspace_id, {}), batch
+                )
+            except Exception as exc:
+                decision, mode_after = _internal_error(ws, exc), ws.running_mode
+            rows.append(self._row(ws, decision, mode_after, batch.now))
+        return rows
 
     def _decide(self, workspace: Workspace, usage: Usage, batch: Batch) -> Recall:
         decision = evaluate(
@@ -191,13 +207,18 @@ class DirectoryOptimizer:
             batch.now,
             batch.listed_at,
         )
-        if remembered.step in (Step.NOTHING, Step.RECORDED):
-            return remembered
-        checked = self._opt_out(workspace, remembered.decision)
-        return remembered if checked.action.is_conversion else Recall(checked, Step.NOTHING)
+        return remembered
 
-    def _opt_out(self, workspace: Workspace, decision: Decision) -> Decision:
-        tags = self.fleet.tags(workspace.workspace_id)
+    def _act(
+        self, workspace: Workspace, remembered: Recall, tags: Tags, batch: Batch
+    ) -> tuple[Decision, str]:
+        if remembered.step in ACTING:
+            checked = self._opt_out(workspace, remembered.decision, tags)
+            if not checked.action.is_conversion:
+                remembered = Recall(checked, Step.NOTHING)
+        return self._carry_out(workspace, remembered, batch)
+
+    def _opt_out(self, workspace: Workspace, decision: Decision, tags: Tags) -> Decision:
         found = None if isinstance(tags, TagsUnavailable) else find_opt_out_tag(tags, SKIP_CONVERT_TAG)
         if found and opt_out_value_looks_negative(found[1]):
             logger.warning(
@@ -333,3 +354,10 @@ class DirectoryOptimizer:
             self.settings.dry_run,
             now.isoformat(),
         )
+
+
+def _internal_error(workspace: Workspace, exc: Exception) -> Decision:
+    # The one place where an unexpected fault in one WorkSpace is contained: it becomes an error
+    # row and the rest of the run goes on.
+    logger.exception("WorkSpace could not be processed", extra={"workspace_id": workspace.workspace_id})
+    return Decision(Action.ERROR, f"internal error: {exc}", error_code=type(exc).__name__)

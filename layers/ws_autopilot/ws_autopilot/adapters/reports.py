@@ -42,6 +42,24 @@ class ReportStore:
             )
         return key
 
+    def write_note(self, run_id: str, target: Target, directory_id: str, name: str, text: str) -> None:
+        """Something the run's summary must say about a directory (written once per name: a
+        retried invocation overwrites its own note)."""
+        key = f"{PARTS_PREFIX}/{run_id}/notes/{target}/{directory_id}/{name}.txt"
+        with aws_call("PutObject"):
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=text.encode(), ContentType="text/plain")
+
+    def read_notes(self, run_id: str) -> list[str]:
+        """The run's notes, in key order."""
+        notes = []
+        paginator = self._client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=f"{PARTS_PREFIX}/{run_id}/notes/"):
+            for obj in sorted(page.get("Contents", []), key=lambda o: o["Key"]):
+                notes.append(
+                    self._client.get_object(Bucket=self.bucket, Key=obj["Key"])["Body"].read().decode()
+                )
+        return notes
+
     def read_parts(self, run_id: str) -> Iterator[ReportRow]:
         """Every row of every part of the run, parts in key order (account, region, directory, sequence)."""
         paginator = self._client.get_paginator("list_objects_v2")
