@@ -1,6 +1,7 @@
 """Several accounts and regions in one run: member roles, denied regions, expiring credentials,
 and the WorkSpaces API budget of each account and region."""
 
+import json
 from collections import defaultdict
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -164,13 +165,11 @@ def test_a_throttling_storm_and_5xx_leave_every_workspace_reported_and_the_rate_
     )
     storm = [
         simulator.Fault("workspaces", op, "ThrottlingException", every=2, limit=40)
-        for op in (
-            "DescribeWorkspaces",
-            "DescribeTags",
-            "ModifyWorkspaceProperties",
-            "DescribeWorkspaceDirectories",
-        )
+        for op in ("DescribeWorkspaces", "ModifyWorkspaceProperties", "DescribeWorkspaceDirectories")
     ]
+    storm.append(
+        simulator.Fault("resourcegroupstaggingapi", "GetResources", "ThrottledException", every=2, limit=40)
+    )
     outage = simulator.Fault(
         "cloudwatch", "GetMetricData", "InternalServiceFault", status=500, every=3, limit=5
     )
@@ -191,3 +190,21 @@ def test_a_throttling_storm_and_5xx_leave_every_workspace_reported_and_the_rate_
     for calls in by_target.values():
         assert max_rate_excess(calls, rate=2, burst=5) <= 0.01
     assert virtual_time.now() - started >= min(len(c) for c in by_target.values()) / 2 - 5
+
+
+@pytest.mark.parametrize(("dry_run", "denied"), [("true", True), ("false", False)])
+def test_dry_run_denies_every_change_in_member_accounts_through_a_session_policy(
+    aws, deploy, two_by_two, dry_run, denied
+):
+    stack = deploy(DryRun=dry_run, Regions="us-east-1", MemberAccounts=MEMBER)
+    run_daily(stack.state_machine, NOW)
+
+    assumed = [r for r in sts_backends[MEMBER]["aws"].assumed_roles if r.session_name == "ws-autopilot"]
+    assert assumed
+    for role in assumed:
+        if not denied:
+            assert not role.policy
+            continue
+        (deny,) = [s for s in json.loads(role.policy)["Statement"] if s["Effect"] == "Deny"]
+        assert "workspaces:ModifyWorkspaceProperties" in deny["Action"]
+        assert deny["Resource"] == "*"

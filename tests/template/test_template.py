@@ -246,6 +246,7 @@ def test_member_role_grants_only_what_the_optimizer_calls():
     actions = sorted(a for s in policy["PolicyDocument"]["Statement"] for a in as_list(s["Action"]))
     assert actions == [
         "cloudwatch:GetMetricData",
+        "tag:GetResources",
         "workspaces:DescribeTags",
         "workspaces:DescribeWorkspaceDirectories",
         "workspaces:DescribeWorkspaces",

@@ -124,6 +124,7 @@ ACCESS_ENV = {
     "EXTERNAL_ID": "ext",
     "WORKSPACES_API_RATE": "2",
     "WORKSPACES_API_BURST": "5",
+    "DRY_RUN": "true",
 }
 REMEDIATION_ENV = {
     "REBUILD_POLICY": "Never",

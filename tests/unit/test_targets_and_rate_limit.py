@@ -58,6 +58,7 @@ ACCESS = {
     "EXTERNAL_ID": "ext",
     "WORKSPACES_API_RATE": "2",
     "WORKSPACES_API_BURST": "5",
+    "DRY_RUN": "true",
 }
 
 

@@ -184,12 +184,14 @@ class RunSettings:
 
 @dataclass(frozen=True, slots=True)
 class AccessSettings:
-    """How member accounts are reached and how fast their WorkSpaces API may be called."""
+    """How member accounts are reached, how fast their WorkSpaces API may be called, and whether
+    their sessions may change anything (DryRun)."""
 
     member_role_name: str
     external_id: str
     api_rate: float
     api_burst: int
+    dry_run: bool
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AccessSettings:
@@ -213,6 +215,7 @@ class AccessSettings:
             external_id=_require(env, "EXTERNAL_ID", "ExternalId"),
             api_rate=rate,
             api_burst=parse_int(env, "WORKSPACES_API_BURST", "WorkSpacesApiBurst", 1, 100),
+            dry_run=parse_bool(env, "DRY_RUN", "DryRun"),
         )
 
 

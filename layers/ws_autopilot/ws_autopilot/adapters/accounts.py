@@ -7,6 +7,7 @@ themselves before they expire, so a long run never fails on expiry.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from functools import cache
@@ -24,6 +25,28 @@ from ws_autopilot.targets import account_of_function_arn
 
 SESSION_NAME = "ws-autopilot"
 CREDENTIAL_SECONDS = 3600
+# While DryRun is on, member sessions carry this session policy: a session's permissions are the
+# intersection of the role's and the session policy's, so IAM itself refuses every change, in
+# member stacks deployed before DryRun was known to them too. The Allow only keeps the role's
+# own read permissions; a session policy can never add any.
+DRY_RUN_SESSION_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DryRunChangesNothing",
+                "Effect": "Deny",
+                "Action": [
+                    "workspaces:ModifyWorkspaceProperties",
+                    "workspaces:RebootWorkspaces",
+                    "workspaces:RebuildWorkspaces",
+                ],
+                "Resource": "*",
+            },
+            {"Sid": "KeepTheRolesReadPermissions", "Effect": "Allow", "Action": "*", "Resource": "*"},
+        ],
+    }
+)
 
 
 class AccountSessions:
@@ -36,6 +59,7 @@ class AccountSessions:
         api_burst: int,
         sts_client: Any | None = None,
         time_fetcher: Callable[[], datetime] | None = None,
+        dry_run: bool = False,
     ) -> None:
         self.home_account = home_account
         self.role_name = role_name
@@ -44,6 +68,7 @@ class AccountSessions:
         self.api_burst = api_burst
         self._sts = sts_client
         self._time_fetcher = time_fetcher
+        self.dry_run = dry_run
         self._credentials: dict[str, RefreshableCredentials] = {}
         self._buckets: dict[Target, TokenBucket] = {}
 
@@ -61,6 +86,17 @@ class AccountSessions:
             bucket = self._buckets.setdefault(target, TokenBucket(self.api_rate, self.api_burst))
             bucket.attach(made)
         return made
+
+    def assume_role_request(self, account_id: str) -> dict[str, Any]:
+        request: dict[str, Any] = {
+            "RoleArn": self.role_arn(account_id),
+            "RoleSessionName": SESSION_NAME,
+            "ExternalId": self.external_id,
+            "DurationSeconds": CREDENTIAL_SECONDS,
+        }
+        if self.dry_run:
+            request["Policy"] = DRY_RUN_SESSION_POLICY
+        return request
 
     def _session(self, target: Target) -> boto3.Session:
         core = botocore.session.get_session()
@@ -88,12 +124,7 @@ class AccountSessions:
         def refresh() -> dict[str, str]:
             sts = self._sts or client("sts")
             with aws_call("AssumeRole"):
-                credentials = sts.assume_role(
-                    RoleArn=self.role_arn(account_id),
-                    RoleSessionName=SESSION_NAME,
-                    ExternalId=self.external_id,
-                    DurationSeconds=CREDENTIAL_SECONDS,
-                )["Credentials"]
+                credentials = sts.assume_role(**self.assume_role_request(account_id))["Credentials"]
             return {
                 "access_key": credentials["AccessKeyId"],
                 "secret_key": credentials["SecretAccessKey"],
@@ -116,4 +147,5 @@ def function_sessions(function_arn: str) -> AccountSessions:
         access.external_id,
         access.api_rate,
         access.api_burst,
+        dry_run=access.dry_run,
     )
