@@ -2,6 +2,8 @@
 cannot be read (WorkSpaces not offered, access denied by a service control policy) is reported,
 not raised, so the other ones go on."""
 
+import os
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -10,8 +12,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ws_autopilot.adapters.accounts import AccountSessions, function_sessions
 from ws_autopilot.adapters.fleet import WorkspacesFleet
-from ws_autopilot.contracts import ListDirectoriesRequest
+from ws_autopilot.adapters.reports import ReportStore
+from ws_autopilot.contracts import ListDirectoriesRequest, check_covered
 from ws_autopilot.errors import PermanentAwsError
+from ws_autopilot.models import Target
+from ws_autopilot.settings import parse_bucket
 
 logger = Logger()
 tracer = Tracer()
@@ -23,6 +28,7 @@ def handler(
     event: dict[str, Any], context: LambdaContext, *, sessions: AccountSessions | None = None
 ) -> dict[str, Any]:
     request = parse(event=event, model=ListDirectoriesRequest)
+    check_covered(request.target, run_targets(request.run_id))
     where = sessions or function_sessions(context.invoked_function_arn)
     result: dict[str, Any] = {**request.model_dump(), "directories": [], "error": None}
     try:
@@ -34,3 +40,10 @@ def handler(
         "directories listed", extra={"target": str(request.target), "directories": len(directory_ids)}
     )
     return {**result, "directories": [{"directory_id": d} for d in directory_ids]}
+
+
+@cache
+def run_targets(run_id: str) -> frozenset[Target]:
+    """The accounts and regions the run covers (written by ListTargets), once per container and run."""
+    bucket = parse_bucket(os.environ, "REPORT_BUCKET", "(the stack's report bucket)")
+    return ReportStore(bucket).read_targets(run_id)

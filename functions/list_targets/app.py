@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ws_autopilot.adapters.executions import Executions
 from ws_autopilot.adapters.ledger import LockHolder, RunLock
 from ws_autopilot.adapters.organization import OrganizationAccounts
+from ws_autopilot.adapters.reports import ReportStore
 from ws_autopilot.contracts import StartRun
 from ws_autopilot.errors import TransientAwsError
 from ws_autopilot.runs import RUN_TIMEOUT, RunStatus
@@ -37,6 +38,7 @@ def handler(
     organization: OrganizationAccounts | None = None,
     lock: RunLock | None = None,
     executions: Executions | None = None,
+    store: ReportStore | None = None,
 ) -> dict[str, Any]:
     request = parse(event=event, model=StartRun)
     config = settings()
@@ -61,6 +63,10 @@ def handler(
         )
     targets = plan_targets(account_of_function_arn(context.invoked_function_arn), accounts, config.regions)
     offered = set(boto3.session.Session().get_available_regions("workspaces"))
+    # What the later steps check their input against: nothing outside it is ever touched.
+    (store or ReportStore(config.report_bucket)).write_targets(
+        request.run_id, [t for t in targets if t.region in offered]
+    )
     logger.info("run started", extra={"run_id": request.run_id, "targets": [str(t) for t in targets]})
     return {
         **run,

@@ -17,6 +17,7 @@ from ws_autopilot.adapters.tags import WorkspaceTags
 from ws_autopilot.adapters.usage import UsageMetrics
 from ws_autopilot.billing import month_end_behind_schedule
 from ws_autopilot.contracts import OptimizeDirectoryRequest
+from ws_autopilot.models import Target
 from ws_autopilot.optimizer import Continuation, DirectoryOptimizer
 from ws_autopilot.settings import OptimizerSettings
 
@@ -53,6 +54,7 @@ def handler(
 ) -> dict[str, Any]:
     request = parse(event=event, model=OptimizeDirectoryRequest)
     config = settings()
+    request.check(run_targets(config.report_bucket, request.run_id))
     if optimizer is None:
         where = function_sessions(context.invoked_function_arn)
         fleet = WorkspacesFleet(where.client("workspaces", request.target))
@@ -112,5 +114,15 @@ def handler(
         "done": progress.done,
         "continuation": None
         if position is None
-        else {"next_token": position.next_token, "sequence": position.sequence},
+        else {
+            "directory_id": request.directory_id,
+            "next_token": position.next_token,
+            "sequence": position.sequence,
+        },
     }
+
+
+@cache
+def run_targets(bucket: str, run_id: str) -> frozenset[Target]:
+    """The accounts and regions the run covers (written by ListTargets), once per container and run."""
+    return ReportStore(bucket).read_targets(run_id)

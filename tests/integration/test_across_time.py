@@ -19,6 +19,8 @@ from tests.support import simulator
 from tests.support.lambda_runtime import FakeContext
 from tests.support.local_run import FREEZE_IGNORE, run_daily
 from ws_autopilot.adapters.aws import RETRY_CONFIG
+from ws_autopilot.adapters.reports import ReportStore
+from ws_autopilot.models import Target
 
 LAST_DAY = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
 TIMEOUTS = (30, 60, 120, 240)
@@ -288,6 +290,8 @@ def test_two_runs_batches_interleaved_change_each_workspace_at_most_once(aws, de
     fleet, timeouts = timeout_fleet(aws, copies=33)
     stack = deploy(**LIVE)
     optimize = stack.handlers["OptimizeDirectoryFunction"]
+    for run in ("A", "B"):  # what ListTargets writes when a run starts
+        ReportStore(stack.refs["ReportBucket"]).write_targets(f"run-{run}", [Target(ACCOUNT, REGION)])
     position = {"A": None, "B": None}
     started = {"A": LAST_DAY, "B": LAST_DAY + timedelta(minutes=10)}
     at = LAST_DAY

@@ -61,7 +61,7 @@ def test_throttled_workspaces_calls_are_retried_and_every_workspace_is_reported(
     throttles = [
         Fault("workspaces", "DescribeWorkspaces", "ThrottlingException", every=2, limit=3),
         Fault("workspaces", "ModifyWorkspaceProperties", "ThrottlingException", every=3, limit=10),
-        Fault("workspaces", "DescribeTags", "ThrottlingException", every=4, limit=10),
+        Fault("resourcegroupstaggingapi", "GetResources", "ThrottledException", limit=2),
     ]
 
     with inject(throttles[0]), inject(throttles[1]), inject(throttles[2]):

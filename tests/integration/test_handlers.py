@@ -5,7 +5,9 @@ from datetime import UTC, datetime
 import pytest
 from aws_lambda_powertools.utilities.parser import ValidationError
 
+from tests.support import simulator
 from tests.support.lambda_runtime import FakeContext, load_event
+from ws_autopilot.errors import InvalidRunInput
 
 NOW = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
 
@@ -42,6 +44,7 @@ def test_list_targets_defaults_to_the_deployment_region_and_account(aws, deploy)
 def test_list_directories_lists_one_account_and_region(aws, make_fleet, deploy):
     fleet = make_fleet({"a": {"mode": "AUTO_STOP"}}, NOW)
     stack = deploy()
+    stack.handlers["ListTargetsFunction"](load_event("list_targets"), FakeContext())  # starts the sample run
     out = stack.handlers["ListDirectoriesFunction"](load_event("list_directories"), FakeContext())
     assert out["directories"] == [{"directory_id": fleet.directory_id}]
     assert (out["account_id"], out["region"], out["error"]) == ("123456789012", "us-east-1", None)
@@ -50,7 +53,13 @@ def test_list_directories_lists_one_account_and_region(aws, make_fleet, deploy):
 def test_optimize_directory_continues_from_a_sample_continuation(aws, make_fleet, deploy):
     fleet = make_fleet({f"w{i}": {"mode": "AUTO_STOP", "profile": "idle"} for i in range(130)}, NOW)
     stack = deploy()
-    event = {**load_event("optimize_directory_continuation"), "directory_id": fleet.directory_id}
+    stack.handlers["ListTargetsFunction"](load_event("list_targets"), FakeContext())
+    sample = load_event("optimize_directory_continuation")
+    event = {
+        **sample,
+        "directory_id": fleet.directory_id,
+        "continuation": {**sample["continuation"], "directory_id": fleet.directory_id},
+    }
     out = stack.handlers["OptimizeDirectoryFunction"](event, FakeContext())
     assert (out["done"], out["continuation"]) == (True, None)
     assert (out["account_id"], out["region"]) == ("123456789012", "us-east-1")
@@ -73,6 +82,20 @@ def test_write_report_lists_what_was_not_finished(aws, deploy):
         ({**load_event("optimize_directory"), "directory_id": "corp-directory"}, "directory_id"),
         ({k: v for k, v in load_event("optimize_directory").items() if k != "run_id"}, "run_id"),
         ({**load_event("optimize_directory"), "continuation": {"sequence": -1}}, "continuation.sequence"),
+        (
+            {
+                **load_event("optimize_directory"),
+                "continuation": {"directory_id": "d-0123456789", "sequence": 10**400},
+            },
+            "continuation.sequence",
+        ),
+        (
+            {
+                **load_event("optimize_directory"),
+                "continuation": {"directory_id": "d-0123456789", "next_token": "x" * 5000},
+            },
+            "continuation.next_token",
+        ),
         ({**load_event("optimize_directory"), "account_id": "12345"}, "account_id"),
     ],
 )
@@ -81,3 +104,46 @@ def test_a_malformed_request_is_rejected_naming_the_field(aws, deploy, event, fi
     with pytest.raises(ValidationError) as raised:
         stack.handlers["OptimizeDirectoryFunction"](event, FakeContext())
     assert field in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("function", "event", "problem"),
+    [
+        (
+            "OptimizeDirectoryFunction",
+            {**load_event("optimize_directory"), "account_id": "999999999999"},
+            "account and region 999999999999/us-east-1 are not covered by this run",
+        ),
+        (
+            "ListDirectoriesFunction",
+            {**load_event("list_directories"), "region": "eu-west-1"},
+            "account and region 123456789012/eu-west-1 are not covered by this run",
+        ),
+        (
+            "OptimizeDirectoryFunction",
+            {
+                **load_event("optimize_directory"),
+                "continuation": {"directory_id": "d-9999999999", "next_token": "tok", "sequence": 3},
+            },
+            "the continuation belongs to directory d-9999999999, not d-0123456789",
+        ),
+    ],
+)
+def test_a_request_outside_what_the_run_covers_is_refused_before_any_call_to_it(
+    aws, deploy, function, event, problem
+):
+    stack = deploy(MemberAccounts="210987654321")
+    stack.handlers["ListTargetsFunction"](load_event("list_targets"), FakeContext())
+    simulator.CALLS.clear()
+
+    with pytest.raises(InvalidRunInput) as raised:
+        stack.handlers[function](event, FakeContext())
+
+    assert str(raised.value) == problem
+    assert {service for service, _ in simulator.CALLS} <= {"s3"}, "only the run's targets were read"
+
+
+def test_a_run_that_never_started_has_nothing_to_optimize(aws, deploy):
+    stack = deploy()
+    with pytest.raises(Exception, match="NoSuch"):
+        stack.handlers["OptimizeDirectoryFunction"](load_event("optimize_directory"), FakeContext())

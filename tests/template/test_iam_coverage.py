@@ -44,6 +44,8 @@ def calls(region: str) -> dict[str, list[tuple[str, str]]]:
         ],
         "ListDirectoriesFunction": [
             ("workspaces:DescribeWorkspaceDirectories", "*"),
+            ("s3:GetObject", f"{BUCKET}/runs/run-1/targets.json"),
+            ("kms:Decrypt", KEY),
             ("sts:AssumeRole", MEMBER_ROLE),
         ],
         "OptimizeDirectoryFunction": [
@@ -58,7 +60,9 @@ def calls(region: str) -> dict[str, list[tuple[str, str]]]:
             ("dynamodb:UpdateItem", LEDGER),
             ("dynamodb:DeleteItem", LEDGER),
             ("s3:PutObject", f"{BUCKET}/runs/run-1/parts/x.jsonl"),
+            ("s3:GetObject", f"{BUCKET}/runs/run-1/targets.json"),
             ("kms:GenerateDataKey", KEY),
+            ("kms:Decrypt", KEY),
             ("sts:AssumeRole", MEMBER_ROLE),
         ],
         "WriteReportFunction": [

@@ -118,7 +118,12 @@ def test_the_conversion_timeout_is_read_in_minutes():
     )
 
 
-RUN_ENV = {"MAP_CONCURRENCY": "4", "AWS_REGION": "us-east-1", "LEDGER_TABLE": "autopilot-ledger"}
+RUN_ENV = {
+    "MAP_CONCURRENCY": "4",
+    "AWS_REGION": "us-east-1",
+    "LEDGER_TABLE": "autopilot-ledger",
+    "REPORT_BUCKET": "autopilot-reports",
+}
 ACCESS_ENV = {
     "MEMBER_ROLE_NAME": "Member",
     "EXTERNAL_ID": "ext",

@@ -27,7 +27,12 @@ def test_the_deployment_account_comes_from_the_function_arn():
 
 def test_run_settings_default_to_the_deployment_region():
     settings = RunSettings.from_env(
-        {"MAP_CONCURRENCY": "4", "AWS_REGION": "eu-central-1", "LEDGER_TABLE": "autopilot-ledger"}
+        {
+            "MAP_CONCURRENCY": "4",
+            "AWS_REGION": "eu-central-1",
+            "LEDGER_TABLE": "autopilot-ledger",
+            "REPORT_BUCKET": "autopilot-reports",
+        }
     )
     assert (settings.regions, settings.member_accounts, settings.organization_parents) == (
         ("eu-central-1",),

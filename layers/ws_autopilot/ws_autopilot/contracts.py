@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from pydantic import BaseModel, ConfigDict, Field
 
+from ws_autopilot.errors import InvalidRunInput
 from ws_autopilot.models import Target
 
 DIRECTORY_ID = r"^d-[0-9a-f]{10}$"
@@ -43,14 +46,37 @@ class ListDirectoriesRequest(_TargetPayload):
     """One account and region whose directories are to be listed."""
 
 
+MAX_SEQUENCE = 999_999  # report parts are numbered with six digits
+MAX_TOKEN = 2048
+
+
 class ContinuationModel(_Payload):
-    next_token: str | None = None
-    sequence: int = Field(default=0, ge=0)
+    """Where a directory's optimization goes on, and which directory the token belongs to."""
+
+    directory_id: str = Field(pattern=DIRECTORY_ID)
+    next_token: str | None = Field(default=None, min_length=1, max_length=MAX_TOKEN)
+    sequence: int = Field(default=0, ge=0, le=MAX_SEQUENCE)
 
 
 class OptimizeDirectoryRequest(_TargetPayload):
     directory_id: str = Field(pattern=DIRECTORY_ID)
     continuation: ContinuationModel | None = None
+
+    def check(self, covered: Collection[Target]) -> None:
+        """Raise InvalidRunInput unless the run covers this account and region and the
+        continuation is this directory's own."""
+        check_covered(self.target, covered)
+        if self.continuation is not None and self.continuation.directory_id != self.directory_id:
+            raise InvalidRunInput(
+                f"the continuation belongs to directory {self.continuation.directory_id}, "
+                f"not {self.directory_id}"
+            )
+
+
+def check_covered(target: Target, covered: Collection[Target]) -> None:
+    """Raise InvalidRunInput unless `target` is one of the run's accounts and regions."""
+    if target not in covered:
+        raise InvalidRunInput(f"account and region {target} are not covered by this run")
 
 
 class DirectoryResult(_Payload):

@@ -57,6 +57,11 @@ class PermanentAwsError(AwsCallFailed):
     """Access denied, a bad request, a missing resource: trying again will not help."""
 
 
+class InvalidRunInput(AutopilotError):
+    """A state machine payload asks for something the run does not cover (an account or region
+    outside its targets, a continuation of another directory). Permanent: never retried."""
+
+
 class InvalidLoginEvent(AutopilotError):
     """A `WorkSpaces Access` event that does not match the documented format."""
 

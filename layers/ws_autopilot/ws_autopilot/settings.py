@@ -159,6 +159,7 @@ class RunSettings:
     member_accounts: tuple[str, ...]
     organization_parents: tuple[str, ...]
     ledger_table: str
+    report_bucket: str
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RunSettings:
@@ -179,6 +180,7 @@ class RunSettings:
                 "an organization root or OU id",
             ),
             ledger_table=_require(env, "LEDGER_TABLE", "(the stack's ledger table)"),
+            report_bucket=parse_bucket(env, "REPORT_BUCKET", "(the stack's report bucket)"),
         )
 
 

@@ -42,6 +42,28 @@ class ReportStore:
             )
         return key
 
+    @staticmethod
+    def targets_key(run_id: str) -> str:
+        return f"{PARTS_PREFIX}/{run_id}/targets.json"
+
+    def write_targets(self, run_id: str, targets: Iterable[Target]) -> None:
+        """The accounts and regions the run covers, for its later steps to check their input against."""
+        body = json.dumps([{"account_id": t.account_id, "region": t.region} for t in targets])
+        with aws_call("PutObject"):
+            self._client.put_object(
+                Bucket=self.bucket,
+                Key=self.targets_key(run_id),
+                Body=body.encode(),
+                ContentType="application/json",
+            )
+
+    def read_targets(self, run_id: str) -> frozenset[Target]:
+        """The run's accounts and regions. Raises AwsCallFailed (NoSuchKey: a run that never
+        started)."""
+        with aws_call("GetObject"):
+            body = self._client.get_object(Bucket=self.bucket, Key=self.targets_key(run_id))["Body"].read()
+        return frozenset(Target(t["account_id"], t["region"]) for t in json.loads(body))
+
     def write_note(self, run_id: str, target: Target, directory_id: str, name: str, text: str) -> None:
         """Something the run's summary must say about a directory (written once per name: a
         retried invocation overwrites its own note)."""
