@@ -1,5 +1,6 @@
 """Assertions on template.yaml as CloudFormation will see it."""
 
+import tomllib
 from typing import Any
 
 import pytest
@@ -257,3 +258,14 @@ def test_member_role_grants_only_what_the_optimizer_calls():
 def test_the_member_template_defaults_match_the_application_parameters():
     for name in ("MemberRoleName", "ExternalId"):
         assert MEMBER["Parameters"][name]["Default"] == template()["Parameters"][name]["Default"]
+
+
+@pytest.mark.parametrize("resource", ["AppKey", "ReportBucket", "LedgerTable"])
+def test_the_key_and_what_only_it_can_read_outlive_the_stack(resource):
+    assert RESOURCES[resource]["DeletionPolicy"] == "Retain"
+    assert RESOURCES[resource]["UpdateReplacePolicy"] == "Retain"
+
+
+def test_samconfig_pins_no_parameter_so_switching_dry_run_off_sticks():
+    config = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    assert "parameter_overrides" not in config["default"]["deploy"]["parameters"]
