@@ -41,7 +41,11 @@ def recorder() -> LoginRecorder:
     )
 
 
-@idempotent_function(data_keyword_argument="event", config=idempotency, persistence_store=persistence)
+# powertools declares idempotent_function as returning Any, an untyped decorator to mypy --strict;
+# record_once keeps its signature at run time, and handler() types what it returns.
+@idempotent_function(  # type: ignore[untyped-decorator]
+    data_keyword_argument="event", config=idempotency, persistence_store=persistence
+)
 def record_once(event: WorkSpacesAccessEvent) -> dict[str, Any]:
     outcome = recorder().record(event)
     metrics.add_metric(name="Logins", unit=MetricUnit.Count, value=1)
@@ -65,4 +69,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.error("malformed WorkSpaces Access event", extra={"reason": exc.reason})
         raise
     idempotency.register_lambda_context(context)
-    return record_once(event=login)
+    outcome: dict[str, Any] = record_once(event=login)
+    return outcome

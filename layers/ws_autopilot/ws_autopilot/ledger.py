@@ -90,15 +90,25 @@ def recall(
     if entry is None:
         return Recall(decision, Step.CLAIM if decision.action.is_conversion else Step.NOTHING)
     converted = workspace.running_mode == entry.to_mode
-    measured = {"billable_hours": entry.billable_hours, "threshold": entry.threshold}
     if entry.run_id == run_id:
         if converted:
             reason = (
                 f"{entry.reason} (converted by this run at {entry.when}; batch retried, not changed again)"
             )
-            return Recall(Decision(entry.action, reason, **measured), Step.RECORDED, entry.to_mode)
+            return Recall(
+                Decision(
+                    entry.action, reason, billable_hours=entry.billable_hours, threshold=entry.threshold
+                ),
+                Step.RECORDED,
+                entry.to_mode,
+            )
         if entry.status is LedgerStatus.CLAIMED:
-            return Recall(Decision(entry.action, entry.reason, **measured), Step.RESUME)
+            return Recall(
+                Decision(
+                    entry.action, entry.reason, billable_hours=entry.billable_hours, threshold=entry.threshold
+                ),
+                Step.RESUME,
+            )
         return Recall(_changed_by_someone_else(workspace, entry), Step.NOTHING)
     if converted or (entry.done_at is not None and entry.done_at >= listed_at):
         if not decision.action.is_conversion:

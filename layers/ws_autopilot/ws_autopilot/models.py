@@ -76,14 +76,13 @@ class Workspace:
         props = item.get("WorkspaceProperties")
         if not isinstance(props, Mapping):
             raise InvalidWorkspaceRecord(workspace_id, "WorkspaceProperties is missing")
-        required = {
-            "State": item.get("State"),
-            "WorkspaceProperties.RunningMode": props.get("RunningMode"),
-            "WorkspaceProperties.ComputeTypeName": props.get("ComputeTypeName"),
-        }
-        for name, value in required.items():
-            if not isinstance(value, str) or not value:
-                raise InvalidWorkspaceRecord(workspace_id, f"{name} is missing")
+        state = _required_str(workspace_id, "State", item.get("State"))
+        running_mode = _required_str(
+            workspace_id, "WorkspaceProperties.RunningMode", props.get("RunningMode")
+        )
+        compute_type = _required_str(
+            workspace_id, "WorkspaceProperties.ComputeTypeName", props.get("ComputeTypeName")
+        )
         timeout = props.get("RunningModeAutoStopTimeoutInMinutes")
         if timeout is not None and (not isinstance(timeout, int) or timeout <= 0):
             raise InvalidWorkspaceRecord(
@@ -93,15 +92,22 @@ class Workspace:
             workspace_id=workspace_id,
             directory_id=str(item.get("DirectoryId", "")),
             user_name=str(item.get("UserName", "")),
-            state=required["State"],
-            running_mode=required["WorkspaceProperties.RunningMode"],
-            compute_type=required["WorkspaceProperties.ComputeTypeName"],
+            state=state,
+            running_mode=running_mode,
+            compute_type=compute_type,
             auto_stop_timeout_minutes=timeout,
             modification_states=tuple(
                 str(m.get("Resource", "")) for m in item.get("ModificationStates") or []
             ),
             is_standby=any(r.get("Type") == "PRIMARY" for r in item.get("RelatedWorkspaces") or []),
         )
+
+
+def _required_str(workspace_id: str, name: str, value: object) -> str:
+    """`value` when it is a non-empty string; else InvalidWorkspaceRecord saying `name` is missing."""
+    if not isinstance(value, str) or not value:
+        raise InvalidWorkspaceRecord(workspace_id, f"{name} is missing")
+    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +216,25 @@ class ReportRow:
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> ReportRow:
-        values = {name: record.get(name) for name in cls.columns()}
-        values["action"] = Action(values["action"])
-        values["late"] = bool(values["late"])
-        return cls(**values)
+        """The row whose `to_record()` (read back from JSON) is `record`. A field the record lacks
+        reads as None (`late`: False), as the record's values are not checked."""
+        values: dict[str, Any] = {name: record.get(name) for name in cls.columns()}
+        return cls(
+            account_id=values["account_id"],
+            region=values["region"],
+            workspace_id=values["workspace_id"],
+            directory_id=values["directory_id"],
+            user_name=values["user_name"],
+            compute_type=values["compute_type"],
+            state=values["state"],
+            running_mode_before=values["running_mode_before"],
+            running_mode_after=values["running_mode_after"],
+            billable_hours=values["billable_hours"],
+            threshold=values["threshold"],
+            action=Action(values["action"]),
+            reason=values["reason"],
+            dry_run=values["dry_run"],
+            error_code=values["error_code"],
+            evaluated_at=values["evaluated_at"],
+            late=bool(values["late"]),
+        )

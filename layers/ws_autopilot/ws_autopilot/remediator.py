@@ -160,7 +160,7 @@ class Remediator:
         for record in plan.vanished:
             self.store.delete(record)
             result.add(record.workspace_id, Action.CLOSE.value, "no longer listed")
-        reboots: list[tuple[Planned, Record, Record | None]] = []
+        reboots: list[tuple[Planned, Record]] = []
         reboots_left = self.settings.max_reboots_per_run
         for planned in plan.items:
             decided = planned.step

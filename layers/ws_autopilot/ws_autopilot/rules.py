@@ -74,29 +74,50 @@ def evaluate(
     window = evaluation_window(now, day)
     allowance = idle_allowance_hours(workspace, conversion_timeout_minutes)
     hours = billable_hours(connected_hours(usage.points, window), window.hours, allowance)
-    measured = {"billable_hours": hours, "threshold": threshold}
 
     if workspace.running_mode == RunningMode.AUTO_STOP:
         if hours > threshold:
-            return Decision(Action.TO_ALWAYS_ON, f"billable {hours} h > threshold {threshold} h", **measured)
-        return Decision(Action.NONE, f"billable {hours} h <= threshold {threshold} h", **measured)
+            return Decision(
+                Action.TO_ALWAYS_ON,
+                f"billable {hours} h > threshold {threshold} h",
+                billable_hours=hours,
+                threshold=threshold,
+            )
+        return Decision(
+            Action.NONE,
+            f"billable {hours} h <= threshold {threshold} h",
+            billable_hours=hours,
+            threshold=threshold,
+        )
 
     if window.hours > 0 and not usage.has_datapoints:
         return Decision(
             Action.ERROR,
             "no UserConnected datapoints this month for an ALWAYS_ON WorkSpace",
             error_code="NoDatapoints",
-            **measured,
+            billable_hours=hours,
+            threshold=threshold,
         )
     if not is_last_day_of_month(day):
-        return Decision(Action.NONE, "ALWAYS_ON is converted only on the last day of the month", **measured)
+        return Decision(
+            Action.NONE,
+            "ALWAYS_ON is converted only on the last day of the month",
+            billable_hours=hours,
+            threshold=threshold,
+        )
     if hours <= threshold:
         return Decision(
             Action.TO_AUTO_STOP,
             f"month-end reset: billable {hours} h <= threshold {threshold} h",
-            **measured,
+            billable_hours=hours,
+            threshold=threshold,
         )
-    return Decision(Action.NONE, f"billable {hours} h > threshold {threshold} h", **measured)
+    return Decision(
+        Action.NONE,
+        f"billable {hours} h > threshold {threshold} h",
+        billable_hours=hours,
+        threshold=threshold,
+    )
 
 
 def mark_if_late(decision: Decision, run_day: date, at: datetime) -> Decision:
@@ -131,16 +152,21 @@ def apply_opt_out(decision: Decision, tags: Tags) -> Decision:
     """
     if not decision.action.is_conversion:
         return decision
-    measured = {"billable_hours": decision.billable_hours, "threshold": decision.threshold}
     if isinstance(tags, TagsUnavailable):
         return Decision(
             Action.SKIPPED,
             f"tags unreadable ({tags.error_code}); not converted",
             error_code=tags.error_code,
-            **measured,
+            billable_hours=decision.billable_hours,
+            threshold=decision.threshold,
         )
     if find_opt_out_tag(tags, SKIP_CONVERT_TAG) is not None:
-        return Decision(Action.SKIPPED, "Skip_Convert tag", **measured)
+        return Decision(
+            Action.SKIPPED,
+            "Skip_Convert tag",
+            billable_hours=decision.billable_hours,
+            threshold=decision.threshold,
+        )
     return decision
 
 

@@ -41,7 +41,7 @@ class LoginStore:
     @staticmethod
     def login_item(login: Login, alerts: list[str], expires_at: int) -> dict[str, Any]:
         time = login.login_time.isoformat()
-        item = {
+        item: dict[str, Any] = {
             "workspace_id": _s(login.workspace_id),
             "sk": _s(f"LOGIN#{time}#{login.event_id}"),
             "event_id": _s(login.event_id),
