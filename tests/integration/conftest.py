@@ -10,10 +10,11 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from freezegun import freeze_time
 
 from tests.conftest import ACCOUNT, REGION
 from tests.support import fleet, simulator
-from tests.support.local_run import LocalStack, deployed
+from tests.support.local_run import FREEZE_IGNORE, LocalStack, deployed
 from tests.support.virtual_time import VirtualTime
 
 
@@ -82,25 +83,29 @@ def deploy(aws) -> Iterator[Callable[..., LocalStack]]:
 
 
 @pytest.fixture
-def alert_inbox(aws) -> Callable[[LocalStack], Callable[[], list[dict[str, Any]]]]:
+def alert_inbox(aws) -> Callable[[LocalStack], Callable[[datetime], list[dict[str, Any]]]]:
     """Subscribe an SQS queue to a deployment's alert topic; returns a function that drains it
-    and gives the SNS messages (Subject, Message, MessageAttributes...) in order."""
+    at the scenario time `at` and gives the SNS messages (Subject, Message, MessageAttributes...)
+    in order.
 
-    def subscribe(stack: LocalStack) -> Callable[[], list[dict[str, Any]]]:
+    The simulator's SQS drops messages older than the queue's retention (4 days) by the clock it
+    reads, so the inbox is read under the frozen clock at `at` (the time of the scenario's last
+    step), never the machine's: a test's result must not depend on the day it runs."""
+
+    def subscribe(stack: LocalStack) -> Callable[[datetime], list[dict[str, Any]]]:
         url = aws["sqs"].create_queue(QueueName="alert-inbox")["QueueUrl"]
         arn = aws["sqs"].get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
         aws["sns"].subscribe(TopicArn=stack.refs["AlertTopic"], Protocol="sqs", Endpoint=arn)
 
-        def received() -> list[dict[str, Any]]:
-            out = []
-            while (
-                batch := aws["sqs"].receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-            ):
-                for message in batch:
-                    out.append(json.loads(message["Body"]))
-                    aws["sqs"].delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        def received(at: datetime) -> list[dict[str, Any]]:
+            sqs, out = aws["sqs"], []
+            with freeze_time(at, ignore=FREEZE_IGNORE):
+                while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                    for message in batch:
+                        out.append(json.loads(message["Body"]))
+                        sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
             return out
 
         return received

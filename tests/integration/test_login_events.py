@@ -12,12 +12,13 @@ from tests.support.local_run import FREEZE_IGNORE
 from ws_autopilot.errors import InvalidLoginEvent
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+HANDLED = NOW + timedelta(hours=5)  # just after the latest login these tests send
 
 
 @pytest.fixture(autouse=True)
 def clock():
-    """The handler runs just after the latest login these tests send."""
-    with freeze_time(NOW + timedelta(hours=5), ignore=FREEZE_IGNORE):
+    """The handler runs, and the alert inbox is read, at HANDLED."""
+    with freeze_time(HANDLED, ignore=FREEZE_IGNORE):
         yield
 
 
@@ -95,7 +96,7 @@ def test_a_duplicate_delivery_is_stored_once_and_alerts_once(aws, deploy, worksp
 
     assert first == second
     assert len(stored_logins(aws, stack, workspace[0])) == 1
-    assert len(inbox()) == 1
+    assert len(inbox(HANDLED)) == 1
 
 
 def test_a_login_from_outside_the_allow_list_alerts_with_who_where_and_how(
@@ -106,7 +107,7 @@ def test_a_login_from_outside_the_allow_list_alerts_with_who_where_and_how(
 
     out = stack.handlers["LoginEventsFunction"](login(workspace, ip="198.51.100.23"), FakeContext())
 
-    (message,) = inbox()
+    (message,) = inbox(HANDLED)
     body = json.loads(message["Message"])
     assert out["alerts"] == ["outside_allowed_networks"]
     assert message["Subject"] == "WorkSpaces login from outside the allowed networks"
@@ -125,7 +126,7 @@ def test_a_login_from_inside_the_allow_list_does_not_alert(aws, deploy, workspac
     stack = deploy(AllowedClientNetworks="203.0.113.0/24,2001:db8::/32")
     inbox = alert_inbox(stack)
     assert stack.handlers["LoginEventsFunction"](login(workspace, ip=ip), FakeContext())["alerts"] == []
-    assert inbox() == []
+    assert inbox(HANDLED) == []
 
 
 def test_an_empty_ip_alerts_while_an_allow_list_is_set(aws, deploy, workspace, alert_inbox):
@@ -133,7 +134,7 @@ def test_an_empty_ip_alerts_while_an_allow_list_is_set(aws, deploy, workspace, a
     inbox = alert_inbox(stack)
     out = stack.handlers["LoginEventsFunction"](login(workspace, ip="", name="login_empty_ip"), FakeContext())
     assert out["alerts"] == ["no_client_ip"]
-    assert json.loads(inbox()[0]["Message"])["client_ip"] == "(empty)"
+    assert json.loads(inbox(HANDLED)[0]["Message"])["client_ip"] == "(empty)"
 
 
 def test_a_describe_workspaces_failure_still_stores_the_login_and_sends_the_alert(
@@ -148,7 +149,7 @@ def test_a_describe_workspaces_failure_still_stores_the_login_and_sends_the_aler
     (item,) = stored_logins(aws, stack, workspace[0])
     assert out["user_name_resolved"] is False
     assert "user_name" not in item
-    assert json.loads(inbox()[0]["Message"])["user_name"] == "(not resolved)"
+    assert json.loads(inbox(HANDLED)[0]["Message"])["user_name"] == "(not resolved)"
 
 
 def test_a_burst_of_logins_resolves_the_user_name_once(aws, deploy, workspace):
@@ -193,7 +194,7 @@ def test_new_network_detector_learns_a_first_network_and_alerts_on_the_next(
         ["new_network"],
         [],
     ]
-    assert [json.loads(m["Message"])["client_network"] for m in inbox()] == [
+    assert [json.loads(m["Message"])["client_network"] for m in inbox(HANDLED)] == [
         "192.0.2.0/24",
         "2001:db8:1::/48",
     ]

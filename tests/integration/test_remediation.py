@@ -30,11 +30,11 @@ def office(make_fleet):
 
 @pytest.fixture
 def inbox(alert_inbox):
-    """The alert types the alert topic delivered, in order."""
+    """The alert types the alert topic delivered, in order, read at the scenario's last step."""
 
     def subscribe(stack):
         received = alert_inbox(stack)
-        return lambda: [m["MessageAttributes"]["alert_type"]["Value"] for m in received()]
+        return lambda at: [m["MessageAttributes"]["alert_type"]["Value"] for m in received(at)]
 
     return subscribe
 
@@ -73,7 +73,7 @@ def test_a_workspace_that_recovers_after_a_reboot(aws, deploy, office, inbox):
     simulator.set_state(ACCOUNT, REGION, office.ids["u01"], "AVAILABLE")  # the reboot helped
     assert scan(stack, T0 + 45 * MIN)["counts"] == {"recovered": 1}
     assert scan(stack, T0 + 60 * MIN)["counts"] == {}
-    assert notices() == ["remediation_reboot", "remediation_recovered"]
+    assert notices(T0 + 60 * MIN) == ["remediation_reboot", "remediation_recovered"]
 
 
 def test_a_workspace_that_stays_unhealthy_is_rebuilt_under_auto(aws, deploy, office, inbox):
@@ -90,7 +90,11 @@ def test_a_workspace_that_stays_unhealthy_is_rebuilt_under_auto(aws, deploy, off
     unhealthy(office, "u02", at=T0 + 90 * MIN)
     assert scan(stack, T0 + 90 * MIN)["counts"] == {"needs_person": 1}
     assert scan(stack, T0 + 120 * MIN)["counts"] == {"wait": 1}
-    assert notices() == ["remediation_reboot", "remediation_rebuild", "remediation_needs_person"]
+    assert notices(T0 + 120 * MIN) == [
+        "remediation_reboot",
+        "remediation_rebuild",
+        "remediation_needs_person",
+    ]
 
 
 def test_under_never_a_workspace_that_stays_unhealthy_only_alerts(aws, deploy, office, inbox):
@@ -107,7 +111,7 @@ def test_under_never_a_workspace_that_stays_unhealthy_only_alerts(aws, deploy, o
     assert result["counts"] == {"needs_person": 1}
     assert "rebuilds are not allowed" in result["outcomes"][0]["reason"]
     assert calls("RebuildWorkspaces") == 0
-    assert notices() == ["remediation_reboot", "remediation_needs_person"]
+    assert notices(T0 + 60 * MIN) == ["remediation_reboot", "remediation_needs_person"]
 
 
 def test_a_rebuild_without_a_fresh_snapshot_goes_to_a_person(aws, deploy, office):
@@ -136,7 +140,7 @@ def test_a_tagged_workspace_is_left_alone_and_announced_once(aws, deploy, office
 
     assert state(office, "u05") == "UNHEALTHY"
     assert calls("RebootWorkspaces") == 0
-    assert notices() == ["remediation_skip"]
+    assert notices(T0 + 90 * MIN) == ["remediation_skip"]
 
 
 def test_a_directory_over_the_breaker_threshold_is_left_alone(aws, deploy, office, inbox):
@@ -151,7 +155,11 @@ def test_a_directory_over_the_breaker_threshold_is_left_alone(aws, deploy, offic
     for name in ("u07", "u08", "u09", "u10"):
         simulator.set_state(ACCOUNT, REGION, office.ids[name], "AVAILABLE")
     assert scan(stack, T0 + 90 * MIN)["counts"] == {"close": 4, "reboot": 1}
-    assert notices() == ["remediation_breaker_opened", "remediation_breaker_closed", "remediation_reboot"]
+    assert notices(T0 + 90 * MIN) == [
+        "remediation_breaker_opened",
+        "remediation_breaker_closed",
+        "remediation_reboot",
+    ]
 
 
 def test_a_reboot_answered_with_failed_requests_is_retried_on_the_next_scan(aws, deploy, office, inbox):
@@ -171,7 +179,7 @@ def test_a_reboot_answered_with_failed_requests_is_retried_on_the_next_scan(aws,
     assert "InvalidResourceState.WorkspaceState" in failed["outcomes"][0]["reason"]
     assert retried["counts"] == {"reboot": 1}
     assert state(office, "u11") == "REBOOTING"
-    assert notices() == ["remediation_failed", "remediation_reboot"]
+    assert notices(T0 + 45 * MIN) == ["remediation_failed", "remediation_reboot"]
 
 
 def test_a_reboot_call_that_fails_outright_is_not_assumed_done(aws, deploy, office, monkeypatch):
@@ -234,7 +242,7 @@ def test_dry_run_decides_and_announces_but_never_reboots(aws, deploy, office, in
     assert scan(stack, T0 + 30 * MIN)["counts"] == {"reboot": 1}
     assert calls("RebootWorkspaces") == 0
     assert state(office, "u14") == "UNHEALTHY"
-    assert notices() == ["remediation_reboot"]
+    assert notices(T0 + 30 * MIN) == ["remediation_reboot"]
 
 
 def test_a_connected_user_holds_the_reboot(aws, deploy, office):

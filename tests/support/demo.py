@@ -214,9 +214,11 @@ def replay_logins(clients, stack, seeded, now):  # type: ignore[no-untyped-def]
                 results.append((label, ", ".join(outcome["alerts"]) or "none"))
             except InvalidLoginEvent as exc:
                 results.append((label, f"rejected: {exc.reason[:50]}..."))
-    items = clients["dynamodb"].scan(TableName=stack.refs["LoginTable"])["Items"]
+        # Read what was stored and sent on the same frozen clock: the simulator's SQS drops
+        # messages older than the queue's retention (4 days) by the clock it reads.
+        items = clients["dynamodb"].scan(TableName=stack.refs["LoginTable"])["Items"]
+        messages = clients["sqs"].receive_message(QueueUrl=inbox, MaxNumberOfMessages=10).get("Messages", [])
     records = sorted((i for i in items if i["sk"]["S"].startswith("LOGIN#")), key=lambda i: i["sk"]["S"])
-    messages = clients["sqs"].receive_message(QueueUrl=inbox, MaxNumberOfMessages=10).get("Messages", [])
     return results, records, [json.loads(m["Body"]) for m in messages]
 
 
