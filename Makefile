@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 SAM_VENV := .venv-sam
+CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 DEMO_DATE ?= 2026-11-30T21:00:00Z
@@ -9,7 +10,7 @@ DEMO_SIZE ?= 300
 
 .PHONY: setup demo test test-clock bench lint clean
 
-setup: $(VENV)/.installed $(SAM_VENV)/.installed
+setup: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
 $(VENV)/.installed: requirements-dev.txt layers/ws_autopilot/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,12 @@ $(SAM_VENV)/.installed: requirements-sam.txt $(VENV)/.installed
 	$(UV) pip install --quiet --python $(SAM_VENV)/bin/python -r requirements-sam.txt
 	touch $@
 
+# checkov pins its own dependencies: it gets a virtual environment of its own, like the SAM CLI.
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt $(VENV)/.installed
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(CHECKOV_VENV)
+	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
+	touch $@
+
 ## Runs the daily optimization end to end on a simulated fleet (no AWS account needed).
 demo: $(VENV)/.installed
 	$(PY) -m tests.support.demo --date $(DEMO_DATE) --size $(DEMO_SIZE)
@@ -32,9 +39,10 @@ bench: $(VENV)/.installed
 	mkdir -p build
 	$(PY) -m tests.support.bench --sizes $(BENCH_SIZES) --json build/bench.json
 
-## Lint, template checks and every test, then the clock check.
+## Lint, types, template checks (cfn-lint, checkov, sam validate and build) and every test, then the clock check.
+# Tests run on every core (pytest-xdist): each test has its own simulator and frozen clock.
 test: setup lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 	@$(MAKE) --no-print-directory test-clock
 
 ## The integration tests again with the machine's clock moved years past every date the tests
@@ -45,11 +53,12 @@ test-clock: $(VENV)/.installed
 	@command -v faketime >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -qq faketime >/dev/null 2>&1) || { echo "test-clock needs faketime (Debian package faketime)"; exit 1; }
 	@echo "clock check: tests/integration with the machine's clock at $(CLOCK_CHECK_DATE)"
-	@faketime '$(CLOCK_CHECK_DATE)' $(PY) -m pytest -q --no-header -p no:cacheprovider -m 'not slow' tests/integration
+	@faketime '$(CLOCK_CHECK_DATE)' $(PY) -m pytest -n auto -q --no-header -p no:cacheprovider -m 'not slow' tests/integration
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam build
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam build

@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
+from freezegun import freeze_time
 from moto.sts.models import sts_backends
 
 from tests.conftest import ACCOUNT
 from tests.integration.conftest import read_report
 from tests.support import fleet, simulator
-from tests.support.local_run import run_daily
+from tests.support.local_run import FREEZE_IGNORE, run_daily
 from ws_autopilot.adapters.accounts import AccountSessions
 from ws_autopilot.models import Target
 
@@ -122,15 +123,16 @@ def test_an_unreachable_member_account_is_reported_and_the_others_complete(aws, 
 
 
 def test_expiring_member_credentials_are_refreshed_during_a_long_run(aws, two_by_two):
-    clock = [datetime.now(UTC)]
+    clock = [NOW]  # the frozen clock moto stamps the expiry with, and botocore's view of it
     sessions = AccountSessions(
         ACCOUNT, "Member", "ext", api_rate=100, api_burst=100, time_fetcher=lambda: clock[0]
     )
     target = Target(MEMBER, "us-east-1")
-    client = sessions.client("workspaces", target)
-    assert len(client.describe_workspace_directories()["Directories"]) == 1
-    clock[0] += timedelta(minutes=58)  # within botocore's refresh margin before the 1-hour expiry
-    assert len(client.describe_workspace_directories()["Directories"]) == 1
+    with freeze_time(NOW, ignore=FREEZE_IGNORE):
+        client = sessions.client("workspaces", target)
+        assert len(client.describe_workspace_directories()["Directories"]) == 1
+        clock[0] += timedelta(minutes=58)  # within botocore's refresh margin before the 1-hour expiry
+        assert len(client.describe_workspace_directories()["Directories"]) == 1
     assumed = [r for r in sts_backends[MEMBER]["aws"].assumed_roles if r.session_name == "ws-autopilot"]
     assert len(assumed) == 2, "the credentials were refreshed once, not per call"
 
