@@ -67,6 +67,7 @@ def test_a_retried_batch_reports_the_conversion_it_made_and_changes_nothing():
     got = recall(TO_AUTO_STOP, ws("ALWAYS_ON"), entry(), "scheduled", NOW, LISTED)
     assert got.step is Step.RECORDED
     assert got.mode_after == "ALWAYS_ON"
+    assert got.made_at == entry().done_at, "so a retried late reset is still reported late"
     assert got.decision.action is Action.TO_ALWAYS_ON
     assert (got.decision.billable_hours, got.decision.threshold) == (126, 85)
     assert got.decision.reason.endswith(

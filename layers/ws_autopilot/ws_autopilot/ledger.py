@@ -71,6 +71,7 @@ class Recall:
     decision: Decision
     step: Step
     mode_after: str | None = None
+    made_at: datetime | None = None  # RECORDED: when this run made the change
 
 
 def recall(
@@ -101,6 +102,7 @@ def recall(
                 ),
                 Step.RECORDED,
                 entry.to_mode,
+                entry.done_at or entry.claimed_at,
             )
         if entry.status is LedgerStatus.CLAIMED:
             return Recall(

@@ -199,7 +199,7 @@ class DirectoryOptimizer:
                     "LedgerUnavailable",
                 )
             return Recall(decision, Step.NOTHING)
-        remembered = recall(
+        return recall(
             decision,
             workspace,
             batch.entries.get(workspace.workspace_id),
@@ -207,7 +207,6 @@ class DirectoryOptimizer:
             batch.now,
             batch.listed_at,
         )
-        return remembered
 
     def _act(
         self, workspace: Workspace, remembered: Recall, tags: Tags, batch: Batch
@@ -231,8 +230,11 @@ class DirectoryOptimizer:
         """Make the change a conversion asks for, claimed in the ledger first and marked done
         after. Dry run is decided here and nowhere else."""
         decision = remembered.decision
-        if remembered.step is Step.RECORDED:
-            return decision, remembered.mode_after or workspace.running_mode
+        if remembered.step is Step.RECORDED:  # a retried batch: marked late as the change was
+            made_at = remembered.made_at or batch.now
+            return mark_if_late(
+                decision, batch.run_day, made_at
+            ), remembered.mode_after or workspace.running_mode
         if remembered.step is Step.NOTHING or self.settings.dry_run:
             return decision, workspace.running_mode
         target = decision.action.target_mode
@@ -280,7 +282,7 @@ class DirectoryOptimizer:
             )
             return refused, workspace.running_mode
         done_at = self.clock()
-        self._settle(lambda target, claimed: self.ledger.complete(target, claimed, done_at), entry)
+        self._settle(lambda where, claimed: self.ledger.complete(where, claimed, done_at), entry)
         decision = mark_if_late(decision, batch.run_day, done_at)
         logger.info(
             "running mode changed",
