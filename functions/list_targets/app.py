@@ -11,12 +11,12 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ws_autopilot.adapters.executions import Executions
-from ws_autopilot.adapters.ledger import LockHolder, RunLock
+from ws_autopilot.adapters.ledger import RunLock
 from ws_autopilot.adapters.organization import OrganizationAccounts
 from ws_autopilot.adapters.reports import ReportStore
 from ws_autopilot.contracts import StartRun
-from ws_autopilot.errors import TransientAwsError
-from ws_autopilot.runs import RUN_TIMEOUT, RunStatus
+from ws_autopilot.run_lock import take_lock
+from ws_autopilot.runs import RunStatus
 from ws_autopilot.settings import RunSettings
 from ws_autopilot.targets import account_of_function_arn, plan_targets
 
@@ -42,13 +42,19 @@ def handler(
 ) -> dict[str, Any]:
     request = parse(event=event, model=StartRun)
     config = settings()
-    started = datetime.fromisoformat(request.started_at.replace("Z", "+00:00"))
     run = {
         "run_id": request.run_id,
         "run_date": request.started_at[:10],
         "max_concurrency": config.map_concurrency,
     }
-    holder = take_lock(request, started, lock or RunLock(config.ledger_table), executions or Executions())
+    holder = take_lock(
+        lock or RunLock(config.ledger_table),
+        executions or Executions(),
+        request.run_id,
+        request.execution_arn,
+        request.started_at,
+        datetime.now(UTC),
+    )
     if holder is not None:
         reason = (
             f"run {holder.run_id} (started {holder.started_at}) is still in progress; "
@@ -83,25 +89,3 @@ def handler(
             if t.region not in offered
         ],
     }
-
-
-def take_lock(
-    request: StartRun, started: datetime, lock: RunLock, executions: Executions
-) -> LockHolder | None:
-    """Take the run lock for this execution; None when taken, else the run that holds it. A
-    holder whose execution has ended without releasing the lock (failed, aborted) is replaced."""
-    me = LockHolder(
-        request.run_id, request.execution_arn, request.started_at, int((started + RUN_TIMEOUT).timestamp())
-    )
-    now = datetime.now(UTC)
-    if lock.acquire(me, now):
-        return None
-    holder = lock.holder()
-    if holder is None or not executions.is_running(holder.execution_arn):
-        logger.info("replacing the lock of an ended run", extra={"holder": holder and holder.run_id})
-        if lock.acquire(me, now, replacing=holder):
-            return None
-        holder = lock.holder()
-    if holder is None:  # released and taken again between our reads: let Step Functions retry
-        raise TransientAwsError("PutItem", "RunLockContended")
-    return holder

@@ -11,8 +11,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ws_autopilot.adapters.ledger import RunLock
 from ws_autopilot.adapters.reports import ReportStore
 from ws_autopilot.contracts import WriteReportRequest
-from ws_autopilot.errors import AwsCallFailed
 from ws_autopilot.report import Failure, failure_rows, summarize, to_csv, unique_rows
+from ws_autopilot.run_lock import release_lock
 from ws_autopilot.runs import RunStatus
 from ws_autopilot.settings import ReportSettings
 
@@ -56,13 +56,3 @@ def handler(
     metrics.add_metric(name="DirectoriesFailed", unit=MetricUnit.Count, value=len(failures))
     logger.info("run report written", extra={"report_key": csv_key, "summary": summary})
     return {"run_id": request.run_id, "report_key": csv_key, "summary_key": summary_key, **summary}
-
-
-def release_lock(lock: RunLock, run_id: str) -> None:
-    """The report is written: the next run may start. A lock that cannot be released is taken
-    over by the next run once this execution has ended, so it is logged, not raised."""
-    try:
-        if not lock.release(run_id):
-            logger.warning("run lock already released or taken over", extra={"run_id": run_id})
-    except AwsCallFailed as exc:
-        logger.warning("run lock not released", extra={"run_id": run_id, "error": str(exc)})
