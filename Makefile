@@ -8,7 +8,7 @@ UV := $(VENV)/bin/uv
 DEMO_DATE ?= 2026-11-30T21:00:00Z
 DEMO_SIZE ?= 300
 
-.PHONY: setup demo test test-clock bench lint clean
+.PHONY: setup demo invoke test test-clock bench lint clean
 
 setup: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
@@ -32,6 +32,12 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt $(VENV)/.installed
 ## Runs the daily optimization end to end on a simulated fleet (no AWS account needed).
 demo: $(VENV)/.installed
 	$(PY) -m tests.support.demo --date $(DEMO_DATE) --size $(DEMO_SIZE)
+
+## One handler with one sample event against a seeded simulator (`sam local invoke` needs Docker):
+## make invoke FUNCTION=optimize_directory EVENT=events/optimize_directory.json
+invoke: $(VENV)/.installed
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<functions/ folder> EVENT=events/<file>.json"; exit 2; }
+	$(PY) -m tests.support.invoke --function $(FUNCTION) --event $(EVENT)
 
 ## The daily optimization on simulated fleets of 1,000, 10,000 and 50,000 WorkSpaces (not part of `make test`).
 BENCH_SIZES ?= 1000,10000,50000

@@ -1,0 +1,141 @@
+"""`make invoke FUNCTION=<name> EVENT=events/<file>.json`: one handler, one sample event, against a
+seeded simulator (no AWS account, no Docker; `sam local invoke` needs Docker).
+
+The template is deployed against the simulator as `make demo` does, a small fleet is seeded, and
+the sample's placeholders are pointed at it: its directory and WorkSpace ids become seeded ones,
+and a function that continues a run (ListDirectories, OptimizeDirectory, WriteReport) finds that
+run started by ListTargets first, as the state machine would. The clock is frozen at the
+sample's own time, so the result does not depend on today's date. The handler's return value is
+printed as JSON; a raised error is printed with its type and the exit status is 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "simulated",
+        "AWS_SECRET_ACCESS_KEY": "simulated",
+        "AWS_SESSION_TOKEN": "simulated",
+        "POWERTOOLS_SERVICE_NAME": "ws-autopilot",
+        "POWERTOOLS_METRICS_NAMESPACE": "WorkSpacesAutopilot",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)
+
+import boto3
+from freezegun import freeze_time
+from moto import mock_aws
+
+from tests.support import fleet, simulator
+from tests.support.lambda_runtime import FakeContext
+from tests.support.local_run import FREEZE_IGNORE, deployed, template
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+DEFAULT_TIME = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
+EXECUTIONS = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:autopilot-optimizer"
+RUN_CONTINUED = {"list_directories", "optimize_directory", "write_report"}
+
+
+def functions() -> dict[str, str]:
+    """Function folder name -> the template's logical id."""
+    return {
+        str(r["Properties"]["CodeUri"]).rstrip("/").split("/")[-1]: name
+        for name, r in template()["Resources"].items()
+        if r["Type"] == "AWS::Serverless::Function"
+    }
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--function", required=True, choices=sorted(functions()), help="functions/<name>")
+    parser.add_argument(
+        "--event", required=True, type=Path, help="a sample event, e.g. events/list_targets.json"
+    )
+    args = parser.parse_args(argv)
+    if not args.event.is_file():
+        parser.error(f"--event: {args.event} is not a file")
+    return args
+
+
+def event_time(event: dict[str, Any]) -> datetime:
+    """The sample's own time: a run's start or date, a login's time, else month end."""
+    for key in ("started_at", "time"):
+        if isinstance(event.get(key), str):
+            return datetime.fromisoformat(event[key].replace("Z", "+00:00"))
+    if isinstance(event.get("run_date"), str):
+        return datetime.fromisoformat(event["run_date"]).replace(hour=21, minute=5, tzinfo=UTC)
+    return DEFAULT_TIME
+
+
+def point_at(event: dict[str, Any], directory_id: str, workspace_id: str) -> dict[str, Any]:
+    """The sample with its directory and WorkSpace ids replaced by seeded ones."""
+    text = json.dumps(event)
+    for placeholder in {event.get("directory_id"), (event.get("continuation") or {}).get("directory_id")}:
+        if placeholder:
+            text = text.replace(placeholder, directory_id)
+    detail = event.get("detail") if isinstance(event.get("detail"), dict) else {}
+    if isinstance(detail.get("workspaceId"), str) and detail["workspaceId"]:
+        text = text.replace(detail["workspaceId"], workspace_id)
+    if isinstance(detail.get("directoryId"), str) and detail["directoryId"].startswith("domain/"):
+        text = text.replace(detail["directoryId"], f"domain/{directory_id}")
+    return dict(json.loads(text))
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    event = json.loads(args.event.read_text())
+    at = event_time(event)
+    simulator.install()
+    with mock_aws():
+        clients = {
+            n: boto3.client(n, region_name=REGION)
+            for n in (
+                "workspaces",
+                "cloudwatch",
+                "ec2",
+                "ds",
+                "s3",
+                "dynamodb",
+                "sns",
+                "sqs",
+                "stepfunctions",
+            )
+        }
+        seeded = fleet.seed_fleet(clients, ACCOUNT, REGION, at, size=30, directories=1, seed=3)
+        with deployed(clients, {"DryRun": "true", "LogLevel": "WARNING"}) as stack:
+            handler = stack.handlers[functions()[args.function]]
+            event = point_at(event, seeded[0].directory_id, seeded[0].workspace_id)
+            with freeze_time(at, ignore=FREEZE_IGNORE):
+                if args.function in RUN_CONTINUED:
+                    start = {
+                        "run_id": event["run_id"],
+                        "execution_arn": f"{EXECUTIONS}:{event['run_id']}",
+                        "started_at": at.isoformat().replace("+00:00", "Z"),
+                    }
+                    stack.handlers["ListTargetsFunction"](start, FakeContext())
+                try:
+                    result = handler(event, FakeContext())
+                except Exception as exc:
+                    traceback.print_exc(limit=1)
+                    print(json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}, indent=2))
+                    return 1
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
