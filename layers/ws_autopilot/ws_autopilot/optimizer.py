@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from aws_lambda_powertools import Logger
@@ -21,15 +21,15 @@ from ws_autopilot.adapters.reports import ReportStore
 from ws_autopilot.adapters.tags import WorkspaceTags
 from ws_autopilot.adapters.usage import UsageMetrics, batch_size
 from ws_autopilot.billing import evaluation_window
+from ws_autopilot.converter import ACTING, Batch, Converter
 from ws_autopilot.errors import AwsCallFailed, InvalidWorkspaceRecord
-from ws_autopilot.ledger import LedgerEntry, LedgerStatus, Recall, Step, ledger_month, recall
+from ws_autopilot.ledger import LedgerEntry, Recall, Step, ledger_month, recall
 from ws_autopilot.models import Action, Decision, ReportRow, Tags, TagsUnavailable, Target, Usage, Workspace
 from ws_autopilot.rules import (
     SKIP_CONVERT_TAG,
     apply_opt_out,
     evaluate,
     find_opt_out_tag,
-    mark_if_late,
     opt_out_value_looks_negative,
 )
 from ws_autopilot.settings import OptimizerSettings
@@ -56,21 +56,6 @@ class DirectoryProgress:
     tags_fell_back: bool = False  # the tagging API was denied: tags came from DescribeTags
 
 
-ACTING = frozenset({Step.CLAIM, Step.RESUME, Step.TAKE_OVER})  # the steps that change a WorkSpace
-
-
-@dataclass(frozen=True, slots=True)
-class Batch:
-    """What one batch of WorkSpaces is judged with: the run, its day, when the batch was listed
-    and evaluated, and this month's ledger entries of its WorkSpaces (None: unreadable)."""
-
-    run_id: str
-    run_day: date
-    listed_at: datetime
-    now: datetime
-    entries: dict[str, LedgerEntry] | None
-
-
 class DirectoryOptimizer:
     """Carries out the billing rules for the WorkSpaces of one directory."""
 
@@ -93,6 +78,9 @@ class DirectoryOptimizer:
         self.ledger = ledger
         self.tags = tags
         self.clock = clock
+        self.converter = Converter(
+            fleet, ledger, target, clock, settings.dry_run, settings.auto_stop_timeout_minutes
+        )
 
     def run(
         self,
@@ -215,7 +203,7 @@ class DirectoryOptimizer:
             checked = self._opt_out(workspace, remembered.decision, tags)
             if not checked.action.is_conversion:
                 remembered = Recall(checked, Step.NOTHING)
-        return self._carry_out(workspace, remembered, batch)
+        return self.converter.carry_out(workspace, remembered, batch)
 
     def _opt_out(self, workspace: Workspace, decision: Decision, tags: Tags) -> Decision:
         found = None if isinstance(tags, TagsUnavailable) else find_opt_out_tag(tags, SKIP_CONVERT_TAG)
@@ -225,105 +213,6 @@ class DirectoryOptimizer:
                 extra={"workspace_id": workspace.workspace_id, "tag_key": found[0], "tag_value": found[1]},
             )
         return apply_opt_out(decision, tags)
-
-    def _carry_out(self, workspace: Workspace, remembered: Recall, batch: Batch) -> tuple[Decision, str]:
-        """Make the change a conversion asks for, claimed in the ledger first and marked done
-        after. Dry run is decided here and nowhere else."""
-        decision = remembered.decision
-        if remembered.step is Step.RECORDED:  # a retried batch: marked late as the change was
-            made_at = remembered.made_at or batch.now
-            return mark_if_late(
-                decision, batch.run_day, made_at
-            ), remembered.mode_after or workspace.running_mode
-        if remembered.step is Step.NOTHING or self.settings.dry_run:
-            return decision, workspace.running_mode
-        target = decision.action.target_mode
-        entry = LedgerEntry(
-            workspace_id=workspace.workspace_id,
-            directory_id=workspace.directory_id,
-            month=ledger_month(batch.run_day),
-            from_mode=workspace.running_mode,
-            to_mode=target.value,
-            run_id=batch.run_id,
-            status=LedgerStatus.CLAIMED,
-            claimed_at=self.clock(),
-            reason=decision.reason,
-            billable_hours=decision.billable_hours,
-            threshold=decision.threshold,
-        )
-        try:
-            claimed = self._claim(entry, remembered, batch)
-        except AwsCallFailed as exc:
-            logger.warning(
-                "conversion not claimed in the ledger",
-                extra={"workspace_id": workspace.workspace_id, "error": str(exc)},
-            )
-            failed = f"conversion ledger write failed ({exc.error_code}); not converted"
-            return replace(decision, action=Action.ERROR, reason=failed, error_code=exc.error_code), (
-                workspace.running_mode
-            )
-        if claimed is not None:
-            return claimed, workspace.running_mode
-        result = self.fleet.set_running_mode(
-            workspace.workspace_id, target, self.settings.auto_stop_timeout_minutes
-        )
-        if not result.ok:
-            logger.warning(
-                "running mode change refused",
-                extra={"workspace_id": workspace.workspace_id, "error_code": result.error_code},
-            )
-            self._settle(self.ledger.release, entry)
-            refused = Decision(
-                Action.ERROR,
-                f"ModifyWorkspaceProperties to {target.value} refused: {result.error_code}",
-                decision.billable_hours,
-                decision.threshold,
-                result.error_code,
-            )
-            return refused, workspace.running_mode
-        done_at = self.clock()
-        self._settle(lambda where, claimed: self.ledger.complete(where, claimed, done_at), entry)
-        decision = mark_if_late(decision, batch.run_day, done_at)
-        logger.info(
-            "running mode changed",
-            extra={"workspace_id": workspace.workspace_id, "to": target.value, "reason": decision.reason},
-        )
-        return decision, target.value
-
-    def _settle(self, write: Callable[[Target, LedgerEntry], bool], entry: LedgerEntry) -> None:
-        """Complete or release a claim. A failure here is logged, not raised: the change itself
-        was made (or refused) already, and a claim left open tells later runs the truth through
-        the WorkSpace's running mode."""
-        try:
-            if not write(self.target, entry):
-                logger.warning(
-                    "ledger entry changed by another run", extra={"workspace_id": entry.workspace_id}
-                )
-        except AwsCallFailed as exc:
-            logger.warning(
-                "conversion ledger not updated", extra={"workspace_id": entry.workspace_id, "error": str(exc)}
-            )
-
-    def _claim(self, entry: LedgerEntry, remembered: Recall, batch: Batch) -> Decision | None:
-        """Claim the conversion; None when this run may make it, else the decision to report
-        (another run claimed it first). Raises AwsCallFailed."""
-        if remembered.step is Step.RESUME:
-            return None
-        stale = (batch.entries or {}).get(entry.workspace_id)
-        if remembered.step is Step.TAKE_OVER and stale is not None:
-            won = self.ledger.take_over(self.target, entry, stale)
-        else:
-            won = self.ledger.claim(self.target, entry)
-        if won:
-            return None
-        holder = self.ledger.entry(self.target, entry.workspace_id, entry.month)
-        who = f"run {holder.run_id} at {holder.when}" if holder else "another run"
-        return Decision(
-            Action.NONE,
-            f"conversion to {entry.to_mode} claimed by {who}; not converted by this run",
-            remembered.decision.billable_hours,
-            remembered.decision.threshold,
-        )
 
     def _row(self, ws: Workspace, decision: Decision, mode_after: str, now: datetime) -> ReportRow:
         return ReportRow(
