@@ -77,16 +77,6 @@ def handler(
         time_left=lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS,
         start=Continuation(start.next_token, start.sequence) if start else None,
     )
-    if progress.tags_fell_back:
-        logger.warning("tag:GetResources denied: tags read with DescribeTags, one call per conversion")
-        optimizer.store.write_note(
-            request.run_id,
-            request.target,
-            request.directory_id,
-            "tags-fallback",
-            f"{request.target}/{request.directory_id}: tag:GetResources was denied, so tags were read"
-            " with DescribeTags, one WorkSpaces API call per conversion (allow tag:GetResources)",
-        )
     metrics.add_dimension(name="DryRun", value=str(config.dry_run).lower())
     metrics.add_metric(name="WorkspacesEvaluated", unit=MetricUnit.Count, value=progress.counts.total())
     for action, name in METRIC_NAMES.items():

@@ -116,6 +116,8 @@ class DirectoryOptimizer:
             self.store.write_part(run_id, self.target, directory_id, position.sequence, rows)
             progress.counts.update(row.action.value for row in rows)
             progress.late += sum(1 for row in rows if row.late)
+            if self.tags.fell_back and not progress.tags_fell_back:
+                self._note_tags_fallback(run_id, directory_id)
             progress.tags_fell_back = self.tags.fell_back
             next_token = pages[-1].next_token
             position = Continuation(next_token, position.sequence + 1)
@@ -126,6 +128,18 @@ class DirectoryOptimizer:
                 return progress
             if not time_left():
                 return progress
+
+    def _note_tags_fallback(self, run_id: str, directory_id: str) -> None:
+        """Tell the run's summary that this directory's tags cost a WorkSpaces call each."""
+        logger.warning("tag:GetResources denied: tags read with DescribeTags, one call per conversion")
+        self.store.write_note(
+            run_id,
+            self.target,
+            directory_id,
+            "tags-fallback",
+            f"{self.target}/{directory_id}: tag:GetResources was denied, so tags were read"
+            " with DescribeTags, one WorkSpaces API call per conversion (allow tag:GetResources)",
+        )
 
     def _read_batch(self, directory_id: str, token: str | None, per_batch: int) -> list[WorkspacePage]:
         pages: list[WorkspacePage] = []
