@@ -114,7 +114,8 @@ def test_a_month_end_run_still_going_after_midnight_resets_every_workspace_and_m
     assert evaluated[0] < "2026-12-01" <= evaluated[-1], "one batch before midnight, one after"
 
 
-def test_the_late_count_and_the_behind_schedule_signal_reach_the_metrics(aws, deploy, capsys):
+def test_the_late_count_and_the_behind_schedule_signal_reach_the_metrics(aws, deploy, capsys, monkeypatch):
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")  # whatever another test set
     start = datetime(2026, 11, 30, 23, 59, 30, tzinfo=UTC)
     make_fleet(aws, [{"mode": "ALWAYS_ON", "profile": "part_time"}] * 150, start)
     stack = deploy(**LIVE, LogLevel="ERROR")

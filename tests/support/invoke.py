@@ -20,20 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-os.environ.update(
-    {
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "simulated",
-        "AWS_SECRET_ACCESS_KEY": "simulated",
-        "AWS_SESSION_TOKEN": "simulated",
-        "POWERTOOLS_SERVICE_NAME": "ws-autopilot",
-        "POWERTOOLS_METRICS_NAMESPACE": "WorkSpacesAutopilot",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-)
-
 import boto3
 from freezegun import freeze_time
 from moto import mock_aws
@@ -95,8 +81,26 @@ def point_at(event: dict[str, Any], directory_id: str, workspace_id: str) -> dic
     return dict(json.loads(text))
 
 
+def environment() -> None:
+    """The process's own AWS and Powertools settings (set when it runs, never on import)."""
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "simulated",
+            "AWS_SECRET_ACCESS_KEY": "simulated",
+            "AWS_SESSION_TOKEN": "simulated",
+            "POWERTOOLS_SERVICE_NAME": "ws-autopilot",
+            "POWERTOOLS_METRICS_NAMESPACE": "WorkSpacesAutopilot",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+        }
+    )
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
+    environment()
     event = json.loads(args.event.read_text())
     at = event_time(event)
     simulator.install()
