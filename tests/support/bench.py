@@ -28,7 +28,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.support.lambda_runtime import FakeContext
+from tests.support.lambda_runtime import FakeContext, use_simulated_environment
 
 # The month-end run (template default MonthEndScheduleExpression, cron(0 12 L * ? *)): ALWAYS_ON
 # resets are decided too, and must all be made before billing renews at midnight.
@@ -289,20 +289,7 @@ def _free_port() -> int:
 # Child: the optimization itself, against the served simulator
 # ------------------------------------------------------------------------------------------
 def child(endpoint: str) -> int:
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_ACCESS_KEY_ID": "simulated",
-            "AWS_SECRET_ACCESS_KEY": "simulated",
-            "AWS_SESSION_TOKEN": "simulated",
-            "POWERTOOLS_SERVICE_NAME": "ws-autopilot",
-            "POWERTOOLS_METRICS_NAMESPACE": "WorkSpacesAutopilot",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_LOG_LEVEL": "ERROR",
-        }
-    )
+    use_simulated_environment("ERROR", AWS_ENDPOINT_URL=endpoint)
     import boto3
     import pytest
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -25,7 +24,7 @@ from freezegun import freeze_time
 from moto import mock_aws
 
 from tests.support import fleet, simulator
-from tests.support.lambda_runtime import FakeContext
+from tests.support.lambda_runtime import FakeContext, use_simulated_environment
 from tests.support.local_run import FREEZE_IGNORE, deployed, template
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -81,26 +80,9 @@ def point_at(event: dict[str, Any], directory_id: str, workspace_id: str) -> dic
     return dict(json.loads(text))
 
 
-def environment() -> None:
-    """The process's own AWS and Powertools settings (set when it runs, never on import)."""
-    os.environ.update(
-        {
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "AWS_ACCESS_KEY_ID": "simulated",
-            "AWS_SECRET_ACCESS_KEY": "simulated",
-            "AWS_SESSION_TOKEN": "simulated",
-            "POWERTOOLS_SERVICE_NAME": "ws-autopilot",
-            "POWERTOOLS_METRICS_NAMESPACE": "WorkSpacesAutopilot",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-        }
-    )
-
-
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
-    environment()
+    use_simulated_environment("WARNING")
     event = json.loads(args.event.read_text())
     at = event_time(event)
     simulator.install()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,26 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
+
+
+def use_simulated_environment(log_level: str, **extra: str) -> None:
+    """A tool's own process (the demo's child, `make invoke`, the benchmark's child): simulated
+    credentials that can never reach a real account, and Powertools as Lambda would set it, with
+    metrics output off. Called when the tool runs, never on import."""
+    os.environ.update(
+        {
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ACCESS_KEY_ID": "simulated",
+            "AWS_SECRET_ACCESS_KEY": "simulated",
+            "AWS_SESSION_TOKEN": "simulated",
+            "POWERTOOLS_SERVICE_NAME": "ws-autopilot",
+            "POWERTOOLS_METRICS_NAMESPACE": "WorkSpacesAutopilot",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": log_level,
+            **extra,
+        }
+    )
 
 
 def load_handler_module(function: str) -> ModuleType:
