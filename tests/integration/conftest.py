@@ -39,7 +39,8 @@ def virtual_time(monkeypatch) -> VirtualTime:
 
 @pytest.fixture
 def make_fleet(aws) -> Callable[..., Fleet]:
-    """Create WorkSpaces from specs: name -> (mode, compute type, profile, state, tags)."""
+    """Create WorkSpaces from specs: name -> (mode, compute type, profile, state, tags, and os,
+    root_gib, user_gib: what DescribeWorkspaces reports of the OS and volumes, none by default)."""
 
     def make(specs: dict[str, dict[str, Any]], now: datetime) -> Fleet:
         directory_id = fleet.create_directory(aws, "corp")
@@ -53,6 +54,7 @@ def make_fleet(aws) -> Callable[..., Fleet]:
                     "compute_type": specs[name].get("compute", "STANDARD"),
                     "running_mode": specs[name]["mode"],
                     "tags": specs[name].get("tags", {}),
+                    **{k: specs[name][k] for k in ("os", "root_gib", "user_gib") if k in specs[name]},
                 }
                 for name in names
             ],

@@ -68,6 +68,7 @@ class SeededWorkspace:
     profile: str
     state: str = "AVAILABLE"
     tags: dict[str, str] = field(default_factory=dict)
+    os: str = "WINDOWS_SERVER_2022"
 
 
 def usage_series(
@@ -112,8 +113,24 @@ def create_directory(clients: dict[str, Any], name: str) -> str:
     return directory_id
 
 
+# The volumes of the bundles AWS offers for each compute type (root GB, user GB), as
+# DescribeWorkspaces reports them; the simulated price list has prices for these.
+VOLUMES = {
+    "VALUE": (80, 10),
+    "STANDARD": (80, 50),
+    "PERFORMANCE": (80, 100),
+    "POWER": (175, 100),
+    "POWERPRO": (175, 100),
+    "GRAPHICS_G4DN": (100, 100),
+    "GRAPHICSPRO_G4DN": (100, 100),
+    "GENERALPURPOSE_4XLARGE": (175, 100),
+}
+
+
 def create_workspaces(clients: dict[str, Any], directory_id: str, specs: list[dict[str, Any]]) -> list[str]:
-    """Create WorkSpaces from specs: user, compute_type, running_mode, timeout_minutes, tags."""
+    """Create WorkSpaces from specs: user, compute_type, running_mode, timeout_minutes, tags, and
+    os (OperatingSystemName, e.g. WINDOWS_SERVER_2022) with root_gib and user_gib (default: the
+    compute type's usual volumes); without os, DescribeWorkspaces reports no OS or volumes."""
     ids: list[str] = []
     for offset in range(0, len(specs), 25):
         requests = []
@@ -124,6 +141,11 @@ def create_workspaces(clients: dict[str, Any], directory_id: str, specs: list[di
             }
             if spec["running_mode"] == "AUTO_STOP":
                 properties["RunningModeAutoStopTimeoutInMinutes"] = spec.get("timeout_minutes", 60)
+            if spec.get("os"):
+                root, user = VOLUMES.get(spec["compute_type"], (80, 50))
+                properties["OperatingSystemName"] = spec["os"]
+                properties["RootVolumeSizeGib"] = spec.get("root_gib", root)
+                properties["UserVolumeSizeGib"] = spec.get("user_gib", user)
             requests.append(
                 {
                     "DirectoryId": directory_id,
@@ -181,6 +203,8 @@ PROFILE_MIX = (
     ["office"] * 4 + ["part_time"] * 3 + ["night_shift", "occasional", "around_the_clock"] + ["idle"] * 2
 )
 LIGHT_PROFILES = frozenset({"part_time", "occasional", "idle"})
+# Mostly Windows with the licence included, some BYOL Windows and Amazon Linux (prices differ).
+OS_MIX = ["WINDOWS_SERVER_2022"] * 6 + ["WINDOWS_SERVER_2019", "WINDOWS_11", "WINDOWS_10", "AMAZON_LINUX_2"]
 OTHER_STATES = ["UNHEALTHY", "MAINTENANCE", "REBOOTING", "PENDING", "ERROR", "SUSPENDED"]
 
 
@@ -197,6 +221,9 @@ def seed_fleet(
     """A mixed fleet of `size` WorkSpaces spread over `directories` directories. With `resets`,
     that many are light ALWAYS_ON users (month-end resets) and no other ALWAYS_ON one is light."""
     rng = random.Random(seed)
+    extra = random.Random(
+        seed + 1
+    )  # OS and threshold tags, apart: the rest of the fleet stays as seeded before
     directory_ids = [create_directory(clients, f"corp{i}") for i in range(directories)]
     planned: list[SeededWorkspace] = []
     for n in range(size):
@@ -223,6 +250,8 @@ def seed_fleet(
             tags[rng.choice(["Skip_Convert", "skip_convert", " SKIP_CONVERT "])] = rng.choice(
                 ["", "true", "no"]
             )
+        if extra.random() < 0.02:
+            tags["Autopilot_Threshold"] = str(extra.choice([40, 120, 200]))
         planned.append(
             SeededWorkspace(
                 workspace_id="",
@@ -233,6 +262,7 @@ def seed_fleet(
                 profile=profile,
                 state=state,
                 tags=tags,
+                os=extra.choice(OS_MIX),
             )
         )
     for directory_id in directory_ids:
@@ -243,6 +273,7 @@ def seed_fleet(
                 "compute_type": p.compute_type,
                 "running_mode": p.running_mode,
                 "tags": p.tags,
+                "os": p.os,
             }
             for p in members
         ]

@@ -2,7 +2,8 @@
 metric store fast enough for fleets of hundreds of WorkSpaces.
 
 `install()` adds the extensions to moto's backend and response classes, so they work through
-real boto3 clients in every moto mode (in-process `mock_aws`, server). They follow the
+real boto3 clients in every moto mode (in-process `mock_aws`, server), and registers the
+services moto lacks (the Price List, tests/support/price_list.py). They follow the
 documented API: the allowed states of each call, FailedRequests for per-WorkSpace failures,
 Limit/NextToken pagination. The code under test cannot tell them from AWS.
 """
@@ -31,6 +32,8 @@ from moto.resourcegroupstaggingapi.responses import ResourceGroupsTaggingAPIResp
 from moto.workspaces.exceptions import InvalidParameterValuesException, ResourceNotFoundException
 from moto.workspaces.models import Workspace, WorkSpacesBackend, workspaces_backends
 from moto.workspaces.responses import WorkSpacesResponse
+
+from tests.support import price_list
 
 MAX_PAGE = 25
 MAX_METRIC_QUERIES = 500
@@ -617,6 +620,7 @@ def install() -> None:
     CloudWatchBackend.put_metric_data = put_metric_data  # type: ignore[method-assign]
     CloudWatchResponse.get_metric_data = r_get_metric_data  # type: ignore[method-assign]
     BaseResponse.call_action = call_action  # type: ignore[method-assign]
+    price_list.register()  # the Price List Query API, which moto lacks
     _INSTALLED = True
 
 

@@ -77,3 +77,16 @@ def test_report_row_round_trips_through_its_record():
         "2026-11-30T21:00:00+00:00",
     )
     assert ReportRow.from_record(row.to_record()) == row
+
+
+def test_the_operating_system_and_volumes_are_read_when_describe_workspaces_gives_them():
+    props = {**ITEM["WorkspaceProperties"], "OperatingSystemName": "WINDOWS_SERVER_2022"}
+    ws = Workspace.from_api(
+        {**ITEM, "WorkspaceProperties": {**props, "RootVolumeSizeGib": 80, "UserVolumeSizeGib": 50}}
+    )
+    assert (ws.operating_system, ws.root_volume_gib, ws.user_volume_gib) == ("WINDOWS_SERVER_2022", 80, 50)
+    bare = Workspace.from_api(
+        {**ITEM, "WorkspaceProperties": {**props, "RootVolumeSizeGib": "80", "UserVolumeSizeGib": 0}}
+    )
+    assert (bare.root_volume_gib, bare.user_volume_gib) == (None, None)
+    assert Workspace.from_api(ITEM).operating_system == ""

@@ -63,6 +63,9 @@ class Workspace:
     auto_stop_timeout_minutes: int | None = None
     modification_states: tuple[str, ...] = ()
     is_standby: bool = False
+    operating_system: str = ""  # WorkspaceProperties.OperatingSystemName, "" when not reported
+    root_volume_gib: int | None = None
+    user_volume_gib: int | None = None
 
     @classmethod
     def from_api(cls, item: Mapping[str, Any]) -> Workspace:
@@ -100,7 +103,16 @@ class Workspace:
                 str(m.get("Resource", "")) for m in item.get("ModificationStates") or []
             ),
             is_standby=any(r.get("Type") == "PRIMARY" for r in item.get("RelatedWorkspaces") or []),
+            operating_system=str(props.get("OperatingSystemName") or ""),
+            root_volume_gib=_size(props.get("RootVolumeSizeGib")),
+            user_volume_gib=_size(props.get("UserVolumeSizeGib")),
         )
+
+
+def _size(value: object) -> int | None:
+    """A volume size in GiB as DescribeWorkspaces gives it; None when absent or not a positive
+    integer (its price is then not looked up, nothing else depends on it)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 def _required_str(workspace_id: str, name: str, value: object) -> str:
