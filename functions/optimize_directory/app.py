@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ws_autopilot.adapters.accounts import function_sessions
 from ws_autopilot.adapters.fleet import WorkspacesFleet
 from ws_autopilot.adapters.ledger import ConversionLedger
+from ws_autopilot.adapters.pricing import PriceList
 from ws_autopilot.adapters.reports import ReportStore
 from ws_autopilot.adapters.tags import WorkspaceTags
 from ws_autopilot.adapters.usage import UsageMetrics
@@ -19,7 +20,7 @@ from ws_autopilot.billing import month_end_behind_schedule
 from ws_autopilot.contracts import OptimizeDirectoryRequest
 from ws_autopilot.models import Target
 from ws_autopilot.optimizer import Continuation, DirectoryOptimizer
-from ws_autopilot.settings import OptimizerSettings
+from ws_autopilot.settings import OptimizerSettings, known_compute_types
 
 logger = Logger()
 metrics = Metrics()
@@ -67,6 +68,7 @@ def handler(
             WorkspaceTags(request.target, fleet, where.client("resourcegroupstaggingapi", request.target)),
             request.target,
             clock=now,
+            prices=PriceList(config.report_bucket, known_compute_types()),
         )
     start = request.continuation
     run_day = date.fromisoformat(request.run_date)

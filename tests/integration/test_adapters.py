@@ -257,3 +257,24 @@ def test_an_outage_of_the_tagging_api_makes_tags_unreadable_not_empty(aws):
         tags = reader.tags(ids)
     assert tags == {i: TagsUnavailable("InvalidParameterException") for i in ids}
     assert not reader.fell_back
+
+
+def test_tags_in_bulk_never_fall_back_to_one_workspaces_call_each(aws):
+    ids = tagged(aws, 4)
+    simulator.CALLS.clear()
+    reader = WorkspaceTags(
+        TARGET, WorkspacesFleet(aws["workspaces"]), boto3.client("resourcegroupstaggingapi")
+    )
+    assert reader.bulk(ids) == {
+        ids[0]: {" skip_convert ": ""},
+        ids[1]: {"Team": "t1"},
+        ids[2]: {},
+        ids[3]: {" skip_convert ": ""},
+    }
+    with simulator.inject(
+        simulator.Fault("resourcegroupstaggingapi", "GetResources", "AccessDeniedException")
+    ):
+        assert reader.bulk(ids) is None
+    assert reader.fell_back and reader.bulk(ids) is None
+    assert simulator.CALLS[("workspaces", "DescribeTags")] == 0
+    assert reader.tags(ids[:1]) == {ids[0]: {" skip_convert ": ""}}  # the one-by-one fallback

@@ -61,6 +61,9 @@ def calls(region: str) -> dict[str, list[tuple[str, str]]]:
             ("dynamodb:DeleteItem", LEDGER),
             ("s3:PutObject", f"{BUCKET}/runs/run-1/parts/x.jsonl"),
             ("s3:GetObject", f"{BUCKET}/runs/run-1/targets.json"),
+            ("pricing:GetProducts", "*"),
+            ("s3:GetObject", f"{BUCKET}/pricing/2026/11/30/{region}.json"),
+            ("s3:PutObject", f"{BUCKET}/pricing/2026/11/30/{region}.json"),
             ("kms:GenerateDataKey", KEY),
             ("kms:Decrypt", KEY),
             ("sts:AssumeRole", MEMBER_ROLE),
@@ -133,6 +136,11 @@ def test_dry_run_denies_the_running_mode_change_in_every_region(region):
         "OptimizeDirectoryFunction", "workspaces:ModifyWorkspaceProperties", workspace(region), True
     )
     assert allowed("OptimizeDirectoryFunction", "workspaces:DescribeWorkspaces", "*", dry_run=True)
+
+
+def test_the_price_cache_grant_reaches_no_report():
+    assert not allowed("OptimizeDirectoryFunction", "s3:PutObject", f"{BUCKET}/reports/2026/11/30/run-1.csv")
+    assert not allowed("OptimizeDirectoryFunction", "s3:DeleteObject", f"{BUCKET}/pricing/2026/11/30/x.json")
 
 
 def test_the_change_is_scoped_to_this_accounts_workspaces():

@@ -94,7 +94,11 @@ def test_every_parameter_is_described_and_constrained():
 
 
 def test_the_nine_thresholds_default_to_the_rules_page():
-    defaults = {n: p["Default"] for n, p in template()["Parameters"].items() if n.startswith("Threshold")}
+    defaults = {
+        n: p["Default"]
+        for n, p in template()["Parameters"].items()
+        if n.startswith("Threshold") and n != "ThresholdSource"
+    }
     assert defaults == {
         "ThresholdValue": 81,
         "ThresholdStandard": 85,
@@ -106,6 +110,24 @@ def test_the_nine_thresholds_default_to_the_rules_page():
         "ThresholdGraphicsG4dn": 334,
         "ThresholdGraphicsProG4dn": 80,
     }
+
+
+def test_thresholds_come_from_prices_by_default_with_the_hours_as_fallback():
+    parameter = template()["Parameters"]["ThresholdSource"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == ("PriceList", ["PriceList", "Parameters"])
+    variables = RESOURCES["OptimizeDirectoryFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["THRESHOLD_SOURCE"] == {"Ref": "ThresholdSource"}
+
+
+def test_the_price_cache_is_its_own_prefix_that_expires():
+    rules = {r["Id"]: r for r in RESOURCES["ReportBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert (rules["ExpirePriceCache"]["Prefix"], rules["ExpirePriceCache"]["ExpirationInDays"]) == (
+        "pricing/",
+        7,
+    )
+    statements = {s["Sid"]: s for name, s in iam_statements() if name == "OptimizeDirectoryFunction"}
+    assert statements["ReadWorkSpacesPrices"]["Action"] == "pricing:GetProducts"
+    assert statements["CachePrices"]["Resource"] == {"Fn::Sub": "${ReportBucket.Arn}/pricing/*"}
 
 
 def test_dry_run_is_the_default():

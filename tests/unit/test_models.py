@@ -1,7 +1,11 @@
+import json
+from decimal import Decimal
+
 import pytest
 
+from ws_autopilot.adapters.reports import part_record
 from ws_autopilot.errors import InvalidWorkspaceRecord
-from ws_autopilot.models import Action, ReportRow, Workspace
+from ws_autopilot.models import Action, ReportRow, Target, Workspace
 
 ITEM = {
     "WorkspaceId": "ws-abc123def",
@@ -90,3 +94,44 @@ def test_the_operating_system_and_volumes_are_read_when_describe_workspaces_give
     )
     assert (bare.root_volume_gib, bare.user_volume_gib) == (None, None)
     assert Workspace.from_api(ITEM).operating_system == ""
+
+
+def test_dollars_round_trip_exactly_through_a_report_part():
+    row = ReportRow(
+        "123456789012",
+        "us-east-1",
+        "ws-1",
+        "d-1",
+        "alice",
+        "STANDARD",
+        "AVAILABLE",
+        "AUTO_STOP",
+        "ALWAYS_ON",
+        90,
+        84,
+        Action.TO_ALWAYS_ON,
+        "billable 90 h > threshold 84 h",
+        False,
+        "",
+        "2026-11-30T21:00:00+00:00",
+        threshold_source="price_list",
+        prices="us-east-1 STANDARD ...",
+        month_cost=Decimal("36.75"),
+        other_mode_cost=Decimal("35.00"),
+        month_saving=Decimal("-0.10"),
+    )
+    record = json.loads(json.dumps(part_record(row)))
+    assert record["month_cost"] == "36.75"
+    assert ReportRow.from_record(record) == row
+
+
+def test_a_part_written_before_the_dollar_columns_reads_as_without_them():
+    record = json.loads(
+        json.dumps(
+            part_record(ReportRow.error(Target("1" * 12, "us-east-1"), "ws-1", "d-1", "r", "E", False, "t"))
+        )
+    )
+    for name in ("threshold_source", "prices", "month_cost", "other_mode_cost", "month_saving"):
+        record.pop(name)
+    row = ReportRow.from_record(record)
+    assert (row.threshold_source, row.prices, row.month_cost, row.month_saving) == ("", "", None, None)

@@ -1,6 +1,7 @@
 import csv
 import dataclasses
 import io
+from decimal import Decimal
 
 import pytest
 from hypothesis import given
@@ -68,6 +69,10 @@ def test_summary_counts_every_action_and_names_what_was_not_finished():
         "dry_run": True,
         "targets": ["123456789012/us-east-1", "210987654321/eu-west-1"],
         "failed": ["123456789012/us-east-1/d-1", "210987654321/eu-west-1"],
+        "month_to_date_cost": "0.00",
+        "conversion_saving": "0.00",
+        "projected_month_saving": "0.00",
+        "priced_workspaces": 0,
     }
 
 
@@ -134,7 +139,7 @@ def test_numbers_the_product_writes_stay_bare_numbers_negative_ones_included():
     body = to_csv([negative, ReportRow.error(HOME, "ws-2", "d-1", "r", "Boom", False, "2026-11-30")])
     first, second = body.splitlines()[1:]
     assert ',-3,81,"none",' in first
-    assert first.endswith(",False")
+    assert ',False,"","",' in first  # late, then no threshold source and no prices
     assert ',"","",' in second  # no hours, no threshold: empty cells
     parsed = list(csv.DictReader(io.StringIO(body)))
     assert (parsed[0]["billable_hours"], parsed[0]["threshold"], parsed[0]["dry_run"]) == ("-3", "81", "True")
@@ -162,3 +167,38 @@ def test_any_text_reads_back_as_one_record_per_row_and_never_starts_like_a_formu
                 assert cell == str(value)
             elif isinstance(value, str) and not value.startswith(FORMULA_LEADS):
                 assert cell == value
+
+
+def priced(workspace_id: str, action: Action, cost: str, other: str, saving: str) -> ReportRow:
+    return dataclasses.replace(
+        row(workspace_id, action),
+        threshold_source="price_list",
+        prices="us-east-1 VALUE ...",
+        month_cost=Decimal(cost),
+        other_mode_cost=Decimal(other),
+        month_saving=Decimal(saving),
+    )
+
+
+def test_the_summary_totals_the_fleets_dollars_over_the_rows_that_have_them():
+    rows = [
+        priced("ws-1", Action.TO_ALWAYS_ON, "45.75", "35.00", "18.50"),
+        priced("ws-2", Action.TO_AUTO_STOP, "35.00", "21.75", "13.20"),
+        priced("ws-3", Action.NONE, "12.35", "35.00", "0.00"),
+        priced("ws-4", Action.SKIPPED, "60.00", "35.00", "0.00"),  # opted out: saves nothing
+        row("ws-5", Action.TO_ALWAYS_ON),  # no prices: not in the totals
+    ]
+    summary = summarize(rows, [], False, [HOME])
+    assert {k: summary[k] for k in ("month_to_date_cost", "conversion_saving", "projected_month_saving")} == {
+        "month_to_date_cost": "153.10",
+        "conversion_saving": "24.00",  # 10.75 + 13.25
+        "projected_month_saving": "31.70",  # 18.50 + 13.20
+    }
+    assert summary["priced_workspaces"] == 4
+
+
+def test_dollars_are_bare_numbers_in_the_csv_a_negative_saving_included():
+    body = to_csv([priced("ws-1", Action.TO_ALWAYS_ON, "45.75", "35.00", "-1.50")])
+    assert body.splitlines()[1].endswith(',"price_list","us-east-1 VALUE ...",45.75,35.00,-1.50')
+    (parsed,) = csv.DictReader(io.StringIO(body))
+    assert (parsed["month_cost"], parsed["month_saving"]) == ("45.75", "-1.50")

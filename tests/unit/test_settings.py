@@ -20,6 +20,7 @@ BASE = {
     "REPORT_BUCKET": "autopilot-reports-123456789012",
     "LEDGER_TABLE": "autopilot-ledger",
     "AUTO_STOP_TIMEOUT_MINUTES": "60",
+    "THRESHOLD_SOURCE": "PriceList",
 }
 
 
@@ -49,12 +50,23 @@ def test_settings_read_the_nine_thresholds_and_extra_ones():
         ({"DRY_RUN": "yes"}, "DRY_RUN (template parameter DryRun): must be true or false, got 'yes'"),
         ({"DRY_RUN": ""}, "DRY_RUN (template parameter DryRun): is not set"),
         ({"REPORT_BUCKET": "Not_A_Bucket"}, "is not an S3 bucket name"),
+        (
+            {"THRESHOLD_SOURCE": "Prices"},
+            "THRESHOLD_SOURCE (template parameter ThresholdSource): must be PriceList or Parameters,"
+            " got 'Prices'",
+        ),
+        ({"THRESHOLD_SOURCE": ""}, "THRESHOLD_SOURCE (template parameter ThresholdSource): is not set"),
     ],
 )
 def test_invalid_settings_name_the_variable_parameter_and_value(env, message):
     with pytest.raises(ConfigurationError) as raised:
         OptimizerSettings.from_env({**BASE, **env})
     assert message in str(raised.value)
+
+
+def test_threshold_source_chooses_prices_or_the_hour_parameters_only():
+    assert OptimizerSettings.from_env(BASE).use_prices is True
+    assert OptimizerSettings.from_env({**BASE, "THRESHOLD_SOURCE": "Parameters"}).use_prices is False
 
 
 def test_missing_thresholds_variable_is_reported():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
@@ -15,6 +16,14 @@ class RunningMode(StrEnum):
     AUTO_STOP = "AUTO_STOP"
     ALWAYS_ON = "ALWAYS_ON"
     MANUAL = "MANUAL"
+
+
+class ThresholdSource(StrEnum):
+    """Where a WorkSpace's threshold came from (the report's `threshold_source` column)."""
+
+    PRICE_LIST = "price_list"
+    PARAMETER = "parameter"
+    TAG = "tag"
 
 
 class Action(StrEnum):
@@ -186,6 +195,11 @@ class ReportRow:
     error_code: str
     evaluated_at: str
     late: bool = False
+    threshold_source: str = ""  # "price_list", "parameter" or "tag"; "" when no threshold applied
+    prices: str = ""  # the prices the threshold came from, or why the price list was not used
+    month_cost: Decimal | None = None  # USD, the month so far under running_mode_before
+    other_mode_cost: Decimal | None = None  # USD, the month so far under the other running mode
+    month_saving: Decimal | None = None  # USD, what the decision saves this month (0 when unchanged)
 
     @classmethod
     def error(
@@ -229,7 +243,8 @@ class ReportRow:
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> ReportRow:
         """The row whose `to_record()` (read back from JSON) is `record`. A field the record lacks
-        reads as None (`late`: False), as the record's values are not checked."""
+        reads as None (`late`: False; the text columns added later: ""), as the record's values
+        are not checked; dollar amounts are read back from the text the report parts hold."""
         values: dict[str, Any] = {name: record.get(name) for name in cls.columns()}
         return cls(
             account_id=values["account_id"],
@@ -249,4 +264,19 @@ class ReportRow:
             error_code=values["error_code"],
             evaluated_at=values["evaluated_at"],
             late=bool(values["late"]),
+            threshold_source=values["threshold_source"] or "",
+            prices=values["prices"] or "",
+            month_cost=_money(values["month_cost"]),
+            other_mode_cost=_money(values["other_mode_cost"]),
+            month_saving=_money(values["month_saving"]),
         )
+
+
+def _money(value: object) -> Decimal | None:
+    """A dollar amount read back from a report part (written as text); None stays None."""
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"not a dollar amount: {value!r}") from exc

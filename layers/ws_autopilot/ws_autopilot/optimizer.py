@@ -17,16 +17,19 @@ from aws_lambda_powertools import Logger
 
 from ws_autopilot.adapters.fleet import WorkspacePage, WorkspacesFleet
 from ws_autopilot.adapters.ledger import ConversionLedger
+from ws_autopilot.adapters.pricing import PriceList
 from ws_autopilot.adapters.reports import ReportStore
 from ws_autopilot.adapters.tags import WorkspaceTags
 from ws_autopilot.adapters.usage import UsageMetrics, batch_size
 from ws_autopilot.billing import evaluation_window
 from ws_autopilot.converter import ACTING, Batch, Converter
+from ws_autopilot.costing import BatchCosting, Costing
 from ws_autopilot.errors import AwsCallFailed, InvalidWorkspaceRecord
 from ws_autopilot.ledger import LedgerEntry, Recall, Step, ledger_month, recall
 from ws_autopilot.models import Action, Decision, ReportRow, Tags, TagsUnavailable, Target, Usage, Workspace
 from ws_autopilot.rules import (
     SKIP_CONVERT_TAG,
+    Threshold,
     apply_opt_out,
     evaluate,
     find_opt_out_tag,
@@ -69,6 +72,7 @@ class DirectoryOptimizer:
         tags: WorkspaceTags,
         target: Target,
         clock: Callable[[], datetime],
+        prices: PriceList | None = None,
     ) -> None:
         self.settings = settings
         self.target = target
@@ -81,6 +85,7 @@ class DirectoryOptimizer:
         self.converter = Converter(
             fleet, ledger, target, clock, settings.dry_run, settings.auto_stop_timeout_minutes
         )
+        self.costing = Costing(settings, tags, prices, target)
 
     def run(
         self,
@@ -138,7 +143,8 @@ class DirectoryOptimizer:
             directory_id,
             "tags-fallback",
             f"{self.target}/{directory_id}: tag:GetResources was denied, so tags were read"
-            " with DescribeTags, one WorkSpaces API call per conversion (allow tag:GetResources)",
+            " with DescribeTags, one WorkSpaces API call per conversion, and an Autopilot_Threshold"
+            " tag could only hold a conversion back (allow tag:GetResources)",
         )
 
     def _read_batch(self, directory_id: str, token: str | None, per_batch: int) -> list[WorkspacePage]:
@@ -161,28 +167,34 @@ class DirectoryOptimizer:
             return None
 
     def _judge(self, workspaces: list[Workspace], usage: dict[str, Usage], batch: Batch) -> list[ReportRow]:
-        """Decide for every WorkSpace of the batch, read the tags of those about to change in
-        one go, then carry the changes out."""
+        """Decide for every WorkSpace of the batch by its own threshold (tags and prices read
+        for the whole batch at once), then carry the changes out."""
+        costing = self.costing.prepare(workspaces, batch.run_day)
         recalled: dict[str, Recall] = {}
         for ws in workspaces:
-            try:
-                recalled[ws.workspace_id] = self._decide(ws, usage[ws.workspace_id], batch)
-            except Exception as exc:
-                recalled[ws.workspace_id] = Recall(_internal_error(ws, exc), Step.NOTHING)
-        acting = [w for w, remembered in recalled.items() if remembered.step in ACTING]
-        tags = self.tags.tags(acting) if acting else {}
+            recalled[ws.workspace_id] = self._judge_one(ws, usage[ws.workspace_id], batch, costing)
+        acting = [ws for ws in workspaces if recalled[ws.workspace_id].step in ACTING]
+        for ws in self.costing.read_tags(costing, acting):  # their own tags give another threshold
+            recalled[ws.workspace_id] = self._judge_one(ws, usage[ws.workspace_id], batch, costing)
         rows = []
         for ws in workspaces:
             try:
                 decision, mode_after = self._act(
-                    ws, recalled[ws.workspace_id], tags.get(ws.workspace_id, {}), batch
+                    ws, recalled[ws.workspace_id], costing.tags.get(ws.workspace_id, {}), batch
                 )
             except Exception as exc:
                 decision, mode_after = _internal_error(ws, exc), ws.running_mode
-            rows.append(self._row(ws, decision, mode_after, batch.now))
+            row = self._row(ws, decision, mode_after, batch.now)
+            rows.append(self.costing.priced_row(costing, row, ws, decision, batch.now, batch.run_day))
         return rows
 
-    def _decide(self, workspace: Workspace, usage: Usage, batch: Batch) -> Recall:
+    def _judge_one(self, workspace: Workspace, usage: Usage, batch: Batch, costing: BatchCosting) -> Recall:
+        try:
+            return self._decide(workspace, usage, batch, self.costing.threshold(costing, workspace))
+        except Exception as exc:
+            return Recall(_internal_error(workspace, exc), Step.NOTHING)
+
+    def _decide(self, workspace: Workspace, usage: Usage, batch: Batch, chosen: Threshold) -> Recall:
         decision = evaluate(
             workspace,
             usage,
@@ -190,6 +202,7 @@ class DirectoryOptimizer:
             batch.now,
             run_day=batch.run_day,
             conversion_timeout_minutes=self.settings.auto_stop_timeout_minutes,
+            chosen=chosen,
         )
         if batch.entries is None:
             if decision.action.is_conversion:

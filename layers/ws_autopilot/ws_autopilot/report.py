@@ -7,6 +7,7 @@ import io
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ws_autopilot.models import Action, ReportRow, Target
@@ -66,7 +67,7 @@ def _cell(value: object) -> object:
     value as text, with a leading single quote when it would start like a formula."""
     if value is None:
         return ""
-    if isinstance(value, int):  # billable_hours, threshold; dry_run and late (bool)
+    if isinstance(value, int | Decimal):  # billable_hours, threshold, dollars; dry_run, late (bool)
         return value
     text = str(value)
     return f"'{text}" if text.startswith(FORMULA_LEADS) else text
@@ -105,7 +106,7 @@ def summarize(
     rows: Sequence[ReportRow], failures: Sequence[Failure], dry_run: bool, targets: Sequence[Target]
 ) -> dict[str, Any]:
     """Counts by action over the WorkSpaces rows; the accounts and regions covered and the parts
-    of the fleet that could not be finished, apart."""
+    of the fleet that could not be finished, apart; and the dollars (`dollars`)."""
     counts = Counter(row.action.value for row in rows)
     return {
         "workspaces": len(rows),
@@ -113,4 +114,34 @@ def summarize(
         "dry_run": dry_run,
         "targets": [str(t) for t in targets],
         "failed": [f.where for f in failures],
+        **dollars(rows),
     }
+
+
+def dollars(rows: Sequence[ReportRow]) -> dict[str, Any]:
+    """The fleet's dollars, over the rows that have them (USD text with two decimals):
+    - month_to_date_cost: what the fleet cost this month so far, each WorkSpace in its running
+      mode before the run (`month_cost`);
+    - conversion_saving: what today's conversions save at the month's use so far, had each
+      WorkSpace been in its new mode since the 1st (`month_cost - other_mode_cost` of each);
+    - projected_month_saving: what today's conversions save over the billing month each one
+      changes, projected at the month's use so far (`month_saving`);
+    - priced_workspaces: how many rows the totals cover (the others had no prices)."""
+    priced = [r for r in rows if r.month_cost is not None and r.other_mode_cost is not None]
+    converted = [r for r in priced if r.action.is_conversion]
+    return {
+        "month_to_date_cost": _usd(r.month_cost for r in priced),
+        "conversion_saving": _usd(
+            r.month_cost - r.other_mode_cost
+            for r in converted
+            if r.month_cost is not None and r.other_mode_cost is not None
+        ),
+        "projected_month_saving": _usd(r.month_saving for r in converted),
+        "priced_workspaces": len(priced),
+    }
+
+
+def _usd(amounts: Iterable[Decimal | None]) -> str:
+    """The sum of `amounts` (None counts 0) as USD text with two decimals, e.g. "1234.50"."""
+    total = sum((a for a in amounts if a is not None), Decimal(0))
+    return f"{total.quantize(Decimal('0.01')):.2f}"

@@ -1,14 +1,16 @@
 """The billing-mode decision rules, as pure functions.
 
 `decide()` is the whole rule set for one WorkSpace. The optimizer calls its two halves
-separately, `evaluate()` then `apply_opt_out()`, so that tags are read only for WorkSpaces
-whose decision would be a conversion.
+separately, `evaluate()` then `apply_opt_out()`, so that a WorkSpace whose tags could not be
+read is only held back when its decision would be a conversion. `choose_threshold()` says which
+threshold a WorkSpace is judged by: its `Autopilot_Threshold` tag, else the break-even of its
+prices, else its compute type's parameter.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from ws_autopilot.billing import (
@@ -28,14 +30,91 @@ from ws_autopilot.models import (
     RunningMode,
     Tags,
     TagsUnavailable,
+    ThresholdSource,
     Usage,
     Workspace,
 )
+from ws_autopilot.pricing import NoPrice, Priced
 
 MODIFIABLE_STATES = frozenset({"AVAILABLE", "STOPPED"})
 MANAGED_MODES = frozenset({RunningMode.AUTO_STOP.value, RunningMode.ALWAYS_ON.value})
 SKIP_CONVERT_TAG = "Skip_Convert"
+THRESHOLD_TAG = "Autopilot_Threshold"
+MAX_THRESHOLD_HOURS = 744  # the hours of a 31-day month, as the threshold parameters allow
 NEGATIVE_TAG_VALUES = frozenset({"false", "no", "0", "off", "n"})
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """The threshold one WorkSpace is judged by, where it came from (None: it has none) and the
+    prices behind it, or why the price list was not used. `invalid` names an unusable
+    `Autopilot_Threshold` tag: the WorkSpace is then an `error` and nothing is converted."""
+
+    hours: int | None
+    source: ThresholdSource | None
+    prices: str
+    invalid: str = ""
+
+
+def is_evaluated(workspace: Workspace) -> bool:
+    """True when rules 1 and 2 let the billing rules judge the WorkSpace (its threshold matters)."""
+    return workspace.state in MODIFIABLE_STATES and workspace.running_mode in MANAGED_MODES
+
+
+def threshold_tag(tags: Mapping[str, str]) -> int | str | None:
+    """The hours an `Autopilot_Threshold` tag sets (key compared as `Skip_Convert`'s: any case,
+    surrounding whitespace ignored): an int; a str saying why the tag is invalid; None: no tag.
+
+    The value must be a whole number of hours from 0 to 744 in ASCII digits, surrounding spaces
+    allowed, as the threshold parameters take."""
+    wanted = THRESHOLD_TAG.casefold()
+    values = [(k, v) for k, v in tags.items() if k.strip().casefold() == wanted]
+    if not values:
+        return None
+    if len({v.strip() for _, v in values}) > 1:
+        given = ", ".join(f"{k!r}={v!r}" for k, v in values)
+        return f"tag {THRESHOLD_TAG} is given {len(values)} times with different values ({given})"
+    key, value = values[0]
+    text = value.strip(" \t")
+    if text.isascii() and text.isdigit() and len(text) <= 3 and int(text) <= MAX_THRESHOLD_HOURS:
+        return int(text)
+    return (
+        f"tag {key.strip()} has the invalid value {value[:80]!r}: hours must be a whole number"
+        f" from 0 to {MAX_THRESHOLD_HOURS}"
+    )
+
+
+def choose_threshold(
+    workspace: Workspace,
+    parameters: Mapping[str, int],
+    tags: Tags | None,
+    priced: Priced | NoPrice,
+    *,
+    use_prices: bool,
+) -> Threshold:
+    """The threshold of one WorkSpace: its `Autopilot_Threshold` tag (an invalid one makes it an
+    error), else, with `use_prices`, the break-even of its prices, else its compute type's
+    parameter (None when there is none). `tags` None or unreadable: no tag is known."""
+    listed = f"; list prices {priced}" if isinstance(priced, Priced) else ""
+    tagged = threshold_tag(tags) if isinstance(tags, Mapping) else None
+    if isinstance(tagged, str):
+        return Threshold(
+            None, ThresholdSource.TAG, f"price list not used: invalid {THRESHOLD_TAG} tag{listed}", tagged
+        )
+    if tagged is not None:
+        return Threshold(tagged, ThresholdSource.TAG, f"price list not used: {THRESHOLD_TAG} tag{listed}")
+    if not use_prices:
+        why = "ThresholdSource is Parameters"
+    elif isinstance(priced, NoPrice):
+        why = priced.reason
+    else:
+        why = priced.prices.break_even_problem()
+        if not why:
+            worked_out = f"{priced} -> {priced.prices.break_even_formula()}"
+            return Threshold(priced.prices.break_even_hours(), ThresholdSource.PRICE_LIST, worked_out)
+    parameter = parameters.get(workspace.compute_type)
+    source = ThresholdSource.PARAMETER if parameter is not None else None
+    return Threshold(parameter, source, f"price list not used: {why}{listed}")
 
 
 def evaluate(
@@ -46,10 +125,12 @@ def evaluate(
     *,
     run_day: date | None = None,
     conversion_timeout_minutes: int = DEFAULT_AUTO_STOP_TIMEOUT_MINUTES,
+    chosen: Threshold | None = None,
 ) -> Decision:
     """Rules 1-7 of the billing rules, without the tag opt-out.
 
-    `thresholds` maps compute type to hours per month; `usage` is the month-to-date hourly
+    `thresholds` maps compute type to hours per month; `chosen`, when given, is the WorkSpace's
+    own threshold (`choose_threshold`) and replaces it. `usage` is the month-to-date hourly
     series or the reason it could not be read. `run_day` is the UTC day the run started (default:
     `now`'s day): the month and the last-day rule are that day's, however late `now` is.
     `conversion_timeout_minutes` is the AutoStop timeout a conversion to AUTO_STOP sets, which
@@ -60,7 +141,9 @@ def evaluate(
         return Decision(Action.SKIPPED, f"state {workspace.state} is not modifiable")
     if workspace.running_mode not in MANAGED_MODES:
         return Decision(Action.SKIPPED, f"running mode {workspace.running_mode} is not managed")
-    threshold = thresholds.get(workspace.compute_type)
+    if chosen is not None and chosen.invalid:
+        return Decision(Action.ERROR, chosen.invalid, error_code="InvalidThresholdTag")
+    threshold = thresholds.get(workspace.compute_type) if chosen is None else chosen.hours
     if threshold is None:
         return Decision(Action.SKIPPED, f"no threshold for {workspace.compute_type}")
     if isinstance(usage, MetricsUnavailable):
@@ -179,6 +262,7 @@ def decide(
     *,
     run_day: date | None = None,
     conversion_timeout_minutes: int = DEFAULT_AUTO_STOP_TIMEOUT_MINUTES,
+    chosen: Threshold | None = None,
 ) -> Decision:
     """The whole rule set for one WorkSpace: action, reason and billable hours."""
     decision = evaluate(
@@ -188,5 +272,6 @@ def decide(
         now,
         run_day=run_day,
         conversion_timeout_minutes=conversion_timeout_minutes,
+        chosen=chosen,
     )
     return apply_opt_out(decision, tags)

@@ -17,6 +17,7 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 from functools import cache
 
 import botocore.session
@@ -221,6 +222,25 @@ class AccessSettings:
         )
 
 
+class ThresholdMode(StrEnum):
+    """Where thresholds come from (parameter ThresholdSource)."""
+
+    PRICE_LIST = "PriceList"  # the break-even of each WorkSpace's prices; the hours as fallback
+    PARAMETERS = "Parameters"  # the hours of the Threshold* parameters only
+
+
+def parse_threshold_mode(env: Mapping[str, str]) -> ThresholdMode:
+    value = _require(env, "THRESHOLD_SOURCE", "ThresholdSource")
+    if value not in {m.value for m in ThresholdMode}:
+        raise ConfigurationError(
+            "THRESHOLD_SOURCE",
+            "ThresholdSource",
+            "must be PriceList or Parameters, got {value!r}",
+            value=value,
+        )
+    return ThresholdMode(value)
+
+
 @dataclass(frozen=True, slots=True)
 class OptimizerSettings:
     dry_run: bool
@@ -228,6 +248,12 @@ class OptimizerSettings:
     report_bucket: str
     ledger_table: str
     auto_stop_timeout_minutes: int
+    threshold_source: ThresholdMode = ThresholdMode.PRICE_LIST
+
+    @property
+    def use_prices(self) -> bool:
+        """True when thresholds come from prices (the hour parameters as fallback)."""
+        return self.threshold_source is ThresholdMode.PRICE_LIST
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> OptimizerSettings:
@@ -247,6 +273,7 @@ class OptimizerSettings:
             report_bucket=parse_bucket(env, "REPORT_BUCKET", "(the stack's report bucket)"),
             ledger_table=_require(env, "LEDGER_TABLE", "(the stack's ledger table)"),
             auto_stop_timeout_minutes=parse_auto_stop_timeout(env),
+            threshold_source=parse_threshold_mode(env),
         )
 
 

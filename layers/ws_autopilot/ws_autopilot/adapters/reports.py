@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from decimal import Decimal
 from typing import Any
 
 from ws_autopilot.adapters.aws import aws_call, client
@@ -12,6 +13,12 @@ from ws_autopilot.models import ReportRow, Target
 
 PARTS_PREFIX = "runs"
 REPORTS_PREFIX = "reports"
+
+
+def part_record(row: ReportRow) -> dict[str, Any]:
+    """A row as one line of a report part: dollar amounts as their exact text ("12.35"), which
+    `ReportRow.from_record` reads back unchanged (a JSON number could come back as a float)."""
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in row.to_record().items()}
 
 
 class ReportStore:
@@ -35,7 +42,7 @@ class ReportStore:
         self, run_id: str, target: Target, directory_id: str, sequence: int, rows: Iterable[ReportRow]
     ) -> str:
         key = self.part_key(run_id, target, directory_id, sequence)
-        body = "".join(json.dumps(row.to_record()) + "\n" for row in rows)
+        body = "".join(json.dumps(part_record(row)) + "\n" for row in rows)
         with aws_call("PutObject"):
             self._client.put_object(
                 Bucket=self.bucket, Key=key, Body=body.encode(), ContentType="application/x-ndjson"

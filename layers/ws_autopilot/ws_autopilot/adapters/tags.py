@@ -54,8 +54,16 @@ class WorkspaceTags:
     def tags(self, workspace_ids: Sequence[str]) -> dict[str, Tags]:
         """Each WorkSpace's tags (a WorkSpace the tagging API does not return has none), or
         TagsUnavailable with the error code when they could not be read. Never raises."""
-        if self.fell_back:
+        found = self.bulk(workspace_ids)
+        if found is None:
             return {w: self.fleet.tags(w) for w in workspace_ids}
+        return found
+
+    def bulk(self, workspace_ids: Sequence[str]) -> dict[str, Tags] | None:
+        """As `tags`, from the tagging API only: None when it is denied (`fell_back` is then set),
+        so a caller reading the tags of many WorkSpaces never pays a WorkSpaces call for each."""
+        if self.fell_back:
+            return None
         found: dict[str, Tags] = {w: {} for w in workspace_ids}
         for request in self.requests(self.target, workspace_ids):
             try:
@@ -64,7 +72,7 @@ class WorkspaceTags:
             except AwsCallFailed as exc:
                 if exc.error_code in DENIED:
                     self.fell_back = True
-                    return {w: self.fleet.tags(w) for w in workspace_ids}
+                    return None
                 for arn in request["ResourceARNList"]:
                     found[arn.rsplit("/", 1)[1]] = TagsUnavailable(exc.error_code)
                 continue
