@@ -231,6 +231,8 @@ def simulate(args: argparse.Namespace, started: float) -> Run:
             api_wait = waits.waited
             bucket = stack.refs["ReportBucket"]
             report = clients["s3"].get_object(Bucket=bucket, Key=output["report_key"])["Body"].read().decode()
+            summary = clients["s3"].get_object(Bucket=bucket, Key=output["summary_key"])["Body"].read()
+            output = {**json.loads(summary), **output}  # the dollars are in the summary only
             logins = replay_logins(clients, stack, seeded, args.now)
             remediation = replay_remediation(clients, stack, seeded, args.now, args.dry_run)
     return Run(seeded, seeded_in, output, execution.invocations, calls, api_wait, report, logins, remediation)
@@ -561,6 +563,12 @@ def print_summary(
     for action, count in output["actions"].items():
         print(f"  {action:<14}{count:>6}")
     print(f"  {'total':<14}{output['workspaces']:>6}")
+    sources = Counter(r["threshold_source"] or "none" for r in rows)
+    print(f"\nDollars (list prices, USD; {output['priced_workspaces']} WorkSpaces priced)")
+    print(f"  the fleet's month so far:                 {output['month_to_date_cost']:>10}")
+    print(f"  what the conversions save at this use:    {output['conversion_saving']:>10}")
+    print(f"  what they save over their month, projected: {output['projected_month_saving']:>8}")
+    print(f"  thresholds from: {_listing(sources)}")
     conversions = sorted(
         (r for r in rows if r["action"] in ("to_always_on", "to_auto_stop")), key=lambda r: r["user_name"]
     )
@@ -568,13 +576,14 @@ def print_summary(
         title = "Conversions that would be made (dry run)" if args.dry_run else "Conversions made"
         shown = f", the first {SHOWN_CONVERSIONS} by user" if len(conversions) > SHOWN_CONVERSIONS else ""
         print(f"\n{title}: {len(conversions)}{shown}")
-        header = ("WorkSpace", "user", "compute type", "from", "to", "hours", "thr.")
-        print("  {:<14} {:<10} {:<24} {:<10} {:<10} {:>5} {:>5}".format(*header))
+        header = ("WorkSpace", "user", "compute type", "from", "to", "hours", "thr.", "saving $")
+        print("  {:<14} {:<10} {:<24} {:<10} {:<10} {:>5} {:>5} {:>9}".format(*header))
         for r in conversions[:SHOWN_CONVERSIONS]:
             target = "ALWAYS_ON" if r["action"] == "to_always_on" else "AUTO_STOP"
             print(
                 f"  {r['workspace_id']:<14} {r['user_name']:<10} {r['compute_type']:<24} "
-                f"{r['running_mode_before']:<10} {target:<10} {r['billable_hours']:>5} {r['threshold']:>5}"
+                f"{r['running_mode_before']:<10} {target:<10} {r['billable_hours']:>5} {r['threshold']:>5} "
+                f"{r['month_saving'] or '-':>9}"
             )
     reasons = Counter(r["reason"].split(":")[0] for r in rows if r["action"] in ("skipped", "error"))
     if reasons:
@@ -589,6 +598,7 @@ def print_summary(
     print(f"  function invocations: {_listing(invocations)}")
     print(f"  WorkSpaces API calls: {sum(workspaces_calls.values())} ({_listing(workspaces_calls)})")
     print(f"  CloudWatch GetMetricData calls: {run.calls[('cloudwatch', 'GetMetricData')]}")
+    print(f"  Price List GetProducts calls: {run.calls[('pricing', 'GetProducts')]}")
     print(
         f"  waiting for the WorkSpaces API rate limit (virtual; AWS would take this long): {run.api_wait:.0f} s"
     )
