@@ -37,6 +37,7 @@ MIDNIGHT = datetime(2026, 12, 1, tzinfo=UTC)
 DEADLINE_SIZE, DEADLINE_RESETS = 50_000, 15_000  # the month-end deadline fleet (issue 8)
 ACCOUNT, REGION = "123456789012", "us-east-1"
 LAMBDA_SECONDS = 900
+PRICING_CALLS_TARGET = 5  # one region's WorkSpaces products, 100 a page, once a day
 TOOL_REFERENCE = {"size": 1000, "conversions": 250, "workspaces_calls": 4291, "aws_calls": 11015}
 
 
@@ -201,10 +202,15 @@ def check(f: dict[str, Any]) -> dict[str, Any]:
         "no part of the fleet failed": not f["failed"],
         "WorkSpaces calls within target": total_ws <= ws_target,
         "no per-WorkSpace DescribeTags": ws_calls.get("DescribeTags", 0) == 0,
-        "tagging API: 1 call per 100 WorkSpaces about to change, per batch": f["calls"].get(
+        # every WorkSpace the rules judge has its tags read (Autopilot_Threshold), 100 per call
+        "tagging API: 1 call per 100 WorkSpaces of a batch": f["calls"].get(
             "resource-groups-tagging-api:GetResources", 0
         )
-        <= math.ceil(conversions / 100) + batches,
+        <= batches * math.ceil(per_batch / 100),
+        "Price List: a handful of calls per run, whatever the fleet's size": f["calls"].get(
+            "pricing:GetProducts", 0
+        )
+        <= PRICING_CALLS_TARGET,
         "CloudWatch calls within target": f["cloudwatch_calls"] <= cw_target,
         "decision work under 1 ms per WorkSpace": f["decision_cpu_ms_per_workspace"] < 1,
         "peak memory under 512 MB": f["peak_rss_mb"] < 512,
@@ -246,6 +252,11 @@ def report(f: dict[str, Any]) -> None:
     )
     print(
         f"CloudWatch GetMetricData calls: {f['cloudwatch_calls']:,} (target <= {f['cloudwatch_calls_target']:,})"
+    )
+    print(
+        f"Price List GetProducts calls: {f['calls'].get('pricing:GetProducts', 0):,} "
+        f"(target <= {PRICING_CALLS_TARGET}, whatever the size); tagging API GetResources calls: "
+        f"{f['calls'].get('resource-groups-tagging-api:GetResources', 0):,}"
     )
     print(
         f"shortest possible wall time at 2 WorkSpaces requests/s: {f['shortest_wall_seconds']:,.0f} s "

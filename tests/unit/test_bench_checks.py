@@ -90,5 +90,11 @@ def test_tags_read_per_workspace_fail_the_tag_targets():
     }
     result = check(figures(calls=calls))
     assert not result["checks"]["no per-WorkSpace DescribeTags"]
-    assert not result["checks"]["tagging API: 1 call per 100 WorkSpaces about to change, per batch"]
+    assert not result["checks"]["tagging API: 1 call per 100 WorkSpaces of a batch"]
     assert not result["checks"]["WorkSpaces calls within target"]
+
+
+def test_price_lookups_per_batch_fail_the_price_list_target():
+    assert check(figures(calls={**figures()["calls"], "pricing:GetProducts": 2}))["checks_passed"]
+    result = check(figures(calls={**figures()["calls"], "pricing:GetProducts": 16}))
+    assert not result["checks"]["Price List: a handful of calls per run, whatever the fleet's size"]
