@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -174,6 +175,17 @@ class ReportRow:
     error_code: str
     evaluated_at: str
     late: bool = False
+    threshold_source: str = ""  # "price_list", "parameter" or "tag"; "" when no threshold applied
+    prices: str = ""  # the prices the threshold came from, or why the price list was not used
+    month_cost: Decimal | None = None  # USD, the month so far under running_mode_before
+    other_mode_cost: Decimal | None = None  # USD, the month so far under the other running mode
+    month_saving: Decimal | None = None  # USD, what the decision saves this month (0 when unchanged)
+    # Unused WorkSpaces (unused.py): the latest connection known for a WorkSpace with none this
+    # month (ISO 8601 UTC, "" when none is known or it was not looked up), and what was done
+    # about it: "" when not unused, else "reported", "stopped", "terminated", "would stop (dry
+    # run)", "would terminate (dry run)", "held: <reason>", "failed: <code>" or "unknown: <reason>".
+    last_connection: str = ""
+    unused_action: str = ""
 
     @classmethod
     def error(
@@ -217,7 +229,8 @@ class ReportRow:
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> ReportRow:
         """The row whose `to_record()` (read back from JSON) is `record`. A field the record lacks
-        reads as None (`late`: False), as the record's values are not checked."""
+        reads as None (`late`: False; `last_connection` and `unused_action`: empty), as the record's
+        values are not checked."""
         values: dict[str, Any] = {name: record.get(name) for name in cls.columns()}
         return cls(
             account_id=values["account_id"],
@@ -237,4 +250,6 @@ class ReportRow:
             error_code=values["error_code"],
             evaluated_at=values["evaluated_at"],
             late=bool(values["late"]),
+            last_connection=values["last_connection"] or "",
+            unused_action=values["unused_action"] or "",
         )
