@@ -294,6 +294,11 @@ def test_this_runs_own_claim_is_resumed_or_completed_when_the_state_shows_it_was
     assert recall_action(terminating, ws(state="TERMINATING"), "month-end", NOW).memory is Memory.COMPLETE
 
 
+def test_a_claim_whose_action_the_state_shows_is_completed_whoever_claimed_it():
+    theirs = entry(status=LedgerStatus.CLAIMED)
+    assert recall_action(theirs, ws(state="STOPPED"), "daily", NOW).memory is Memory.COMPLETE
+
+
 def test_another_runs_fresh_claim_is_left_to_it_and_a_stale_one_taken_over():
     theirs = entry(status=LedgerStatus.CLAIMED)
     soon = theirs.claimed_at + CLAIM_STALE_AFTER - timedelta(seconds=1)

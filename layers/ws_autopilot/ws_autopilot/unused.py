@@ -268,7 +268,7 @@ class Memory(StrEnum):
 
     CLAIM = "claim"  # nothing recorded: claim it, then act
     RESUME = "resume"  # this run claimed it and its invocation died before finishing: act again
-    COMPLETE = "complete"  # this run's action was made (the state shows it) but not recorded done
+    COMPLETE = "complete"  # a claim's action was made (the state shows it) but not recorded done
     TAKE_OVER = "take_over"  # another run's claim went stale: claim it, then act
     RECORDED = "recorded"  # done this month: report it
     BUSY = "busy"  # another run is acting on it right now
@@ -287,9 +287,9 @@ def recall_action(entry: ActionEntry | None, workspace: Workspace, run_id: str, 
         return Recalled(Memory.CLAIM)
     if entry.status is LedgerStatus.DONE:
         return Recalled(Memory.RECORDED, f"{entry.policy.done} by run {entry.run_id} at {entry.when}")
+    if workspace.state in entry.policy.effect_states:  # made by the claim's run, which died after
+        return Recalled(Memory.COMPLETE)
     if entry.run_id == run_id:
-        if workspace.state in entry.policy.effect_states:
-            return Recalled(Memory.COMPLETE)
         return Recalled(Memory.RESUME)
     if now - entry.claimed_at < CLAIM_STALE_AFTER:
         return Recalled(Memory.BUSY, f"held: being {entry.policy.done} by run {entry.run_id}")
