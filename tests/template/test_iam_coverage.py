@@ -82,6 +82,18 @@ def calls(region: str) -> dict[str, list[tuple[str, str]]]:
             ("dynamodb:DeleteItem", LEDGER),
             ("kms:Decrypt", KEY),
         ],
+        "MonthlyDigestFunction": [
+            ("s3:ListBucket", BUCKET),
+            ("s3:GetObject", f"{BUCKET}/reports/2026/11/30/run-1.csv"),
+            ("s3:PutObject", f"{BUCKET}/digests/2026-11.html"),
+            ("dynamodb:GetItem", LEDGER),
+            ("dynamodb:PutItem", LEDGER),
+            ("dynamodb:UpdateItem", LEDGER),
+            ("dynamodb:DeleteItem", LEDGER),
+            ("sns:Publish", TOPIC),
+            ("kms:GenerateDataKey", KEY),
+            ("kms:Decrypt", KEY),
+        ],
     }
 
 

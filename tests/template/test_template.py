@@ -321,3 +321,28 @@ def test_the_optimizer_reads_only_the_login_time_of_the_login_records():
     assert statement["Condition"]["ForAllValues:StringEquals"] == {
         "dynamodb:Attributes": ["workspace_id", "sk", "login_time"]
     }
+
+
+def test_the_monthly_digest_runs_on_the_first_in_utc_for_the_scheduled_month():
+    event = RESOURCES["MonthlyDigestFunction"]["Properties"]["Events"]["Monthly"]
+    assert event["Type"] == "ScheduleV2"
+    assert event["Properties"]["ScheduleExpressionTimezone"] == "UTC"
+    assert template()["Parameters"]["DigestScheduleExpression"]["Default"] == "cron(0 6 1 * ? *)"
+    assert "<aws.scheduler.scheduled-time>" in event["Properties"]["Input"]
+    assert RESOURCES["MonthlyDigestFunction"]["Properties"]["ReservedConcurrentExecutions"] == 1
+
+
+def test_the_digest_reads_reports_writes_digests_and_remembers_only_its_own_items():
+    by_sid = {s["Sid"]: s for name, s in iam_statements() if name == "MonthlyDigestFunction"}
+    assert by_sid["ReadReports"]["Resource"] == {"Fn::Sub": "${ReportBucket.Arn}/reports/*"}
+    assert by_sid["WriteDigests"]["Resource"] == {"Fn::Sub": "${ReportBucket.Arn}/digests/*"}
+    assert by_sid["RememberDigestsSent"]["Condition"] == {
+        "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["DIGEST#monthly"]}
+    }
+    expiry = {r["Id"]: r for r in RESOURCES["ReportBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert expiry["ExpireDigests"] == {
+        "Id": "ExpireDigests",
+        "Status": "Enabled",
+        "Prefix": "digests/",
+        "ExpirationInDays": {"Ref": "ReportRetentionDays"},
+    }
