@@ -55,6 +55,9 @@ class _Pending:
 
 
 class UnusedActor:
+    """Decides, for the unused WorkSpaces of a batch, which are acted on now: the plan, the
+    ledger's memory, the tags, the run's cap, dry run and the claim; ActionMaker does the rest."""
+
     def __init__(
         self,
         settings: UnusedSettings,
@@ -66,12 +69,11 @@ class UnusedActor:
         clock: Callable[[], datetime],
     ) -> None:
         self.settings = settings
-        self.api = api
         self.ledger = ledger
         self.tags = tags
-        self.notifier = notifier
         self.target = target
         self.clock = clock
+        self.maker = ActionMaker(api, ledger, notifier, target, clock, settings.months)
 
     def settle(
         self,
@@ -110,10 +112,10 @@ class UnusedActor:
             if recalled.text:
                 texts[w] = recalled.text
             elif recalled.memory is Memory.COMPLETE and entry is not None:
-                texts[w] = self._finish(ws, entry, judged[w], start)
+                texts[w] = self.maker.finish(ws, entry, judged[w], start)
             elif plans[w].step is not Step.ACT:
                 if recalled.memory is Memory.RESUME and entry is not None:
-                    self._settle_claim(self.ledger.release, entry)
+                    self.maker.settle_claim(self.ledger.release, entry)
                 texts[w] = report_text(judged[w], plans[w])
             else:
                 policy = entry.policy if recalled.memory is Memory.RESUME and entry else plans[w].policy
@@ -157,7 +159,7 @@ class UnusedActor:
         for policy in UnusedPolicy:
             group = [(i, e) for i, e in claimed if i.policy is policy]
             if group:
-                texts.update(self._act(policy, group, start))
+                texts.update(self.maker.act(policy, group, start))
         return texts
 
     def _slot(self, run_id: str, workspace_id: str) -> str:
@@ -183,15 +185,37 @@ class UnusedActor:
             return f"held: ledger write failed ({exc.error_code})"
         return "" if won else "held: claimed by another run"
 
-    def _act(
+
+class ActionMaker:
+    """Makes claimed actions: one StopWorkspaces or TerminateWorkspaces call per 25, then each
+    claim marked done or released, and each outcome announced on the alert topic."""
+
+    def __init__(
+        self,
+        api: UnusedWorkspacesApi,
+        ledger: UnusedLedger,
+        notifier: Notifier,
+        target: Target,
+        clock: Callable[[], datetime],
+        months: int,
+    ) -> None:
+        self.api = api
+        self.ledger = ledger
+        self.notifier = notifier
+        self.target = target
+        self.clock = clock
+        self.months = months
+
+    def act(
         self, policy: UnusedPolicy, group: list[tuple[_Pending, ActionEntry]], start: datetime
     ) -> dict[str, str]:
+        """Stop or terminate the claimed WorkSpaces; the report's text of each."""
         failed = self.api.act(policy, [item.workspace.workspace_id for item, _ in group])
         texts: dict[str, str] = {}
         for item, entry in group:
             refusal = failed.get(item.workspace.workspace_id)
             if refusal is None:
-                texts[entry.workspace_id] = self._finish(item.workspace, entry, item.judgement, start)
+                texts[entry.workspace_id] = self.finish(item.workspace, entry, item.judgement, start)
                 continue
             logger.warning(
                 "unused WorkSpace not changed",
@@ -201,7 +225,7 @@ class UnusedActor:
                     "error": refusal.error_code,
                 },
             )
-            self._settle_claim(self.ledger.release, entry)
+            self.settle_claim(self.ledger.release, entry)
             self._announce(
                 "unused_failed",
                 f"{policy.doing.capitalize()} unused WorkSpace {entry.workspace_id} failed",
@@ -213,10 +237,10 @@ class UnusedActor:
             texts[entry.workspace_id] = f"failed: {refusal.error_code}"
         return texts
 
-    def _finish(self, workspace: Workspace, entry: ActionEntry, judgement: Judgement, start: datetime) -> str:
+    def finish(self, workspace: Workspace, entry: ActionEntry, judgement: Judgement, start: datetime) -> str:
         """Record a made action done and announce it; the report's text."""
         done_at = self.clock()
-        self._settle_claim(lambda target, claimed: self.ledger.complete(target, claimed, done_at), entry)
+        self.settle_claim(lambda target, claimed: self.ledger.complete(target, claimed, done_at), entry)
         logger.info(
             "unused WorkSpace changed",
             extra={"workspace_id": entry.workspace_id, "action": entry.policy.value},
@@ -231,7 +255,7 @@ class UnusedActor:
         )
         return entry.policy.done
 
-    def _settle_claim(self, write: Callable[[Target, ActionEntry], bool], entry: ActionEntry) -> None:
+    def settle_claim(self, write: Callable[[Target, ActionEntry], bool], entry: ActionEntry) -> None:
         """Complete or release a claim. A failure is logged, not raised: the action itself was
         made (or refused) already, and the WorkSpace's state tells later runs the truth."""
         try:
@@ -264,7 +288,7 @@ class UnusedActor:
             "running_mode": workspace.running_mode,
             "last_connection": iso(judgement.last_connection) or "none known",
             "no_connection_since": iso(start),
-            "unused_months": str(self.settings.months),
+            "unused_months": str(self.months),
             **details,
         }
         try:
