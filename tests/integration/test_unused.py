@@ -405,3 +405,28 @@ def test_two_runs_batches_interleaved_stop_each_workspace_once(aws, make_fleet, 
     assert position == {"A": None, "B": None}
     assert all(actions(fleet, name) == ["StopWorkspaces"] for name in fleet.ids)
     assert len(ledger_items(aws, stack)) == 130
+
+
+def test_a_month_end_run_still_going_after_midnight_acts_as_of_its_own_day(aws, make_fleet, deploy):
+    # The run started on November 30th; its batch comes at 00:10 on December 1st. It is judged
+    # and acted on as of the run's day: window from September 30th, ledger month November.
+    fleet = make_fleet({"idle": IDLE}, LAST_DAY)
+    stack = deploy(**STOP)
+    simulator.set_connection(
+        ACCOUNT, REGION, fleet.ids["idle"], "DISCONNECTED", datetime(2026, 9, 29, 8, tzinfo=UTC)
+    )
+    ReportStore(stack.refs["ReportBucket"]).write_targets("month-end", [Target(ACCOUNT, REGION)])
+    event = {
+        "run_id": "month-end",
+        "run_date": "2026-11-30",
+        "account_id": ACCOUNT,
+        "region": REGION,
+        "directory_id": fleet.directory_id,
+    }
+
+    with freeze_time(datetime(2026, 12, 1, 0, 10, tzinfo=UTC), ignore=FREEZE_IGNORE):
+        stack.handlers["OptimizeDirectoryFunction"](event, FakeContext())
+
+    assert actions(fleet, "idle") == ["StopWorkspaces"]
+    (item,) = ledger_items(aws, stack)
+    assert item["sk"]["S"] == "UNUSED#2026-11"
