@@ -13,14 +13,20 @@ from ws_autopilot.adapters.accounts import function_sessions
 from ws_autopilot.adapters.fleet import WorkspacesFleet
 from ws_autopilot.adapters.ledger import ConversionLedger
 from ws_autopilot.adapters.pricing import PriceList
+from ws_autopilot.adapters.logins import LoginStore
+from ws_autopilot.adapters.notifications import Notifier
 from ws_autopilot.adapters.reports import ReportStore
 from ws_autopilot.adapters.tags import WorkspaceTags
+from ws_autopilot.adapters.unused_ledger import UnusedLedger
+from ws_autopilot.adapters.unused_workspaces import UnusedWorkspacesApi
 from ws_autopilot.adapters.usage import UsageMetrics
 from ws_autopilot.billing import month_end_behind_schedule
 from ws_autopilot.contracts import OptimizeDirectoryRequest
 from ws_autopilot.models import Target
 from ws_autopilot.optimizer import Continuation, DirectoryOptimizer
-from ws_autopilot.settings import OptimizerSettings, known_compute_types
+from ws_autopilot.settings import OptimizerSettings, UnusedSettings, known_compute_types
+from ws_autopilot.unused_actor import UnusedActor
+from ws_autopilot.unused_review import EvidenceReader, UnusedReview
 
 logger = Logger()
 metrics = Metrics()
@@ -38,9 +44,25 @@ METRIC_NAMES = {
 }
 
 
+UNUSED_METRICS = {  # unused_action's first word -> metric
+    "reported": "UnusedReported",
+    "stopped": "UnusedStopped",
+    "terminated": "UnusedTerminated",
+    "would": "UnusedActionsDryRun",
+    "held": "UnusedHeld",
+    "failed": "UnusedActionsFailed",
+    "unknown": "UnusedUnknown",
+}
+
+
 @cache
 def settings() -> OptimizerSettings:
     return OptimizerSettings.from_env()
+
+
+@cache
+def unused_settings() -> UnusedSettings:
+    return UnusedSettings.from_env()
 
 
 def now() -> datetime:
@@ -59,16 +81,19 @@ def handler(
     if optimizer is None:
         where = function_sessions(context.invoked_function_arn)
         fleet = WorkspacesFleet(where.client("workspaces", request.target))
+        usage = UsageMetrics(where.client("cloudwatch", request.target))
+        tags = WorkspaceTags(request.target, fleet, where.client("resourcegroupstaggingapi", request.target))
         optimizer = DirectoryOptimizer(
             config,
             fleet,
-            UsageMetrics(where.client("cloudwatch", request.target)),
+            usage,
             ReportStore(config.report_bucket),
             ConversionLedger(config.ledger_table),
-            WorkspaceTags(request.target, fleet, where.client("resourcegroupstaggingapi", request.target)),
+            tags,
             request.target,
             clock=now,
             prices=PriceList(config.report_bucket, known_compute_types()),
+            unused=unused_review(where.client("workspaces", request.target), usage, tags, request.target),
         )
     start = request.continuation
     run_day = date.fromisoformat(request.run_date)
@@ -84,6 +109,9 @@ def handler(
     for action, name in METRIC_NAMES.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=progress.counts[action])
     metrics.add_metric(name="LateMonthEndConversions", unit=MetricUnit.Count, value=progress.late)
+    if optimizer.unused is not None:
+        for word, name in UNUSED_METRICS.items():
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=optimizer.unused.counts[word])
     behind = not progress.done and month_end_behind_schedule(run_day, now())
     if behind:
         logger.warning(
@@ -112,6 +140,19 @@ def handler(
             "sequence": position.sequence,
         },
     }
+
+
+def unused_review(
+    workspaces_client: Any, usage: UsageMetrics, tags: WorkspaceTags, target: Target
+) -> UnusedReview:
+    """The unused check of one account and region; its WorkSpaces client shares the target's
+    rate limit with the optimizer's."""
+    config = unused_settings()
+    api = UnusedWorkspacesApi(workspaces_client)
+    actor = UnusedActor(
+        config, api, UnusedLedger(config.ledger_table), tags, Notifier(config.alert_topic_arn), target, now
+    )
+    return UnusedReview(config, EvidenceReader(usage, LoginStore(config.login_table), api), actor)
 
 
 @cache

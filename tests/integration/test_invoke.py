@@ -19,6 +19,7 @@ SAMPLES = {
     "write_report": "write_report",
     "login_events": "login_ipv6",
     "remediate": "remediate",
+    "monthly_digest": "monthly_digest",
 }
 
 

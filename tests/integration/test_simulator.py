@@ -149,3 +149,55 @@ def test_get_metric_data_paginates_by_max_datapoints(aws):
     ]
     assert [(r["Id"], len(r["Values"])) for r in second["MetricDataResults"]] == [("q1", 5)]
     assert "NextToken" not in second
+
+
+def test_terminate_refuses_suspended_workspaces_and_is_asynchronous(workspaces):
+    client, directory_id, ids = workspaces
+    simulator.set_state(ACCOUNT, REGION, ids[1], "SUSPENDED")
+    simulator.set_state(ACCOUNT, REGION, ids[2], "ERROR")  # any other state may be terminated
+    response = client.terminate_workspaces(TerminateWorkspaceRequests=[{"WorkspaceId": i} for i in ids[:3]])
+    assert [(f["WorkspaceId"], f["ErrorCode"]) for f in response["FailedRequests"]] == [
+        (ids[1], "InvalidResourceState.WorkspaceState")
+    ]
+    listed = {
+        w["WorkspaceId"]: w["State"]
+        for w in client.describe_workspaces(DirectoryId=directory_id)["Workspaces"]
+    }
+    assert (listed[ids[0]], listed[ids[2]]) == ("TERMINATING", "TERMINATING")
+    assert simulator.actions(ACCOUNT, REGION, ids[0]) == ["TerminateWorkspaces"]
+    assert sorted(simulator.finish_terminations(ACCOUNT, REGION)) == sorted([ids[0], ids[2]])
+    remaining = client.describe_workspaces(DirectoryId=directory_id)["Workspaces"]
+    assert sorted(w["WorkspaceId"] for w in remaining) == sorted([ids[1], ids[3]])
+
+
+def test_terminate_stop_and_connection_status_take_at_most_25_workspaces(workspaces):
+    client, _, ids = workspaces
+    many = [{"WorkspaceId": ids[0]}] * 26
+    with pytest.raises(ClientError, match="between 1 and 25"):
+        client.terminate_workspaces(TerminateWorkspaceRequests=many)
+    with pytest.raises(ClientError, match="between 1 and 25"):
+        client.stop_workspaces(StopWorkspaceRequests=many)
+    with pytest.raises(ClientError, match="between 1 and 25"):
+        client.describe_workspaces_connection_status(WorkspaceIds=[ids[0]] * 26)
+    unknown = client.terminate_workspaces(TerminateWorkspaceRequests=[{"WorkspaceId": "ws-00000000"}])
+    assert unknown["FailedRequests"][0]["ErrorCode"] == "ResourceNotFound.Workspace"
+
+
+def test_a_series_shared_by_many_workspaces_is_not_changed_by_adding_to_one(aws):
+    times = [datetime(2026, 11, 2, h, tzinfo=UTC) for h in range(3)]
+    series = (times, [0.0, 0.0, 0.0])
+    dims = [[{"Name": "WorkspaceId", "Value": f"ws-{n}"}] for n in range(2)]
+    for d in dims:
+        simulator.share_hourly_series(ACCOUNT, REGION, "AWS/WorkSpaces", "UserConnected", d, series)
+    simulator.put_hourly_series(
+        ACCOUNT,
+        REGION,
+        "AWS/WorkSpaces",
+        "UserConnected",
+        dims[0],
+        [(datetime(2026, 10, 1, tzinfo=UTC), 1.0)],
+    )
+    index = simulator.metric_index(ACCOUNT, REGION)
+    assert len(index.series[simulator.metric_key("AWS/WorkSpaces", "UserConnected", dims[0])][0]) == 4
+    assert len(index.series[simulator.metric_key("AWS/WorkSpaces", "UserConnected", dims[1])][0]) == 3
+    assert series == (times, [0.0, 0.0, 0.0])

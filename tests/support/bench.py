@@ -176,17 +176,22 @@ def check(f: dict[str, Any]) -> dict[str, Any]:
     conversions = f["actions"]["to_always_on"] + f["actions"]["to_auto_stop"]
     per_directory = math.ceil(f["size"] / f["directories"] / 25)
     constant_per_directory = 3
-    # tags come from the tagging API (its own quota): the WorkSpaces API lists and converts only
-    ws_target = f["directories"] * (per_directory + constant_per_directory) + conversions + 1
     from ws_autopilot.adapters.usage import batch_size
 
     hours = int((NOW.replace(minute=0) - NOW.replace(day=1, hour=0, minute=0)) / timedelta(hours=1))
     # "+ 1 per directory batch": each batch of WorkSpaces read together may need one more call
     per_batch = batch_size(hours)
     batches = f["directories"] * math.ceil(f["size"] / f["directories"] / per_batch)
-    cw_target = math.ceil(f["size"] * hours / 100_800) + batches
+    # the unused check: connection status for WorkSpaces with no connection this month that
+    # neither their UserConnected history nor their login records show in use, 25 per call
+    status_target = math.ceil(f["unused_looked_up"] / 25) + batches
+    # tags come from the tagging API (its own quota): the WorkSpaces API lists and converts only
+    ws_target = f["directories"] * (per_directory + constant_per_directory) + conversions + 1 + status_target
+    # + 1 per batch: the daily UserConnected history of the batch's WorkSpaces with no connection this month
+    cw_target = math.ceil(f["size"] * hours / 100_800) + 2 * batches
     total_ws = sum(ws_calls.values())
     f.update(
+        status_calls=ws_calls.get("DescribeWorkspacesConnectionStatus", 0),
         workspaces_calls=total_ws,
         workspaces_calls_target=ws_target,
         workspaces_calls_per_1000=total_ws * 1000 / f["size"],
@@ -218,10 +223,14 @@ def check(f: dict[str, Any]) -> dict[str, Any]:
             n for k, n in f["calls"].items() if k.split(":")[0] in ("sts", "s3")
         )
         < f["size"] / 25,
-        "DynamoDB: 2 per conversion (claim, done), 1 per 100 WorkSpaces of a batch, 2 per run": f[
+        "DynamoDB: 2 per conversion, 2 per 100 WorkSpaces of a batch (ledger, logins), 2 per run": f[
             "dynamodb_calls"
         ]
-        <= 2 * conversions + batches * math.ceil(per_batch / 100) + 2,
+        <= 2 * conversions + 2 * batches * math.ceil(per_batch / 100) + 2,
+        "unused check: connection status 25 per call, only for WorkSpaces with no connection this month": ws_calls.get(
+            "DescribeWorkspacesConnectionStatus", 0
+        )
+        <= status_target,
         "every month-end reset made before midnight": f["last_reset_at"] is None
         or f["last_reset_at"] < MIDNIGHT.isoformat(),
     }
@@ -257,6 +266,11 @@ def report(f: dict[str, Any]) -> None:
         f"Price List GetProducts calls: {f['calls'].get('pricing:GetProducts', 0):,} "
         f"(target <= {PRICING_CALLS_TARGET}, whatever the size); tagging API GetResources calls: "
         f"{f['calls'].get('resource-groups-tagging-api:GetResources', 0):,}"
+    )
+    print(
+        f"unused check: {f['unused_looked_up']:,} WorkSpaces with no connection this month looked up, "
+        f"{f['status_calls']:,} DescribeWorkspacesConnectionStatus calls "
+        f"({f['status_calls'] * 100 / max(1, f['workspaces_calls'] - f['status_calls']):.1f}% more WorkSpaces calls)"
     )
     print(
         f"shortest possible wall time at 2 WorkSpaces requests/s: {f['shortest_wall_seconds']:,.0f} s "
@@ -367,6 +381,8 @@ def child(endpoint: str) -> int:
                 "calls": run_calls,
                 "invocations": dict(execution.invocations),
                 "opted_out": sum(1 for r in rows if r["reason"] == "Skip_Convert tag"),
+                # every candidate of this fleet (no history, no login records) had its status asked
+                "unused_looked_up": sum(1 for r in rows if r["unused_action"] or r["last_connection"]),
                 "wall_seconds": wall,
                 "http_seconds": http["seconds"],
                 "own_seconds": wall - http["seconds"],

@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 import traceback
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,15 @@ from moto import mock_aws
 
 from tests.support import fleet, simulator
 from tests.support.lambda_runtime import FakeContext, use_simulated_environment
-from tests.support.local_run import FREEZE_IGNORE, deployed, template
+from tests.support.local_run import FREEZE_IGNORE, deployed, run_daily, template
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 DEFAULT_TIME = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
 EXECUTIONS = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:autopilot-optimizer"
 RUN_CONTINUED = {"list_directories", "optimize_directory", "write_report"}
+# Functions that read what earlier runs left: a run on the last day of the month before the
+# sample's time is made first (the monthly digest reads that month's reports).
+READS_LAST_MONTH = {"monthly_digest"}
 
 
 def functions() -> dict[str, str]:
@@ -58,7 +61,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def event_time(event: dict[str, Any]) -> datetime:
     """The sample's own time: a run's start or date, a login's time, else month end."""
-    for key in ("started_at", "time"):
+    for key in ("started_at", "time", "scheduled_time"):
         if isinstance(event.get(key), str):
             return datetime.fromisoformat(event[key].replace("Z", "+00:00"))
     if isinstance(event.get("run_date"), str):
@@ -101,8 +104,12 @@ def main(argv: list[str]) -> int:
                 "stepfunctions",
             )
         }
-        seeded = fleet.seed_fleet(clients, ACCOUNT, REGION, at, size=30, directories=1, seed=3)
+        last_month = at.replace(day=1, hour=21, minute=5, second=0, microsecond=0) - timedelta(days=1)
+        seed_at = last_month if args.function in READS_LAST_MONTH else at
+        seeded = fleet.seed_fleet(clients, ACCOUNT, REGION, seed_at, size=30, directories=1, seed=3)
         with deployed(clients, {"DryRun": "true", "LogLevel": "WARNING"}) as stack:
+            if args.function in READS_LAST_MONTH:
+                run_daily(stack.state_machine, last_month)
             handler = stack.handlers[functions()[args.function]]
             event = point_at(event, seeded[0].directory_id, seeded[0].workspace_id)
             with freeze_time(at, ignore=FREEZE_IGNORE):

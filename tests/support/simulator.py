@@ -45,6 +45,28 @@ REBUILD_STATES = {"AVAILABLE", "ERROR", "UNHEALTHY", "STOPPED", "REBOOTING"}
 START_STATES = {"STOPPED"}
 STOP_STATES = {"AVAILABLE", "IMPAIRED", "UNHEALTHY", "ERROR"}
 SELF_STARTING_MODES = {"AUTO_STOP", "MANUAL"}
+ALL_STATES = {
+    "PENDING",
+    "AVAILABLE",
+    "IMPAIRED",
+    "UNHEALTHY",
+    "REBOOTING",
+    "STARTING",
+    "REBUILDING",
+    "RESTORING",
+    "MAINTENANCE",
+    "ADMIN_MAINTENANCE",
+    "TERMINATING",
+    "TERMINATED",
+    "SUSPENDED",
+    "UPDATING",
+    "STOPPING",
+    "STOPPED",
+    "ERROR",
+}
+# "You can terminate a WorkSpace that is in any state except SUSPENDED"; asynchronous: the
+# WorkSpace is TERMINATING until AWS cleans it up (finish_terminations()).
+TERMINATE_STATES = ALL_STATES - {"SUSPENDED"}
 
 
 class InvalidResourceStateException(JsonRESTError):
@@ -99,6 +121,7 @@ def _sim(ws: Workspace) -> dict[str, Any]:
             "restore_snapshots": [],
             "refuse": {},
             "modifications": [],
+            "actions": [],  # the batch state changes (reboot, stop, terminate...) it accepted
         }
     return ws._sim  # type: ignore[attr-defined,no-any-return]
 
@@ -179,6 +202,7 @@ def _batch(
             )
         else:
             ws.state = new_state
+            _sim(ws)["actions"].append(operation)
     return failed
 
 
@@ -389,10 +413,10 @@ class MetricIndex:
         self.series[key] = series
 
     def add(self, key: MetricKey, points: Iterable[tuple[datetime, float]]) -> None:
+        # new lists: a series shared with other keys (share()) is never changed under them
         times, values = self.series[key]
         merged = sorted([*zip(times, values, strict=True), *points])
-        times[:] = [t for t, _ in merged]
-        values[:] = [v for _, v in merged]
+        self.series[key] = ([t for t, _ in merged], [v for _, v in merged])
 
     def aggregate(
         self, key: MetricKey, start: datetime, end: datetime, period: int, stat: str
@@ -611,6 +635,9 @@ def install() -> None:
         "StopWorkspaceRequests", "StopWorkspaces", STOP_STATES, "STOPPING", SELF_STARTING_MODES
     )
     WorkSpacesResponse.rebuild_workspaces = r_rebuild_workspaces  # type: ignore[attr-defined]
+    WorkSpacesResponse.terminate_workspaces = _r_batch(  # type: ignore[method-assign]
+        "TerminateWorkspaceRequests", "TerminateWorkspaces", TERMINATE_STATES, "TERMINATING"
+    )
     WorkSpacesResponse.describe_workspaces_connection_status = (  # type: ignore[attr-defined]
         r_describe_workspaces_connection_status
     )
@@ -648,11 +675,27 @@ def modifications(account_id: str, region: str, workspace_id: str) -> list[dict[
     return list(_sim(workspace(account_id, region, workspace_id))["modifications"])
 
 
+def actions(account_id: str, region: str, workspace_id: str) -> list[str]:
+    """The state-changing batch calls (RebootWorkspaces, StopWorkspaces, TerminateWorkspaces...)
+    the WorkSpace accepted, in order."""
+    return list(_sim(workspace(account_id, region, workspace_id))["actions"])
+
+
 def set_connection(
     account_id: str, region: str, workspace_id: str, state: str, last: datetime | None = None
 ) -> None:
     sim = _sim(workspace(account_id, region, workspace_id))
     sim["connection_state"], sim["last_connection"] = state, last
+
+
+def finish_terminations(account_id: str, region: str) -> list[str]:
+    """What AWS does some minutes after TerminateWorkspaces: TERMINATING WorkSpaces are gone
+    (TERMINATED is "returned only briefly"). The ids removed."""
+    backend = workspaces_backends[account_id][region]
+    gone = [w for w, ws in backend.workspaces.items() if ws.state == "TERMINATING"]
+    for workspace_id in gone:
+        backend.workspaces.pop(workspace_id)
+    return gone
 
 
 def add_snapshot(account_id: str, region: str, workspace_id: str, kind: str, at: datetime) -> None:

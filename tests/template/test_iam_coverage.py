@@ -6,6 +6,7 @@ Conditions are not evaluated here; the statements that have one are asserted in 
 
 from __future__ import annotations
 
+import json
 import re
 from fnmatch import fnmatchcase
 from typing import Any
@@ -14,15 +15,21 @@ import pytest
 
 from tests.support.local_run import template
 from tests.template.test_template import RESOURCES, as_list
+from ws_autopilot.adapters.accounts import DRY_RUN_SESSION_POLICY
 
 ACCOUNT, HOME, OTHER, STACK = "123456789012", "us-east-1", "eu-west-1", "autopilot"
 MEMBER_ROLE = "arn:aws:iam::222222222222:role/WorkSpacesAutopilotMember"
 ATTRIBUTES = {
     "LedgerTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-ledger",
+    "LoginTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-logins",
     "ReportBucket.Arn": "arn:aws:s3:::autopilot-reports",
     "AppKey.Arn": f"arn:aws:kms:{HOME}:{ACCOUNT}:key/0000",
 }
 LEDGER, KEY, BUCKET = ATTRIBUTES["LedgerTable.Arn"], ATTRIBUTES["AppKey.Arn"], ATTRIBUTES["ReportBucket.Arn"]
+LOGINS, TOPIC = ATTRIBUTES["LoginTable.Arn"], f"arn:aws:sns:{HOME}:{ACCOUNT}:autopilot-alerts"
+# Parameters the conditions of the unused WorkSpaces' statements read (template defaults otherwise).
+STOPPING = {"UnusedAction": "stop"}
+TERMINATING = {"UnusedAction": "terminate", "ConfirmTerminateUnused": "yes-terminate-unused-workspaces"}
 
 
 def workspace(region: str) -> str:
@@ -67,6 +74,9 @@ def calls(region: str) -> dict[str, list[tuple[str, str]]]:
             ("kms:GenerateDataKey", KEY),
             ("kms:Decrypt", KEY),
             ("sts:AssumeRole", MEMBER_ROLE),
+            ("workspaces:DescribeWorkspacesConnectionStatus", "*"),
+            ("dynamodb:BatchGetItem", LOGINS),
+            ("sns:Publish", TOPIC),
         ],
         "WriteReportFunction": [
             ("s3:ListBucket", BUCKET),
@@ -75,19 +85,59 @@ def calls(region: str) -> dict[str, list[tuple[str, str]]]:
             ("dynamodb:DeleteItem", LEDGER),
             ("kms:Decrypt", KEY),
         ],
+        "MonthlyDigestFunction": [
+            ("s3:ListBucket", BUCKET),
+            ("s3:GetObject", f"{BUCKET}/reports/2026/11/30/run-1.csv"),
+            ("s3:PutObject", f"{BUCKET}/digests/2026-11.html"),
+            ("dynamodb:GetItem", LEDGER),
+            ("dynamodb:PutItem", LEDGER),
+            ("dynamodb:UpdateItem", LEDGER),
+            ("dynamodb:DeleteItem", LEDGER),
+            ("sns:Publish", TOPIC),
+            ("kms:GenerateDataKey", KEY),
+            ("kms:Decrypt", KEY),
+        ],
     }
 
 
-def resolve(value: Any, dry_run: bool) -> Any:
+def condition_holds(name: str, dry_run: bool, parameters: dict[str, str]) -> bool:
+    """One of the template's Conditions, for a deployment with these parameter values."""
+    values = {n: str(p.get("Default", "")) for n, p in template()["Parameters"].items()}
+    values.update(parameters, DryRun="true" if dry_run else "false")
+
+    def holds(expression: Any) -> Any:
+        if isinstance(expression, dict):
+            (function, argument), *_ = expression.items()
+            if function == "Ref":
+                return values[argument]
+            if function == "Condition":
+                return holds(template()["Conditions"][argument])
+            if function == "Fn::Equals":
+                return holds(argument[0]) == holds(argument[1])
+            if function == "Fn::Not":
+                return not holds(argument[0])
+            if function == "Fn::And":
+                return all(holds(a) for a in argument)
+            raise AssertionError(f"unexpected condition function {function}")
+        return str(expression)
+
+    return bool(holds(template()["Conditions"][name]))
+
+
+def resolve(value: Any, dry_run: bool, parameters: dict[str, str] | None = None) -> Any:
     """A template value with the intrinsics the policies use resolved for a deployment in HOME."""
+    parameters = parameters or {}
     if isinstance(value, list):
-        return [resolve(v, dry_run) for v in value]
+        return [resolve(v, dry_run, parameters) for v in value]
     if not isinstance(value, dict):
         return value
     if "Fn::If" in value:
         condition, when_true, when_false = value["Fn::If"]
-        assert condition == "IsDryRun", condition
-        return resolve(when_true if dry_run else when_false, dry_run)
+        chosen = when_true if condition_holds(condition, dry_run, parameters) else when_false
+        return resolve(chosen, dry_run, parameters)
+    if "Ref" in value:
+        assert value["Ref"] == "AlertTopic", value
+        return TOPIC
     if "Fn::GetAtt" in value:
         return ATTRIBUTES[".".join(value["Fn::GetAtt"])]
     if "Fn::Sub" in value:
@@ -103,21 +153,27 @@ def resolve(value: Any, dry_run: bool) -> Any:
     raise AssertionError(f"unexpected intrinsic {value}")
 
 
-def statements(function: str, dry_run: bool) -> list[dict[str, Any]]:
+def statements(
+    function: str, dry_run: bool, parameters: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     found = []
     for policy in RESOURCES[function]["Properties"].get("Policies", []):
         for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
-            found.append({k: resolve(v, dry_run) for k, v in statement.items() if k != "Condition"})
+            found.append(
+                {k: resolve(v, dry_run, parameters) for k, v in statement.items() if k != "Condition"}
+            )
     return found
 
 
-def allowed(function: str, action: str, resource: str, dry_run: bool = False) -> bool:
+def allowed(
+    function: str, action: str, resource: str, dry_run: bool = False, parameters: dict[str, str] | None = None
+) -> bool:
     def matches(statement: dict[str, Any]) -> bool:
         return any(fnmatchcase(action.lower(), a.lower()) for a in as_list(statement["Action"])) and any(
             fnmatchcase(resource, r) for r in as_list(statement["Resource"])
         )
 
-    applicable = [s for s in statements(function, dry_run) if matches(s)]
+    applicable = [s for s in statements(function, dry_run, parameters) if matches(s)]
     return any(s["Effect"] == "Allow" for s in applicable) and not any(
         s["Effect"] == "Deny" for s in applicable
     )
@@ -153,4 +209,40 @@ def test_the_change_is_scoped_to_this_accounts_workspaces():
         "OptimizeDirectoryFunction",
         "workspaces:ModifyWorkspaceProperties",
         f"arn:aws:workspaces:{OTHER}:{ACCOUNT}:directory/d-0123456789",
+    )
+
+
+def test_member_sessions_in_dry_run_are_denied_stopping_and_terminating():
+    deny, _keep = json.loads(DRY_RUN_SESSION_POLICY)["Statement"]
+    assert deny["Effect"] == "Deny"
+    assert {"workspaces:StopWorkspaces", "workspaces:TerminateWorkspaces"} <= set(deny["Action"])
+
+
+@pytest.mark.parametrize("region", [HOME, OTHER])
+def test_unused_workspaces_are_stopped_only_with_unused_action_stop_and_dry_run_off(region):
+    stop = ("OptimizeDirectoryFunction", "workspaces:StopWorkspaces", workspace(region))
+    assert allowed(*stop, parameters=STOPPING)
+    assert not allowed(*stop)  # UnusedAction=report, the default
+    assert not allowed(*stop, dry_run=True, parameters=STOPPING)
+    assert not allowed(*stop, parameters=TERMINATING)
+
+
+@pytest.mark.parametrize(
+    ("parameters", "dry_run", "may"),
+    [
+        (TERMINATING, False, True),
+        ({"UnusedAction": "terminate"}, False, False),  # no confirmation
+        ({"ConfirmTerminateUnused": "yes-terminate-unused-workspaces"}, False, False),  # report
+        (STOPPING, False, False),
+        (TERMINATING, True, False),  # dry run
+    ],
+)
+def test_terminating_is_allowed_only_with_both_parameters_and_dry_run_off(parameters, dry_run, may):
+    terminate = ("OptimizeDirectoryFunction", "workspaces:TerminateWorkspaces", workspace(OTHER))
+    assert allowed(*terminate, dry_run=dry_run, parameters=parameters) is may
+    assert not allowed(
+        "OptimizeDirectoryFunction",
+        "workspaces:TerminateWorkspaces",
+        workspace(OTHER).replace(ACCOUNT, "999999999999"),
+        parameters=TERMINATING,
     )

@@ -76,9 +76,12 @@ def test_sam_build_packages_the_layer_and_the_functions(sam, tmp_path):
     assert (layer / "ws_autopilot" / "py.typed").exists()
     assert (layer / "aws_lambda_powertools").is_dir()
     assert any(p.name.endswith("aarch64-linux-gnu.so") for p in (layer / "pydantic_core").iterdir())
+    # the monthly digest's template engine and its template
+    assert (layer / "jinja2").is_dir() and (layer / "markupsafe").is_dir()
+    assert (layer / "ws_autopilot" / "templates" / "monthly_digest.html.j2").exists()
     functions = [
         name for name, r in template()["Resources"].items() if r["Type"] == "AWS::Serverless::Function"
     ]
-    assert len(functions) == 6
+    assert len(functions) == 7
     for function in functions:
         assert (tmp_path / "build" / function / "app.py").exists()

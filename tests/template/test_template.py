@@ -273,8 +273,23 @@ def test_member_role_grants_only_what_the_optimizer_calls():
         "workspaces:DescribeTags",
         "workspaces:DescribeWorkspaceDirectories",
         "workspaces:DescribeWorkspaces",
+        "workspaces:DescribeWorkspacesConnectionStatus",
         "workspaces:ModifyWorkspaceProperties",
+        "workspaces:StopWorkspaces",
+        "workspaces:TerminateWorkspaces",
     ]
+
+
+def test_member_accounts_allow_terminating_unused_workspaces_only_when_their_stack_says_so():
+    (policy,) = MEMBER["Resources"]["MemberRole"]["Properties"]["Policies"]
+    (terminate,) = [
+        s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "TerminateUnusedWorkSpaces"
+    ]
+    assert terminate["Effect"] == {"Fn::If": ["TerminatesUnused", "Allow", "Deny"]}
+    assert MEMBER["Conditions"]["TerminatesUnused"] == {
+        "Fn::Equals": [{"Ref": "AllowTerminateUnused"}, "true"]
+    }
+    assert MEMBER["Parameters"]["AllowTerminateUnused"]["Default"] == "false"
 
 
 def test_the_member_template_defaults_match_the_application_parameters():
@@ -291,3 +306,65 @@ def test_the_key_and_what_only_it_can_read_outlive_the_stack(resource):
 def test_samconfig_pins_no_parameter_so_switching_dry_run_off_sticks():
     config = tomllib.loads((ROOT / "samconfig.toml").read_text())
     assert "parameter_overrides" not in config["default"]["deploy"]["parameters"]
+
+
+def test_unused_workspaces_are_only_reported_unless_the_operator_says_otherwise():
+    parameters = template()["Parameters"]
+    assert (parameters["UnusedAction"]["Default"], parameters["UnusedMonths"]["Default"]) == ("report", 2)
+    assert parameters["ConfirmTerminateUnused"]["AllowedValues"] == ["", "yes-terminate-unused-workspaces"]
+    assert parameters["ConfirmTerminateUnused"]["Default"] == ""
+
+
+def test_the_template_refuses_terminate_without_the_confirmation_at_deploy_time():
+    (rule,) = template()["Rules"].values()
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "UnusedAction"}, "terminate"]}
+    (assertion,) = rule["Assertions"]
+    assert assertion["Assert"] == {
+        "Fn::Equals": [{"Ref": "ConfirmTerminateUnused"}, "yes-terminate-unused-workspaces"]
+    }
+
+
+def test_stopping_and_terminating_unused_workspaces_are_scoped_to_workspaces_and_conditional():
+    by_sid = {s.get("Sid"): s for name, s in iam_statements() if name == "OptimizeDirectoryFunction"}
+    for sid, condition in (
+        ("StopUnusedWorkSpaces", "StopsUnused"),
+        ("TerminateUnusedWorkSpaces", "TerminatesUnused"),
+    ):
+        assert by_sid[sid]["Effect"] == {"Fn::If": [condition, "Allow", "Deny"]}
+        assert ":workspace/*" in by_sid[sid]["Resource"]["Fn::Sub"]
+    conditions = template()["Conditions"]
+    assert {"Fn::Not": [{"Condition": "IsDryRun"}]} in conditions["TerminatesUnused"]["Fn::And"]
+    assert {"Fn::Not": [{"Condition": "IsDryRun"}]} in conditions["StopsUnused"]["Fn::And"]
+
+
+def test_the_optimizer_reads_only_the_login_time_of_the_login_records():
+    (statement,) = [s for _, s in iam_statements() if s.get("Sid") == "ReadLastLoginTimes"]
+    assert statement["Action"] == "dynamodb:BatchGetItem"
+    assert statement["Condition"]["ForAllValues:StringEquals"] == {
+        "dynamodb:Attributes": ["workspace_id", "sk", "login_time"]
+    }
+
+
+def test_the_monthly_digest_runs_on_the_first_in_utc_for_the_scheduled_month():
+    event = RESOURCES["MonthlyDigestFunction"]["Properties"]["Events"]["Monthly"]
+    assert event["Type"] == "ScheduleV2"
+    assert event["Properties"]["ScheduleExpressionTimezone"] == "UTC"
+    assert template()["Parameters"]["DigestScheduleExpression"]["Default"] == "cron(0 6 1 * ? *)"
+    assert "<aws.scheduler.scheduled-time>" in event["Properties"]["Input"]
+    assert RESOURCES["MonthlyDigestFunction"]["Properties"]["ReservedConcurrentExecutions"] == 1
+
+
+def test_the_digest_reads_reports_writes_digests_and_remembers_only_its_own_items():
+    by_sid = {s["Sid"]: s for name, s in iam_statements() if name == "MonthlyDigestFunction"}
+    assert by_sid["ReadReports"]["Resource"] == {"Fn::Sub": "${ReportBucket.Arn}/reports/*"}
+    assert by_sid["WriteDigests"]["Resource"] == {"Fn::Sub": "${ReportBucket.Arn}/digests/*"}
+    assert by_sid["RememberDigestsSent"]["Condition"] == {
+        "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["DIGEST#monthly"]}
+    }
+    expiry = {r["Id"]: r for r in RESOURCES["ReportBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert expiry["ExpireDigests"] == {
+        "Id": "ExpireDigests",
+        "Status": "Enabled",
+        "Prefix": "digests/",
+        "ExpirationInDays": {"Ref": "ReportRetentionDays"},
+    }

@@ -10,12 +10,14 @@ def figures(**changes):
         "reported": 1000,
         "failed": [],
         "opted_out": 20,
+        "unused_looked_up": 170,
         "actions": {"to_always_on": 200, "to_auto_stop": 50, "none": 700, "skipped": 50, "error": 0},
         "calls": {
             "workspaces:DescribeWorkspaces": 40,
             "workspaces:DescribeWorkspaceDirectories": 1,
             "resource-groups-tagging-api:GetResources": 5,
             "workspaces:ModifyWorkspaceProperties": 250,
+            "workspaces:DescribeWorkspacesConnectionStatus": 10,
             "cloudwatch:GetMetricData": 8,
             "s3:PutObject": 10,
             "dynamodb:BatchGetItem": 16,
@@ -36,8 +38,8 @@ def figures(**changes):
 def test_a_run_within_every_target_passes():
     result = check(figures())
     assert result["checks_passed"], result["checks"]
-    assert result["workspaces_calls"] == 291
-    assert result["shortest_wall_seconds"] == 291 / 2
+    assert result["workspaces_calls"] == 301
+    assert result["shortest_wall_seconds"] == 301 / 2
 
 
 def test_a_call_per_workspace_fails_the_workspaces_target():
@@ -78,8 +80,17 @@ def test_ledger_calls_per_workspace_fail_the_dynamodb_target():
     calls = {**figures()["calls"], "dynamodb:GetItem": 1000}
     result = check(figures(calls=calls))
     assert not result["checks"][
-        "DynamoDB: 2 per conversion (claim, done), 1 per 100 WorkSpaces of a batch, 2 per run"
+        "DynamoDB: 2 per conversion, 2 per 100 WorkSpaces of a batch (ledger, logins), 2 per run"
     ]
+
+
+def test_connection_status_per_workspace_fails_the_unused_check_target():
+    calls = {**figures()["calls"], "workspaces:DescribeWorkspacesConnectionStatus": 170}
+    result = check(figures(calls=calls))
+    assert not result["checks"][
+        "unused check: connection status 25 per call, only for WorkSpaces with no connection this month"
+    ]
+    assert not result["checks"]["WorkSpaces calls within target"]
 
 
 def test_tags_read_per_workspace_fail_the_tag_targets():

@@ -36,6 +36,7 @@ from ws_autopilot.rules import (
     opt_out_value_looks_negative,
 )
 from ws_autopilot.settings import OptimizerSettings
+from ws_autopilot.unused_review import UnusedReview
 
 logger = Logger(child=True)
 
@@ -73,6 +74,7 @@ class DirectoryOptimizer:
         target: Target,
         clock: Callable[[], datetime],
         prices: PriceList | None = None,
+        unused: UnusedReview | None = None,
     ) -> None:
         self.settings = settings
         self.target = target
@@ -82,6 +84,7 @@ class DirectoryOptimizer:
         self.ledger = ledger
         self.tags = tags
         self.clock = clock
+        self.unused = unused  # unused WorkSpaces (unused_review.py); None: not looked for
         self.converter = Converter(
             fleet, ledger, target, clock, settings.dry_run, settings.auto_stop_timeout_minutes
         )
@@ -118,6 +121,8 @@ class DirectoryOptimizer:
             for page in pages:
                 rows.extend(self._invalid_row(exc, directory_id, now) for exc in page.invalid)
             rows.extend(self._judge(workspaces, usage, batch))
+            if self.unused is not None:
+                rows = self.unused.review(rows, workspaces, usage, batch)
             self.store.write_part(run_id, self.target, directory_id, position.sequence, rows)
             progress.counts.update(row.action.value for row in rows)
             progress.late += sum(1 for row in rows if row.late)

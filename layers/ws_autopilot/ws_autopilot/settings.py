@@ -25,6 +25,7 @@ import botocore.session
 from ws_autopilot.errors import ConfigurationError
 from ws_autopilot.logins import IPNetwork, parse_allow_list
 from ws_autopilot.remediation import RebuildPolicy, RemediationSettings
+from ws_autopilot.unused import TERMINATE_CONFIRMATION, UnusedPolicy
 
 MAX_MONTH_HOURS = 744
 _BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
@@ -360,4 +361,73 @@ class RemediationConfig:
             policy=policy,
             table_name=_require(env, "REMEDIATION_TABLE", "(the stack's remediation table)"),
             alert_topic_arn=parse_arn(env, "ALERT_TOPIC_ARN", "(the stack's alert topic)", "sns"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UnusedSettings:
+    """Unused WorkSpaces (unused.py): the window in months, what is done with them, and what
+    acting needs. Terminating needs both UnusedAction=terminate and the confirmation parameter;
+    without it, nothing is terminated and the report says why (the template refuses the pair at
+    deploy time too), so a half-made setting never stops the daily optimization."""
+
+    months: int
+    policy: UnusedPolicy
+    terminate_confirmed: bool
+    max_actions_per_run: int
+    dry_run: bool
+    login_table: str
+    alert_topic_arn: str
+    ledger_table: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> UnusedSettings:
+        env = os.environ if env is None else env
+        policy_text = _require(env, "UNUSED_ACTION", "UnusedAction")
+        if policy_text not in {p.value for p in UnusedPolicy}:
+            raise ConfigurationError(
+                "UNUSED_ACTION",
+                "UnusedAction",
+                "must be report, stop or terminate, got {value!r}",
+                value=policy_text,
+            )
+        confirmation = _strip(env.get("CONFIRM_TERMINATE_UNUSED", ""))
+        if confirmation not in ("", TERMINATE_CONFIRMATION):
+            raise ConfigurationError(
+                "CONFIRM_TERMINATE_UNUSED",
+                "ConfirmTerminateUnused",
+                "must be empty or {phrase}, got {value!r}",
+                phrase=TERMINATE_CONFIRMATION,
+                value=confirmation,
+            )
+        return cls(
+            months=parse_int(env, "UNUSED_MONTHS", "UnusedMonths", 1, 12),
+            policy=UnusedPolicy(policy_text),
+            terminate_confirmed=confirmation == TERMINATE_CONFIRMATION,
+            max_actions_per_run=parse_int(
+                env, "MAX_UNUSED_ACTIONS_PER_RUN", "MaxUnusedActionsPerRun", 1, 500
+            ),
+            dry_run=parse_bool(env, "DRY_RUN", "DryRun"),
+            login_table=_require(env, "LOGIN_TABLE", "(the stack's login table)"),
+            alert_topic_arn=parse_arn(env, "ALERT_TOPIC_ARN", "(the stack's alert topic)", "sns"),
+            ledger_table=_require(env, "LEDGER_TABLE", "(the stack's ledger table)"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSettings:
+    """The monthly digest: where the reports are, where the message goes, and the ledger table
+    that remembers which months were sent."""
+
+    report_bucket: str
+    alert_topic_arn: str
+    ledger_table: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DigestSettings:
+        env = os.environ if env is None else env
+        return cls(
+            report_bucket=parse_bucket(env, "REPORT_BUCKET", "(the stack's report bucket)"),
+            alert_topic_arn=parse_arn(env, "ALERT_TOPIC_ARN", "(the stack's alert topic)", "sns"),
+            ledger_table=_require(env, "LEDGER_TABLE", "(the stack's ledger table)"),
         )

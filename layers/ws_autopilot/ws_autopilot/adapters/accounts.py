@@ -40,6 +40,8 @@ DRY_RUN_SESSION_POLICY = json.dumps(
                     "workspaces:ModifyWorkspaceProperties",
                     "workspaces:RebootWorkspaces",
                     "workspaces:RebuildWorkspaces",
+                    "workspaces:StopWorkspaces",
+                    "workspaces:TerminateWorkspaces",
                 ],
                 "Resource": "*",
             },

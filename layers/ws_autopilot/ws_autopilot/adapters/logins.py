@@ -113,3 +113,25 @@ class LoginStore:
                 ReturnValues="ALL_OLD",
             )
         return "last_seen" in response.get("Attributes", {})
+
+    def last_login_times(self, workspace_ids: list[str]) -> dict[str, str]:
+        """The `LAST` login time of each WorkSpace that has one (ISO 8601), 100 keys per
+        BatchGetItem; only the key and `login_time` are read (no user name, no IP). Raises
+        AwsCallFailed."""
+        times: dict[str, str] = {}
+        keys = [{"workspace_id": _s(w), "sk": _s(LAST)} for w in dict.fromkeys(workspace_ids)]
+        for offset in range(0, len(keys), 100):
+            pending: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": keys[offset : offset + 100],
+                    "ProjectionExpression": "workspace_id, login_time",
+                }
+            }
+            while pending:
+                with aws_call("BatchGetItem"):
+                    response = self._client.batch_get_item(RequestItems=pending)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    if "login_time" in item:
+                        times[item["workspace_id"]["S"]] = item["login_time"]["S"]
+                pending = response.get("UnprocessedKeys") or {}
+        return times

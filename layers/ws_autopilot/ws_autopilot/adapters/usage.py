@@ -11,6 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ws_autopilot.adapters.aws import client, error_code
 from ws_autopilot.billing import Window
 from ws_autopilot.models import HourlyUsage, MetricsUnavailable, Usage
+from ws_autopilot.unused import DailyUsage
 
 NAMESPACE = "AWS/WorkSpaces"
 METRIC = "UserConnected"
@@ -142,3 +143,57 @@ class UsageMetrics:
             )
             for i, workspace_id in enumerate(workspace_ids)
         }
+
+    def daily_connected(
+        self, workspace_ids: Sequence[str], start: datetime, end: datetime
+    ) -> dict[str, DailyUsage | MetricsUnavailable]:
+        """Each WorkSpace's daily UserConnected Maximum from `start` to `end` (both 00:00 UTC):
+        the months before this one, for the unused check of WorkSpaces with no connection this
+        month. As many WorkSpaces per call as fit in 100,800 datapoints; never raises for AWS
+        errors."""
+        days = max(1, int((end - start) / timedelta(days=1)))
+        per_call = max(1, min(MAX_QUERIES_PER_CALL, MAX_DATAPOINTS_PER_CALL // days))
+        found: dict[str, DailyUsage | MetricsUnavailable] = {}
+        for offset in range(0, len(workspace_ids), per_call):
+            chunk = list(workspace_ids[offset : offset + per_call])
+            queries = self.queries(chunk)
+            for query in queries:
+                query["MetricStat"]["Period"] = 86_400
+            try:
+                series = self._series(queries, start, end)
+            except (ClientError, BotoCoreError) as exc:
+                reason = f"GetMetricData failed: {error_code(exc)}"
+                found.update({workspace_id: MetricsUnavailable(reason) for workspace_id in chunk})
+                continue
+            for i, workspace_id in enumerate(chunk):
+                result = series.get(f"m{i}")
+                found[workspace_id] = (
+                    result if isinstance(result, MetricsUnavailable) else DailyUsage(result or {})
+                )
+        return found
+
+    def _series(
+        self, queries: list[dict[str, Any]], start: datetime, end: datetime
+    ) -> dict[str, dict[datetime, float] | MetricsUnavailable]:
+        """GetMetricData over every page: query id -> points, or why its data is incomplete."""
+        out: dict[str, dict[datetime, float] | MetricsUnavailable] = {}
+        request: dict[str, Any] = {
+            "MetricDataQueries": queries,
+            "StartTime": start,
+            "EndTime": end,
+            "ScanBy": "TimestampAscending",
+        }
+        while True:
+            response = self._client.get_metric_data(**request)
+            for result in response.get("MetricDataResults", []):
+                status = result.get("StatusCode", "Complete")
+                if status not in ("Complete", "PartialData"):
+                    out[result["Id"]] = MetricsUnavailable(f"GetMetricData status {status}")
+                    continue
+                points = out.setdefault(result["Id"], {})
+                if isinstance(points, dict):
+                    points.update(zip(result.get("Timestamps", []), result.get("Values", []), strict=True))
+            token = response.get("NextToken")
+            if not token:
+                return out
+            request["NextToken"] = token
