@@ -12,9 +12,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ws_autopilot.adapters.accounts import function_sessions
 from ws_autopilot.adapters.fleet import WorkspacesFleet
 from ws_autopilot.adapters.ledger import ConversionLedger
-from ws_autopilot.adapters.pricing import PriceList
 from ws_autopilot.adapters.logins import LoginStore
 from ws_autopilot.adapters.notifications import Notifier
+from ws_autopilot.adapters.pricing import PriceList
 from ws_autopilot.adapters.reports import ReportStore
 from ws_autopilot.adapters.tags import WorkspaceTags
 from ws_autopilot.adapters.unused_ledger import UnusedLedger
