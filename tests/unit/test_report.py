@@ -199,6 +199,7 @@ def test_the_summary_totals_the_fleets_dollars_over_the_rows_that_have_them():
 
 def test_dollars_are_bare_numbers_in_the_csv_a_negative_saving_included():
     body = to_csv([priced("ws-1", Action.TO_ALWAYS_ON, "45.75", "35.00", "-1.50")])
-    assert body.splitlines()[1].endswith(',"price_list","us-east-1 VALUE ...",45.75,35.00,-1.50')
+    # then the unused check's two text columns, empty here
+    assert body.splitlines()[1].endswith(',"price_list","us-east-1 VALUE ...",45.75,35.00,-1.50,"",""')
     (parsed,) = csv.DictReader(io.StringIO(body))
     assert (parsed["month_cost"], parsed["month_saving"]) == ("45.75", "-1.50")
