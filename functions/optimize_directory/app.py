@@ -15,11 +15,12 @@ from ws_autopilot.adapters.ledger import ConversionLedger
 from ws_autopilot.adapters.reports import ReportStore
 from ws_autopilot.adapters.tags import WorkspaceTags
 from ws_autopilot.adapters.usage import UsageMetrics
+from ws_autopilot.adapters.workspace_users import WorkspaceUserMap
 from ws_autopilot.billing import month_end_behind_schedule
 from ws_autopilot.contracts import OptimizeDirectoryRequest
 from ws_autopilot.models import Target
 from ws_autopilot.optimizer import Continuation, DirectoryOptimizer
-from ws_autopilot.settings import OptimizerSettings
+from ws_autopilot.settings import OptimizerSettings, UserMapSettings
 
 logger = Logger()
 metrics = Metrics()
@@ -67,6 +68,7 @@ def handler(
             WorkspaceTags(request.target, fleet, where.client("resourcegroupstaggingapi", request.target)),
             request.target,
             clock=now,
+            users=WorkspaceUserMap(UserMapSettings.from_env().table_name, clock=now),
         )
     start = request.continuation
     run_day = date.fromisoformat(request.run_date)

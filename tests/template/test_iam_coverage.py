@@ -1,6 +1,6 @@
-"""Every AWS call a function of the optimizer makes is allowed by its own policy, in the
-deployment region and in another region that `Regions` covers: the simulator does not evaluate
-IAM, so this reads the template's statements (Allow, Deny, Resource) the way IAM would.
+"""Every AWS call a function of the optimizer (or the login function) makes is allowed by its own
+policy, in the deployment region and in another region that `Regions` covers: the simulator does
+not evaluate IAM, so this reads the template's statements (Allow, Deny, Resource) the way IAM would.
 Conditions are not evaluated here; the statements that have one are asserted in test_template.py.
 """
 
@@ -21,8 +21,14 @@ ATTRIBUTES = {
     "LedgerTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-ledger",
     "ReportBucket.Arn": "arn:aws:s3:::autopilot-reports",
     "AppKey.Arn": f"arn:aws:kms:{HOME}:{ACCOUNT}:key/0000",
+    "WorkspaceUserTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-users",
+    "LoginTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-logins",
+    "IdempotencyTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-idempotency",
+    "LoginDeadLetterQueue.Arn": f"arn:aws:sqs:{HOME}:{ACCOUNT}:autopilot-login-dlq",
 }
+REFS = {"AlertTopic": f"arn:aws:sns:{HOME}:{ACCOUNT}:autopilot-alerts"}
 LEDGER, KEY, BUCKET = ATTRIBUTES["LedgerTable.Arn"], ATTRIBUTES["AppKey.Arn"], ATTRIBUTES["ReportBucket.Arn"]
+USERS, LOGINS = ATTRIBUTES["WorkspaceUserTable.Arn"], ATTRIBUTES["LoginTable.Arn"]
 
 
 def workspace(region: str) -> str:
@@ -59,6 +65,7 @@ def calls(region: str) -> dict[str, list[tuple[str, str]]]:
             ("dynamodb:PutItem", LEDGER),
             ("dynamodb:UpdateItem", LEDGER),
             ("dynamodb:DeleteItem", LEDGER),
+            ("dynamodb:BatchWriteItem", USERS),
             ("s3:PutObject", f"{BUCKET}/runs/run-1/parts/x.jsonl"),
             ("s3:GetObject", f"{BUCKET}/runs/run-1/targets.json"),
             ("kms:GenerateDataKey", KEY),
@@ -71,6 +78,26 @@ def calls(region: str) -> dict[str, list[tuple[str, str]]]:
             ("s3:PutObject", f"{BUCKET}/reports/2026/11/30/run-1.csv"),
             ("dynamodb:DeleteItem", LEDGER),
             ("kms:Decrypt", KEY),
+        ],
+        "LoginEventsFunction": [
+            ("workspaces:DescribeWorkspaces", "*"),
+            ("sts:AssumeRole", MEMBER_ROLE),
+            ("organizations:ListAccountsForParent", "*"),
+            ("organizations:ListOrganizationalUnitsForParent", "*"),
+            *[(f"dynamodb:{a}", LOGINS) for a in ("GetItem", "PutItem", "UpdateItem")],
+            *[
+                (f"dynamodb:{a}", USERS)
+                for a in ("GetItem", "BatchGetItem", "PutItem", "BatchWriteItem", "UpdateItem", "DeleteItem")
+            ],
+            ("dynamodb:Query", f"{USERS}/index/waiting"),
+            *[
+                (f"dynamodb:{a}", ATTRIBUTES["IdempotencyTable.Arn"])
+                for a in ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
+            ],
+            ("sns:Publish", REFS["AlertTopic"]),
+            ("kms:GenerateDataKey", KEY),
+            ("kms:Decrypt", KEY),
+            ("sqs:SendMessage", ATTRIBUTES["LoginDeadLetterQueue.Arn"]),
         ],
     }
 
@@ -87,6 +114,8 @@ def resolve(value: Any, dry_run: bool) -> Any:
         return resolve(when_true if dry_run else when_false, dry_run)
     if "Fn::GetAtt" in value:
         return ATTRIBUTES[".".join(value["Fn::GetAtt"])]
+    if "Ref" in value:
+        return REFS[value["Ref"]]
     if "Fn::Sub" in value:
         names = {
             "AWS::Partition": "aws",
