@@ -4,7 +4,10 @@ seeded simulator (no AWS account, no Docker; `sam local invoke` needs Docker).
 The template is deployed against the simulator as `make demo` does, a small fleet is seeded, and
 the sample's placeholders are pointed at it: its directory and WorkSpace ids become seeded ones,
 and a function that continues a run (ListDirectories, OptimizeDirectory, WriteReport) finds that
-run started by ListTargets first, as the state machine would. The clock is frozen at the
+run started by ListTargets first, as the state machine would. The login function's deployment
+covers a member account in two regions too, and a login sample's fleet is seeded in the account
+and region the event comes from when they are covered: a forwarded sample is recorded with its
+user name read through the member role, and a sample from elsewhere is refused. The clock is frozen at the
 sample's own time, so the result does not depend on today's date. The handler's return value is
 printed as JSON; a raised error is printed with its type and the exit status is 1.
 """
@@ -31,6 +34,9 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 DEFAULT_TIME = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
 EXECUTIONS = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:autopilot-optimizer"
 RUN_CONTINUED = {"list_directories", "optimize_directory", "write_report"}
+MEMBER, OTHER_REGION = "222222222222", "eu-west-1"
+LOGIN_COVERAGE = {"MemberAccounts": MEMBER, "Regions": f"{REGION},{OTHER_REGION}"}
+SEEDED_SERVICES = ("workspaces", "cloudwatch", "ec2", "ds")
 
 
 def functions() -> dict[str, str]:
@@ -80,6 +86,16 @@ def point_at(event: dict[str, Any], directory_id: str, workspace_id: str) -> dic
     return dict(json.loads(text))
 
 
+def seeded_in(function: str, event: dict[str, Any]) -> tuple[str, str]:
+    """Where the sample's fleet is seeded: a login event's own account and region when the
+    deployment covers them, else the deployment account and region."""
+    if function == "login_events":
+        where = (event.get("account"), event.get("region"))
+        if where in {(a, r) for a in (ACCOUNT, MEMBER) for r in (REGION, OTHER_REGION)}:
+            return str(where[0]), str(where[1])
+    return ACCOUNT, REGION
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     use_simulated_environment("WARNING")
@@ -101,8 +117,20 @@ def main(argv: list[str]) -> int:
                 "stepfunctions",
             )
         }
-        seeded = fleet.seed_fleet(clients, ACCOUNT, REGION, at, size=30, directories=1, seed=3)
-        with deployed(clients, {"DryRun": "true", "LogLevel": "WARNING"}) as stack:
+        account, region = seeded_in(args.function, event)
+        seeded = fleet.seed_fleet(
+            fleet.clients_in(account, ACCOUNT, region, SEEDED_SERVICES),
+            account,
+            region,
+            at,
+            size=30,
+            directories=1,
+            seed=3,
+        )
+        overrides = {"DryRun": "true", "LogLevel": "WARNING"}
+        if args.function == "login_events":
+            overrides.update(LOGIN_COVERAGE)
+        with deployed(clients, overrides) as stack:
             handler = stack.handlers[functions()[args.function]]
             event = point_at(event, seeded[0].directory_id, seeded[0].workspace_id)
             with freeze_time(at, ignore=FREEZE_IGNORE):
