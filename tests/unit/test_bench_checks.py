@@ -82,6 +82,17 @@ def test_ledger_calls_per_workspace_fail_the_dynamodb_target():
     ]
 
 
+def test_user_map_writes_per_workspace_fail_their_target_and_not_the_ledgers():
+    calls = {**figures()["calls"], "dynamodb:BatchWriteItem": 1000}
+    result = check(figures(calls=calls))
+    assert not result["checks"]["the login function's user map: 1 DynamoDB batch per page listed"]
+    assert result["checks"][
+        "DynamoDB: 2 per conversion (claim, done), 1 per 100 WorkSpaces of a batch, 2 per run"
+    ]
+    calls = {**figures()["calls"], "dynamodb:BatchWriteItem": 40}
+    assert check(figures(calls=calls))["checks_passed"]
+
+
 def test_tags_read_per_workspace_fail_the_tag_targets():
     calls = {
         **figures()["calls"],
