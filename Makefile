@@ -8,7 +8,7 @@ UV := $(VENV)/bin/uv
 DEMO_DATE ?= 2026-11-30T21:00:00Z
 DEMO_SIZE ?= 300
 
-.PHONY: setup demo invoke test test-clock bench lint clean
+.PHONY: setup demo invoke test test-clock bench bench-logins lint clean
 
 setup: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
@@ -44,6 +44,13 @@ BENCH_SIZES ?= 1000,10000,50000
 bench: $(VENV)/.installed
 	mkdir -p build
 	$(PY) -m tests.support.bench --sizes $(BENCH_SIZES) --json build/bench.json
+
+## A login storm: 10,000 logins in 10 minutes (virtual time), half from WorkSpaces the daily run
+## has not seen (not part of `make test`).
+BENCH_LOGINS ?= 10000
+bench-logins: $(VENV)/.installed
+	mkdir -p build
+	$(PY) -m tests.support.bench_logins --logins $(BENCH_LOGINS) --json build/bench_logins.json
 
 ## Lint, types, template checks (cfn-lint, checkov, sam validate and build) and every test, then the clock check.
 # Tests run on every core (pytest-xdist): each test has its own simulator and frozen clock.

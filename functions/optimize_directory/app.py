@@ -20,11 +20,12 @@ from ws_autopilot.adapters.tags import WorkspaceTags
 from ws_autopilot.adapters.unused_ledger import UnusedLedger
 from ws_autopilot.adapters.unused_workspaces import UnusedWorkspacesApi
 from ws_autopilot.adapters.usage import UsageMetrics
+from ws_autopilot.adapters.workspace_users import WorkspaceUserMap
 from ws_autopilot.billing import month_end_behind_schedule
 from ws_autopilot.contracts import OptimizeDirectoryRequest
 from ws_autopilot.models import Target
 from ws_autopilot.optimizer import Continuation, DirectoryOptimizer
-from ws_autopilot.settings import OptimizerSettings, UnusedSettings, known_compute_types
+from ws_autopilot.settings import OptimizerSettings, UnusedSettings, UserMapSettings, known_compute_types
 from ws_autopilot.unused_actor import UnusedActor
 from ws_autopilot.unused_review import EvidenceReader, UnusedReview
 
@@ -94,6 +95,7 @@ def handler(
             clock=now,
             prices=PriceList(config.report_bucket, known_compute_types()),
             unused=unused_review(where.client("workspaces", request.target), usage, tags, request.target),
+            users=WorkspaceUserMap(UserMapSettings.from_env().table_name, clock=now),
         )
     start = request.continuation
     run_day = date.fromisoformat(request.run_date)
@@ -152,7 +154,7 @@ def unused_review(
     actor = UnusedActor(
         config, api, UnusedLedger(config.ledger_table), tags, Notifier(config.alert_topic_arn), target, now
     )
-    return UnusedReview(config, EvidenceReader(usage, LoginStore(config.login_table), api), actor)
+    return UnusedReview(config, EvidenceReader(usage, LoginStore(config.login_table), api, target), actor)
 
 
 @cache

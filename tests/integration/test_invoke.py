@@ -56,6 +56,22 @@ def test_each_function_runs_with_its_sample_event(function, event):
     assert output, f"{function} returned nothing"
 
 
+def test_a_login_forwarded_from_a_member_account_is_recorded_with_its_user():
+    result = invoke("login_events", "login_forwarded")
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    output = json.loads("\n".join(lines[lines.index("{") :]))
+    assert (output["account_id"], output["region"]) == ("222222222222", "eu-west-1")
+    assert output["user_name_resolved"] is True
+
+
+def test_a_login_from_an_account_not_covered_is_refused_with_a_failing_status():
+    result = invoke("login_events", "login_rejected")
+    assert result.returncode == 1
+    assert '"errorType": "UncoveredLoginEvent"' in result.stdout
+    assert "account 999999999999 is not covered" in result.stdout
+
+
 def test_a_malformed_sample_is_reported_with_its_error_and_a_failing_status():
     result = invoke("login_events", "login_malformed")
     assert result.returncode == 1

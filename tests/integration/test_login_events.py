@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
+from tests.conftest import ACCOUNT, REGION
 from tests.support import simulator
 from tests.support.lambda_runtime import FakeContext, load_event
 from tests.support.local_run import FREEZE_IGNORE
@@ -57,12 +58,21 @@ def test_a_login_is_stored_with_its_user_name_and_expiry(aws, deploy, workspace)
     out = stack.handlers["LoginEventsFunction"](login(workspace), FakeContext())
 
     (item,) = stored_logins(aws, stack, workspace[0])
-    assert out == {"event_id": "ev-1", "workspace_id": workspace[0], "user_name_resolved": True, "alerts": []}
+    assert out == {
+        "event_id": "ev-1",
+        "account_id": ACCOUNT,
+        "region": REGION,
+        "workspace_id": workspace[0],
+        "user_name_resolved": True,
+        "user_name_source": "lookup",
+        "alerts": [],
+    }
     assert (item["user_name"], item["directory_id"], item["client_ip"]) == (
         "user-alice",
         workspace[1],
         "198.51.100.23",
     )
+    assert (item["account_id"], item["region"]) == (ACCOUNT, REGION)
     assert (item["client_platform"], item["client_version"]) == ("Windows", "5.19.0.5010")
     assert int(item["expires_at"]) == int((NOW + timedelta(days=30)).timestamp())
     by_date = aws["dynamodb"].query(
@@ -80,7 +90,8 @@ def test_the_last_login_moves_forward_only(aws, deploy, workspace):
     handler(login(workspace, "late", at=NOW), FakeContext())
     handler(login(workspace, "early", at=NOW - timedelta(hours=5)), FakeContext())
     last = aws["dynamodb"].get_item(
-        TableName=stack.refs["LoginTable"], Key={"workspace_id": {"S": workspace[0]}, "sk": {"S": "LAST"}}
+        TableName=stack.refs["LoginTable"],
+        Key={"workspace_id": {"S": workspace[0]}, "sk": {"S": f"LAST#{ACCOUNT}#{REGION}"}},
     )["Item"]
     assert last["login_time"]["S"] == NOW.isoformat()
     assert last["user_name"]["S"] == "user-alice"

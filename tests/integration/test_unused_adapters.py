@@ -99,12 +99,24 @@ def test_last_login_times_are_read_100_keys_per_call_without_personal_data(aws):
     at = datetime(2026, 10, 2, 8, tzinfo=UTC)
     for n in (3, 150):
         login = Login(
-            f"e{n}", f"ws-{n:08d}", "d-1", "alice", "198.51.100.7", "Windows", "WorkSpaces", None, at
+            f"e{n}",
+            ACCOUNT,
+            REGION,
+            f"ws-{n:08d}",
+            "d-1",
+            "alice",
+            "198.51.100.7",
+            "Windows",
+            "WorkSpaces",
+            None,
+            at,
         )
         store.update_last_login(login, int(at.timestamp()) + 86400)
     before = simulator.CALLS[("dynamodb", "BatchGetItem")]
 
-    times = store.last_login_times([f"ws-{n:08d}" for n in range(160)])
+    times = store.last_login_times(Target(ACCOUNT, REGION), [f"ws-{n:08d}" for n in range(160)])
+    # the same WorkSpace ids in another account are other WorkSpaces
+    assert store.last_login_times(Target("210987654321", REGION), ["ws-00000003"]) == {}
 
     assert times == {f"ws-{n:08d}": at.isoformat() for n in (3, 150)}
     assert simulator.CALLS[("dynamodb", "BatchGetItem")] - before == 2

@@ -298,3 +298,21 @@ def report_unhealthy(account_id: str, region: str, directory_id: str, count: int
         [{"Name": "DirectoryId", "Value": directory_id}],
         [(at, float(count))],
     )
+
+
+def clients_in(account_id: str, home_account: str, region: str, services: tuple[str, ...]) -> dict[str, Any]:
+    """boto3 clients of the simulator in another account (an assumed role, as AWS would need)."""
+    import boto3
+
+    if account_id == home_account:
+        return {name: boto3.client(name, region_name=region) for name in services}
+    credentials = boto3.client("sts", region_name=region).assume_role(
+        RoleArn=f"arn:aws:iam::{account_id}:role/seeding", RoleSessionName="seeding"
+    )["Credentials"]
+    session = boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name=region,
+    )
+    return {name: session.client(name) for name in services}

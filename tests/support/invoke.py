@@ -4,7 +4,10 @@ seeded simulator (no AWS account, no Docker; `sam local invoke` needs Docker).
 The template is deployed against the simulator as `make demo` does, a small fleet is seeded, and
 the sample's placeholders are pointed at it: its directory and WorkSpace ids become seeded ones,
 and a function that continues a run (ListDirectories, OptimizeDirectory, WriteReport) finds that
-run started by ListTargets first, as the state machine would. The clock is frozen at the
+run started by ListTargets first, as the state machine would. The login function's deployment
+covers a member account in two regions too, and a login sample's fleet is seeded in the account
+and region the event comes from when they are covered: a forwarded sample is recorded with its
+user name read through the member role, and a sample from elsewhere is refused. The clock is frozen at the
 sample's own time, so the result does not depend on today's date. The handler's return value is
 printed as JSON; a raised error is printed with its type and the exit status is 1.
 """
@@ -34,6 +37,9 @@ RUN_CONTINUED = {"list_directories", "optimize_directory", "write_report"}
 # Functions that read what earlier runs left: a run on the last day of the month before the
 # sample's time is made first (the monthly digest reads that month's reports).
 READS_LAST_MONTH = {"monthly_digest"}
+MEMBER, OTHER_REGION = "222222222222", "eu-west-1"
+LOGIN_COVERAGE = {"MemberAccounts": MEMBER, "Regions": f"{REGION},{OTHER_REGION}"}
+SEEDED_SERVICES = ("workspaces", "cloudwatch", "ec2", "ds")
 
 
 def functions() -> dict[str, str]:
@@ -83,6 +89,16 @@ def point_at(event: dict[str, Any], directory_id: str, workspace_id: str) -> dic
     return dict(json.loads(text))
 
 
+def seeded_in(function: str, event: dict[str, Any]) -> tuple[str, str]:
+    """Where the sample's fleet is seeded: a login event's own account and region when the
+    deployment covers them, else the deployment account and region."""
+    if function == "login_events":
+        where = (event.get("account"), event.get("region"))
+        if where in {(a, r) for a in (ACCOUNT, MEMBER) for r in (REGION, OTHER_REGION)}:
+            return str(where[0]), str(where[1])
+    return ACCOUNT, REGION
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     use_simulated_environment("WARNING")
@@ -106,8 +122,20 @@ def main(argv: list[str]) -> int:
         }
         last_month = at.replace(day=1, hour=21, minute=5, second=0, microsecond=0) - timedelta(days=1)
         seed_at = last_month if args.function in READS_LAST_MONTH else at
-        seeded = fleet.seed_fleet(clients, ACCOUNT, REGION, seed_at, size=30, directories=1, seed=3)
-        with deployed(clients, {"DryRun": "true", "LogLevel": "WARNING"}) as stack:
+        account, region = seeded_in(args.function, event)
+        seeded = fleet.seed_fleet(
+            fleet.clients_in(account, ACCOUNT, region, SEEDED_SERVICES),
+            account,
+            region,
+            seed_at,
+            size=30,
+            directories=1,
+            seed=3,
+        )
+        overrides = {"DryRun": "true", "LogLevel": "WARNING"}
+        if args.function == "login_events":
+            overrides.update(LOGIN_COVERAGE)
+        with deployed(clients, overrides) as stack:
             if args.function in READS_LAST_MONTH:
                 run_daily(stack.state_machine, last_month)
             handler = stack.handlers[functions()[args.function]]

@@ -29,9 +29,18 @@ from ws_autopilot.adapters.accounts import function_sessions
 TEMPLATE = ROOT / "template.yaml"
 STACK = "autopilot"
 ACCOUNT = "123456789012"
-# Modules that keep the real clock under freezegun: botocore's retry backoff and rate limiter
-# behave as in AWS, and freezegun would otherwise trigger Powertools' and pydantic's lazy imports.
-FREEZE_IGNORE = ["botocore", "urllib3", "aws_lambda_powertools", "pydantic"]
+# Modules that keep the real clock under freezegun: botocore's retry backoff and rate limiter,
+# and the product's own WorkSpaces rate limiter, behave as in AWS (freezegun decides by the
+# nearest frames, so a bucket made deep in the product's code and used from a botocore hook
+# would otherwise read two clocks), and freezegun would otherwise trigger Powertools' and
+# pydantic's lazy imports.
+FREEZE_IGNORE = [
+    "botocore",
+    "urllib3",
+    "aws_lambda_powertools",
+    "pydantic",
+    "ws_autopilot.adapters.rate_limit",
+]
 
 
 @cache

@@ -1,6 +1,6 @@
-"""Every AWS call a function of the optimizer makes is allowed by its own policy, in the
-deployment region and in another region that `Regions` covers: the simulator does not evaluate
-IAM, so this reads the template's statements (Allow, Deny, Resource) the way IAM would.
+"""Every AWS call a function of the optimizer (or the login function) makes is allowed by its own
+policy, in the deployment region and in another region that `Regions` covers: the simulator does
+not evaluate IAM, so this reads the template's statements (Allow, Deny, Resource) the way IAM would.
 Conditions are not evaluated here; the statements that have one are asserted in test_template.py.
 """
 
@@ -21,12 +21,17 @@ ACCOUNT, HOME, OTHER, STACK = "123456789012", "us-east-1", "eu-west-1", "autopil
 MEMBER_ROLE = "arn:aws:iam::222222222222:role/WorkSpacesAutopilotMember"
 ATTRIBUTES = {
     "LedgerTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-ledger",
-    "LoginTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-logins",
     "ReportBucket.Arn": "arn:aws:s3:::autopilot-reports",
     "AppKey.Arn": f"arn:aws:kms:{HOME}:{ACCOUNT}:key/0000",
+    "WorkspaceUserTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-users",
+    "LoginTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-logins",
+    "IdempotencyTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-idempotency",
+    "LoginDeadLetterQueue.Arn": f"arn:aws:sqs:{HOME}:{ACCOUNT}:autopilot-login-dlq",
 }
+REFS = {"AlertTopic": f"arn:aws:sns:{HOME}:{ACCOUNT}:autopilot-alerts"}
 LEDGER, KEY, BUCKET = ATTRIBUTES["LedgerTable.Arn"], ATTRIBUTES["AppKey.Arn"], ATTRIBUTES["ReportBucket.Arn"]
 LOGINS, TOPIC = ATTRIBUTES["LoginTable.Arn"], f"arn:aws:sns:{HOME}:{ACCOUNT}:autopilot-alerts"
+USERS = ATTRIBUTES["WorkspaceUserTable.Arn"]
 # Parameters the conditions of the unused WorkSpaces' statements read (template defaults otherwise).
 STOPPING = {"UnusedAction": "stop"}
 TERMINATING = {"UnusedAction": "terminate", "ConfirmTerminateUnused": "yes-terminate-unused-workspaces"}
@@ -66,6 +71,7 @@ def calls(region: str) -> dict[str, list[tuple[str, str]]]:
             ("dynamodb:PutItem", LEDGER),
             ("dynamodb:UpdateItem", LEDGER),
             ("dynamodb:DeleteItem", LEDGER),
+            ("dynamodb:BatchWriteItem", USERS),
             ("s3:PutObject", f"{BUCKET}/runs/run-1/parts/x.jsonl"),
             ("s3:GetObject", f"{BUCKET}/runs/run-1/targets.json"),
             ("pricing:GetProducts", "*"),
@@ -96,6 +102,26 @@ def calls(region: str) -> dict[str, list[tuple[str, str]]]:
             ("sns:Publish", TOPIC),
             ("kms:GenerateDataKey", KEY),
             ("kms:Decrypt", KEY),
+        ],
+        "LoginEventsFunction": [
+            ("workspaces:DescribeWorkspaces", "*"),
+            ("sts:AssumeRole", MEMBER_ROLE),
+            ("organizations:ListAccountsForParent", "*"),
+            ("organizations:ListOrganizationalUnitsForParent", "*"),
+            *[(f"dynamodb:{a}", LOGINS) for a in ("GetItem", "PutItem", "UpdateItem")],
+            *[
+                (f"dynamodb:{a}", USERS)
+                for a in ("GetItem", "BatchGetItem", "PutItem", "BatchWriteItem", "UpdateItem", "DeleteItem")
+            ],
+            ("dynamodb:Query", f"{USERS}/index/waiting"),
+            *[
+                (f"dynamodb:{a}", ATTRIBUTES["IdempotencyTable.Arn"])
+                for a in ("GetItem", "PutItem", "UpdateItem", "DeleteItem")
+            ],
+            ("sns:Publish", REFS["AlertTopic"]),
+            ("kms:GenerateDataKey", KEY),
+            ("kms:Decrypt", KEY),
+            ("sqs:SendMessage", ATTRIBUTES["LoginDeadLetterQueue.Arn"]),
         ],
     }
 
@@ -140,6 +166,8 @@ def resolve(value: Any, dry_run: bool, parameters: dict[str, str] | None = None)
         return TOPIC
     if "Fn::GetAtt" in value:
         return ATTRIBUTES[".".join(value["Fn::GetAtt"])]
+    if "Ref" in value:
+        return REFS[value["Ref"]]
     if "Fn::Sub" in value:
         names = {
             "AWS::Partition": "aws",

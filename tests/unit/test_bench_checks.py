@@ -93,6 +93,17 @@ def test_connection_status_per_workspace_fails_the_unused_check_target():
     assert not result["checks"]["WorkSpaces calls within target"]
 
 
+def test_user_map_writes_per_workspace_fail_their_target_and_not_the_ledgers():
+    calls = {**figures()["calls"], "dynamodb:BatchWriteItem": 1000}
+    result = check(figures(calls=calls))
+    assert not result["checks"]["the login function's user map: 1 DynamoDB batch per page listed"]
+    assert result["checks"][
+        "DynamoDB: 2 per conversion, 2 per 100 WorkSpaces of a batch (ledger, logins), 2 per run"
+    ]
+    calls = {**figures()["calls"], "dynamodb:BatchWriteItem": 40}
+    assert check(figures(calls=calls))["checks_passed"]
+
+
 def test_tags_read_per_workspace_fail_the_tag_targets():
     calls = {
         **figures()["calls"],

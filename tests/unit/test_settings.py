@@ -86,6 +86,9 @@ LOGIN_ENV = {
     "LOGIN_RETENTION_DAYS": "90",
     "ALLOWED_CLIENT_NETWORKS": "203.0.113.0/24,2001:db8::/32",
     "NEW_NETWORK_ALERTS": "false",
+    "USER_TABLE": "workspace-users",
+    "LOGIN_LOOKUPS_PER_MINUTE": "20",
+    "AWS_REGION": "us-east-1",
 }
 
 
@@ -93,6 +96,22 @@ def test_login_settings_read_the_allow_list():
     settings = LoginSettings.from_env(LOGIN_ENV)
     assert [str(n) for n in settings.allowed_networks] == ["203.0.113.0/24", "2001:db8::/32"]
     assert (settings.retention_days, settings.new_network_alerts) == (90, False)
+
+
+def test_login_settings_read_what_the_product_covers_as_list_targets_does():
+    settings = LoginSettings.from_env(
+        {
+            **LOGIN_ENV,
+            "REGIONS": "eu-west-1, us-east-1,eu-west-1",
+            "MEMBER_ACCOUNTS": "222222222222",
+            "ORGANIZATION_PARENT_IDS": "ou-ab12-cd34ef56",
+        }
+    )
+    assert settings.coverage.regions == ("eu-west-1", "us-east-1")
+    assert settings.coverage.member_accounts == ("222222222222",)
+    assert settings.coverage.organization_parents == ("ou-ab12-cd34ef56",)
+    assert LoginSettings.from_env(LOGIN_ENV).coverage.regions == ("us-east-1",)  # the deployment region
+    assert (settings.user_table_name, settings.lookups_per_minute) == ("workspace-users", 20)
 
 
 @pytest.mark.parametrize(
@@ -109,6 +128,14 @@ def test_login_settings_read_the_allow_list():
         ),
         ({"NEW_NETWORK_ALERTS": "on"}, "NEW_NETWORK_ALERTS (template parameter NewNetworkAlerts)"),
         ({"ALERT_TOPIC_ARN": "alerts"}, "is not an sns ARN"),
+        (
+            {"LOGIN_LOOKUPS_PER_MINUTE": "61"},
+            "LOGIN_LOOKUPS_PER_MINUTE (template parameter LoginLookupsPerMinute): "
+            "must be a whole number from 0 to 60",
+        ),
+        ({"MEMBER_ACCOUNTS": "2222"}, "MEMBER_ACCOUNTS (template parameter MemberAccounts)"),
+        ({"REGIONS": "Europe"}, "REGIONS (template parameter Regions)"),
+        ({"USER_TABLE": ""}, "USER_TABLE"),
     ],
 )
 def test_invalid_login_settings_name_the_variable_and_value(env, message):
@@ -321,6 +348,7 @@ EVERY_KIND_OF_SETTING = [
     (AccessSettings, "WORKSPACES_API_RATE", "WorkSpacesApiRate"),
     (AccessSettings, "MEMBER_ROLE_NAME", "MemberRoleName"),
     (LoginSettings, "ALLOWED_CLIENT_NETWORKS", "AllowedClientNetworks"),
+    (LoginSettings, "LOGIN_LOOKUPS_PER_MINUTE", "LoginLookupsPerMinute"),
     (RemediationConfig, "BREAKER_PERCENT", "BreakerPercent"),
 ]
 

@@ -68,3 +68,14 @@ class InvalidLoginEvent(AutopilotError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"invalid WorkSpaces Access event: {reason}")
+
+
+class UncoveredLoginEvent(AutopilotError):
+    """A `WorkSpaces Access` event from an account or region this deployment does not cover:
+    the bus policy should have refused it, so it is refused again here and never recorded."""
+
+    def __init__(self, account_id: str, region: str, reason: str) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.reason = reason
+        super().__init__(f"login event from {account_id}/{region} refused: {reason}")

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from aws_lambda_powertools import Logger
-
 from ws_autopilot.access_events import WorkSpacesAccessEvent
-from ws_autopilot.adapters.fleet import WorkspacesFleet
 from ws_autopilot.adapters.logins import LoginStore
 from ws_autopilot.adapters.notifications import Notifier
-from ws_autopilot.errors import AwsCallFailed
 from ws_autopilot.logins import (
     AlertReason,
     Login,
@@ -21,9 +17,9 @@ from ws_autopilot.logins import (
     network_of,
     parse_client_ip,
 )
+from ws_autopilot.models import Target
 from ws_autopilot.settings import LoginSettings
-
-logger = Logger(child=True)
+from ws_autopilot.user_names import NameSource, UserNames
 
 ALERT_SUBJECTS = {
     AlertReason.OUTSIDE_ALLOWED_NETWORKS: "WorkSpaces login from outside the allowed networks",
@@ -33,35 +29,27 @@ ALERT_SUBJECTS = {
 }
 
 
-@dataclass
-class UserNameCache:
-    """WorkSpace id -> user name. A WorkSpace belongs to one user for its whole life, so entries
-    stay valid; the bound only caps memory."""
-
-    max_entries: int = 10_000
-    names: dict[str, str] = field(default_factory=dict)
-
-    def get(self, workspace_id: str) -> str | None:
-        return self.names.get(workspace_id)
-
-    def put(self, workspace_id: str, user_name: str) -> None:
-        if len(self.names) >= self.max_entries:
-            self.names.pop(next(iter(self.names)))
-        self.names[workspace_id] = user_name
-
-
 @dataclass(frozen=True, slots=True)
 class LoginOutcome:
     event_id: str
+    account_id: str
+    region: str
     workspace_id: str
-    user_name_resolved: bool
+    user_name_source: NameSource
     alerts: list[str]
+
+    @property
+    def user_name_resolved(self) -> bool:
+        return self.user_name_source is not NameSource.NONE
 
     def to_dict(self) -> dict[str, object]:
         return {
             "event_id": self.event_id,
+            "account_id": self.account_id,
+            "region": self.region,
             "workspace_id": self.workspace_id,
             "user_name_resolved": self.user_name_resolved,
+            "user_name_source": self.user_name_source.value,
             "alerts": self.alerts,
         }
 
@@ -71,48 +59,45 @@ class LoginRecorder:
         self,
         settings: LoginSettings,
         store: LoginStore,
-        fleet: WorkspacesFleet,
+        names: UserNames,
         notifier: Notifier,
-        users: UserNameCache,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         self.store = store
-        self.fleet = fleet
+        self.names = names
         self.notifier = notifier
-        self.users = users
         self.clock = clock
 
     def record(self, event: WorkSpacesAccessEvent) -> LoginOutcome:
         """Store the login and publish its alerts. Raises AwsCallFailed when the login cannot be
-        stored or an alert cannot be published (the event is then retried, then dead-lettered)."""
+        stored or an alert cannot be published (the event is then retried, then dead-lettered).
+
+        Everything is keyed by the event's account and region as well as the WorkSpace id, so a
+        WorkSpace id that two accounts share mixes neither users, histories nor networks."""
+        target = Target(event.account, event.region)
         workspace_id = event.detail.workspace_id
-        previous = self.store.last_login(workspace_id)
-        login = Login.from_event(
-            event, self._user_name(workspace_id, previous.user_name if previous else None)
-        )
+        previous = self.store.last_login(target, workspace_id)
+        resolved = self.names.resolve(target, workspace_id, previous.user_name if previous else None)
+        login = Login.from_event(event, resolved.user_name)
+        if resolved.user_name and previous is not None and previous.user_name is None:
+            self.names.settle(target, workspace_id, resolved.user_name)  # earlier logins without it
         expires_at = self._expiry(login)
         alerts = self._check(login, has_history=previous is not None, expires_at=expires_at)
         self.store.put_login(login, [a.value for a in alerts], expires_at)
         self.store.update_last_login(login, expires_at)
+        source = resolved.source
+        if login.user_name is None:
+            late = self.names.wait(
+                target, workspace_id, LoginStore.login_sort_key(login), self.clock().isoformat()
+            )
+            if late:  # mapped meanwhile, and filled into the login at once
+                login, source = replace(login, user_name=late), NameSource.MAP
         for reason in alerts:
             self.notifier.publish(reason.value, ALERT_SUBJECTS[reason], self._alert_body(login, reason))
-        return LoginOutcome(event.id, workspace_id, login.user_name is not None, [a.value for a in alerts])
-
-    def _user_name(self, workspace_id: str, stored: str | None) -> str | None:
-        name = self.users.get(workspace_id) or stored
-        if name is None:
-            try:
-                name = self.fleet.user_names([workspace_id]).get(workspace_id) or None
-            except AwsCallFailed as exc:
-                logger.warning(
-                    "user name not resolved; the login is stored without it",
-                    extra={"workspace_id": workspace_id, "error": str(exc)},
-                )
-                return None
-        if name:
-            self.users.put(workspace_id, name)
-        return name
+        return LoginOutcome(
+            event.id, login.account_id, login.region, workspace_id, source, [a.value for a in alerts]
+        )
 
     def _expiry(self, login: Login) -> int:
         # From the login time, but never later than from now: a login time in the future must
@@ -128,7 +113,11 @@ class LoginRecorder:
         address = parse_client_ip(login.client_ip)
         if self.settings.new_network_alerts and address is not None:
             seen = self.store.remember_network(
-                login.workspace_id, network_of(address), login.login_time.isoformat(), expires_at
+                login.target,
+                login.workspace_id,
+                network_of(address),
+                login.login_time.isoformat(),
+                expires_at,
             )
             if is_new_network(seen, has_history):
                 alerts.append(AlertReason.NEW_NETWORK)
@@ -139,6 +128,8 @@ class LoginRecorder:
         return {
             "alert": reason.value,
             "user_name": login.user_name or "(not resolved)",
+            "account_id": login.account_id,
+            "region": login.region,
             "workspace_id": login.workspace_id,
             "directory_id": login.directory_id,
             "client_ip": login.client_ip or "(empty)",

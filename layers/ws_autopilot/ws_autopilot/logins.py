@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from ws_autopilot.access_events import WorkSpacesAccessEvent
 from ws_autopilot.errors import ConfigurationError
+from ws_autopilot.models import Target
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -29,6 +30,8 @@ class Login:
     """One successful login, normalised: what is stored and what alerts describe."""
 
     event_id: str
+    account_id: str
+    region: str
     workspace_id: str
     directory_id: str
     user_name: str | None
@@ -43,6 +46,8 @@ class Login:
         detail = event.detail
         return cls(
             event_id=event.id,
+            account_id=event.account,
+            region=event.region,
             workspace_id=detail.workspace_id,
             directory_id=detail.directory_id,
             user_name=user_name,
@@ -52,6 +57,22 @@ class Login:
             client_version=detail.client_version,
             login_time=detail.login_time,
         )
+
+    @property
+    def target(self) -> Target:
+        return Target(self.account_id, self.region)
+
+
+def coverage_refusal(
+    account_id: str, region: str, accounts: frozenset[str], regions: frozenset[str]
+) -> str | None:
+    """Why a login event from `account_id`/`region` is not taken, or None when it is: both must
+    be among those the product covers (the deployment account, the member accounts, the regions)."""
+    if account_id not in accounts:
+        return f"account {account_id} is not covered (MemberAccounts, OrganizationParentIds)"
+    if region not in regions:
+        return f"region {region} is not covered (Regions: {', '.join(sorted(regions))})"
+    return None
 
 
 def parse_allow_list(

@@ -21,6 +21,7 @@ from ws_autopilot.adapters.pricing import PriceList
 from ws_autopilot.adapters.reports import ReportStore
 from ws_autopilot.adapters.tags import WorkspaceTags
 from ws_autopilot.adapters.usage import UsageMetrics, batch_size
+from ws_autopilot.adapters.workspace_users import WorkspaceUserMap
 from ws_autopilot.billing import evaluation_window
 from ws_autopilot.converter import ACTING, Batch, Converter
 from ws_autopilot.costing import BatchCosting, Costing
@@ -75,8 +76,10 @@ class DirectoryOptimizer:
         clock: Callable[[], datetime],
         prices: PriceList | None = None,
         unused: UnusedReview | None = None,
+        users: WorkspaceUserMap | None = None,
     ) -> None:
         self.settings = settings
+        self.users = users  # the WorkSpace-to-user map the login function reads
         self.target = target
         self.fleet = fleet
         self.usage = usage
@@ -157,6 +160,8 @@ class DirectoryOptimizer:
         count = 0
         for page in self.fleet.pages(directory_id, token):
             pages.append(page)
+            if self.users is not None:
+                self.users.remember(self.target, page.workspaces)  # never raises
             count += len(page.workspaces) + len(page.invalid)
             if count >= per_batch:
                 break

@@ -304,13 +304,45 @@ def parse_arn(env: Mapping[str, str], variable: str, parameter: str, service: st
 
 
 @dataclass(frozen=True, slots=True)
+class CoverageSettings:
+    """The accounts and regions the product covers, as ListTargets reads them: the regions of
+    `Regions` (empty: the deployment region), the accounts of `MemberAccounts` and those found
+    under `OrganizationParentIds`; the deployment account is always covered."""
+
+    regions: tuple[str, ...]
+    member_accounts: tuple[str, ...]
+    organization_parents: tuple[str, ...]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> CoverageSettings:
+        env = os.environ if env is None else env
+        regions = parse_list(env, "REGIONS", "Regions", r"[a-z]{2}(-[a-z]+)+-\d", "an AWS region")
+        return cls(
+            regions=regions or (_require(env, "AWS_REGION", "(the deployment region)"),),
+            member_accounts=parse_list(
+                env, "MEMBER_ACCOUNTS", "MemberAccounts", r"\d{12}", "a 12-digit account id"
+            ),
+            organization_parents=parse_list(
+                env,
+                "ORGANIZATION_PARENT_IDS",
+                "OrganizationParentIds",
+                r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}",
+                "an organization root or OU id",
+            ),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class LoginSettings:
     table_name: str
     idempotency_table_name: str
+    user_table_name: str
     alert_topic_arn: str
     retention_days: int
     allowed_networks: tuple[IPNetwork, ...]
     new_network_alerts: bool
+    lookups_per_minute: int
+    coverage: CoverageSettings
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LoginSettings:
@@ -318,11 +350,27 @@ class LoginSettings:
         return cls(
             table_name=_require(env, "LOGIN_TABLE", "(the stack's login table)"),
             idempotency_table_name=_require(env, "IDEMPOTENCY_TABLE", "(the stack's idempotency table)"),
+            user_table_name=_require(env, "USER_TABLE", "(the stack's WorkSpace user table)"),
             alert_topic_arn=parse_arn(env, "ALERT_TOPIC_ARN", "(the stack's alert topic)", "sns"),
             retention_days=parse_int(env, "LOGIN_RETENTION_DAYS", "LoginRetentionDays", 1, 3650),
             allowed_networks=parse_allow_list(env.get("ALLOWED_CLIENT_NETWORKS", "")),
             new_network_alerts=parse_bool(env, "NEW_NETWORK_ALERTS", "NewNetworkAlerts"),
+            # the WorkSpaces API allows 120 requests a minute per account and region in all
+            lookups_per_minute=parse_int(env, "LOGIN_LOOKUPS_PER_MINUTE", "LoginLookupsPerMinute", 0, 60),
+            coverage=CoverageSettings.from_env(env),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class UserMapSettings:
+    """Where the daily run keeps the WorkSpace-to-user map the login function reads."""
+
+    table_name: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> UserMapSettings:
+        env = os.environ if env is None else env
+        return cls(table_name=_require(env, "USER_TABLE", "(the stack's WorkSpace user table)"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from ws_autopilot.adapters.usage import UsageMetrics
 from ws_autopilot.billing import evaluation_window
 from ws_autopilot.converter import Batch
 from ws_autopilot.errors import AwsCallFailed
-from ws_autopilot.models import MetricsUnavailable, ReportRow, Usage, Workspace
+from ws_autopilot.models import MetricsUnavailable, ReportRow, Target, Usage, Workspace
 from ws_autopilot.settings import UnusedSettings
 from ws_autopilot.unused import (
     Evidence,
@@ -45,8 +45,11 @@ DAY = timedelta(days=1)
 class EvidenceReader:
     """What is known about the connections of candidate WorkSpaces."""
 
-    def __init__(self, usage: UsageMetrics, logins: LoginStore, api: UnusedWorkspacesApi) -> None:
+    def __init__(
+        self, usage: UsageMetrics, logins: LoginStore, api: UnusedWorkspacesApi, target: Target
+    ) -> None:
         self.usage = usage
+        self.target = target
         self.logins = logins
         self.api = api
         self.status_lookups = 0  # WorkSpaces whose connection status was asked for
@@ -73,7 +76,7 @@ class EvidenceReader:
 
     def _read_logins(self, evidence: dict[str, Evidence]) -> None:
         try:
-            times = self.logins.last_login_times(list(evidence))
+            times = self.logins.last_login_times(self.target, list(evidence))
         except AwsCallFailed as exc:
             for known in evidence.values():
                 known.unreadable.append(f"login records unreadable ({exc.error_code})")
