@@ -52,6 +52,8 @@ def usage_points(fleet, name: str, *points: tuple[datetime, float]) -> None:
 def logged_in(stack, fleet, name: str, at: datetime) -> None:
     login = Login(
         f"event-{name}",
+        ACCOUNT,
+        REGION,
         fleet.ids[name],
         fleet.directory_id,
         "someone",

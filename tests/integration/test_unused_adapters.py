@@ -115,11 +115,11 @@ def test_last_login_times_are_read_100_keys_per_call_without_personal_data(aws):
     before = simulator.CALLS[("dynamodb", "BatchGetItem")]
 
     times = store.last_login_times(Target(ACCOUNT, REGION), [f"ws-{n:08d}" for n in range(160)])
-    # the same WorkSpace ids in another account are other WorkSpaces
-    assert store.last_login_times(Target("210987654321", REGION), ["ws-00000003"]) == {}
 
     assert times == {f"ws-{n:08d}": at.isoformat() for n in (3, 150)}
     assert simulator.CALLS[("dynamodb", "BatchGetItem")] - before == 2
+    # the same WorkSpace ids in another account are other WorkSpaces
+    assert store.last_login_times(Target("210987654321", REGION), ["ws-00000003"]) == {}
 
 
 # -- the WorkSpaces API -------------------------------------------------------------------------
