@@ -21,7 +21,9 @@ ATTRIBUTES = {
     "LedgerTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-ledger",
     "ReportBucket.Arn": "arn:aws:s3:::autopilot-reports",
     "AppKey.Arn": f"arn:aws:kms:{HOME}:{ACCOUNT}:key/0000",
+    "RemediationTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-remediation",
 }
+TOPIC = f"arn:aws:sns:{HOME}:{ACCOUNT}:autopilot-alerttopic"
 LEDGER, KEY, BUCKET = ATTRIBUTES["LedgerTable.Arn"], ATTRIBUTES["AppKey.Arn"], ATTRIBUTES["ReportBucket.Arn"]
 
 
@@ -65,6 +67,26 @@ def calls(region: str) -> dict[str, list[tuple[str, str]]]:
             ("kms:Decrypt", KEY),
             ("sts:AssumeRole", MEMBER_ROLE),
         ],
+        "RemediateFunction": [
+            ("workspaces:DescribeWorkspaceDirectories", "*"),
+            ("workspaces:DescribeWorkspaces", "*"),
+            ("workspaces:DescribeWorkspacesConnectionStatus", "*"),
+            ("workspaces:DescribeTags", workspace(region)),
+            ("workspaces:DescribeWorkspaceSnapshots", workspace(region)),
+            ("workspaces:RebootWorkspaces", workspace(region)),
+            ("workspaces:RebuildWorkspaces", workspace(region)),
+            ("cloudwatch:GetMetricData", "*"),
+            ("dynamodb:Scan", ATTRIBUTES["RemediationTable.Arn"]),
+            ("dynamodb:PutItem", ATTRIBUTES["RemediationTable.Arn"]),
+            ("dynamodb:UpdateItem", ATTRIBUTES["RemediationTable.Arn"]),
+            ("dynamodb:DeleteItem", ATTRIBUTES["RemediationTable.Arn"]),
+            ("sns:Publish", TOPIC),
+            ("kms:GenerateDataKey", KEY),
+            ("kms:Decrypt", KEY),
+            ("sts:AssumeRole", MEMBER_ROLE),
+            ("organizations:ListAccountsForParent", "*"),
+            ("organizations:ListOrganizationalUnitsForParent", "*"),
+        ],
         "WriteReportFunction": [
             ("s3:ListBucket", BUCKET),
             ("s3:GetObject", f"{BUCKET}/runs/run-1/parts/x.jsonl"),
@@ -75,16 +97,19 @@ def calls(region: str) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def resolve(value: Any, dry_run: bool) -> Any:
-    """A template value with the intrinsics the policies use resolved for a deployment in HOME."""
+def resolve(value: Any, dry_run: bool, rebuilds: bool = True) -> Any:
+    """A template value with the intrinsics the policies use resolved for a deployment in HOME
+    (DryRun as given; RebuildPolicy Auto when `rebuilds`)."""
     if isinstance(value, list):
-        return [resolve(v, dry_run) for v in value]
+        return [resolve(v, dry_run, rebuilds) for v in value]
     if not isinstance(value, dict):
         return value
     if "Fn::If" in value:
         condition, when_true, when_false = value["Fn::If"]
-        assert condition == "IsDryRun", condition
-        return resolve(when_true if dry_run else when_false, dry_run)
+        holds = {"IsDryRun": dry_run, "RebuildsAllowed": rebuilds and not dry_run}[condition]
+        return resolve(when_true if holds else when_false, dry_run, rebuilds)
+    if "Ref" in value:
+        return {"AlertTopic": TOPIC}[value["Ref"]]
     if "Fn::GetAtt" in value:
         return ATTRIBUTES[".".join(value["Fn::GetAtt"])]
     if "Fn::Sub" in value:
@@ -100,21 +125,21 @@ def resolve(value: Any, dry_run: bool) -> Any:
     raise AssertionError(f"unexpected intrinsic {value}")
 
 
-def statements(function: str, dry_run: bool) -> list[dict[str, Any]]:
+def statements(function: str, dry_run: bool, rebuilds: bool = True) -> list[dict[str, Any]]:
     found = []
     for policy in RESOURCES[function]["Properties"].get("Policies", []):
         for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
-            found.append({k: resolve(v, dry_run) for k, v in statement.items() if k != "Condition"})
+            found.append({k: resolve(v, dry_run, rebuilds) for k, v in statement.items() if k != "Condition"})
     return found
 
 
-def allowed(function: str, action: str, resource: str, dry_run: bool = False) -> bool:
+def allowed(function: str, action: str, resource: str, dry_run: bool = False, rebuilds: bool = True) -> bool:
     def matches(statement: dict[str, Any]) -> bool:
         return any(fnmatchcase(action.lower(), a.lower()) for a in as_list(statement["Action"])) and any(
             fnmatchcase(resource, r) for r in as_list(statement["Resource"])
         )
 
-    applicable = [s for s in statements(function, dry_run) if matches(s)]
+    applicable = [s for s in statements(function, dry_run, rebuilds) if matches(s)]
     return any(s["Effect"] == "Allow" for s in applicable) and not any(
         s["Effect"] == "Deny" for s in applicable
     )
@@ -133,6 +158,17 @@ def test_dry_run_denies_the_running_mode_change_in_every_region(region):
         "OptimizeDirectoryFunction", "workspaces:ModifyWorkspaceProperties", workspace(region), True
     )
     assert allowed("OptimizeDirectoryFunction", "workspaces:DescribeWorkspaces", "*", dry_run=True)
+
+
+@pytest.mark.parametrize("region", [HOME, OTHER])
+def test_remediation_reboots_and_rebuilds_only_when_allowed_in_every_region(region):
+    reboot, rebuild = "workspaces:RebootWorkspaces", "workspaces:RebuildWorkspaces"
+    assert allowed("RemediateFunction", reboot, workspace(region), dry_run=False, rebuilds=False)
+    assert not allowed("RemediateFunction", rebuild, workspace(region), dry_run=False, rebuilds=False)
+    assert not allowed("RemediateFunction", reboot, workspace(region), dry_run=True)
+    assert not allowed("RemediateFunction", rebuild, workspace(region), dry_run=True)
+    other_account = workspace(region).replace(ACCOUNT, "999999999999")
+    assert not allowed("RemediateFunction", reboot, other_account)
 
 
 def test_the_change_is_scoped_to_this_accounts_workspaces():
