@@ -152,7 +152,7 @@ def test_the_reboot_cap_holds_over_every_account_and_region_in_one_message(aws, 
 
 
 def test_each_account_and_region_keeps_to_the_remediation_rate(aws, deploy, pairs, virtual_time):
-    stack = deploy(**EVERYWHERE, RemediationApiRate="0.5", BreakerPercent="100")
+    stack = deploy(**EVERYWHERE, RemediationApiRate="0.5", BreakerPercent="100", MaxRebootsPerRun="100")
     for pair in pairs.values():
         pair.unhealthy(12, T0)  # pages, connection status, tags and a reboot call: more than the burst
     first_call = len(simulator.CALL_LOG)
@@ -225,3 +225,37 @@ def test_an_unreadable_organization_at_cold_start_still_covers_the_listed_accoun
 
     targets, _ = Coverage(ACCOUNT, settings, ["us-east-1"], unreadable).targets(T0)
     assert targets == [Target(ACCOUNT, "us-east-1"), Target(MEMBER, "us-east-1")]
+
+
+def test_a_directory_whose_listing_runs_short_of_time_is_left_whole_for_the_next_scan(
+    aws, deploy, make_fleet
+):
+    from ws_autopilot.adapters.fleet import WorkspacesFleet
+    from ws_autopilot.adapters.notifications import Notifier
+    from ws_autopilot.adapters.remediation_store import RemediationStore
+    from ws_autopilot.adapters.usage import UsageMetrics
+    from ws_autopilot.remediator import Remediator
+    from ws_autopilot.settings import RemediationConfig
+
+    office = make_fleet({f"u{i:02d}": {"mode": "AUTO_STOP"} for i in range(60)}, T0)  # 3 pages
+    stack = deploy(DryRun="false")
+    first = sorted(office.ids.values())[0]
+    simulator.set_state(ACCOUNT, "us-east-1", first, "UNHEALTHY")
+    fleet.report_unhealthy(ACCOUNT, "us-east-1", office.directory_id, 1, T0 - 5 * MIN)
+    assert scan(stack, T0)["counts"] == {"observe": 1}
+    config = RemediationConfig.from_env()
+    remediator = Remediator(
+        config.policy,
+        WorkspacesFleet(),
+        UsageMetrics(),
+        RemediationStore(config.table_name),
+        Notifier(config.alert_topic_arn),
+        Target(ACCOUNT, "us-east-1"),
+    )
+    answers = iter([True, True, False])  # before the listing, after page 1, after page 2
+    with freeze_time(T0 + 30 * MIN, ignore=FREEZE_IGNORE):
+        plan = remediator.plan(T0 + 30 * MIN, time_left=lambda: next(answers))
+
+    assert plan.unfinished == [office.directory_id]
+    assert (plan.items, plan.vanished, plan.directories) == ([], [], {})
+    assert scan(stack, T0 + 30 * MIN)["counts"] == {"reboot": 1}  # the next scan, with time, acts

@@ -157,7 +157,10 @@ class RemediationScan:
                 "max_reboots_per_run": self.settings.max_reboots_per_run,
                 "held_back_count": len(held_back),
                 "held_back": held_back[:MAX_LISTED],
-                "meaning": "rebooted at later scans, the longest UNHEALTHY first",
+                "meaning": (
+                    "rebooted at later scans, the longest UNHEALTHY first; their opt-out tags and "
+                    "other guards are read when their turn comes"
+                ),
                 "dry_run": self.settings.dry_run,
             },
         )

@@ -1,10 +1,12 @@
 """One account and region's part of a remediation scan: find UNHEALTHY WorkSpaces cheaply,
 decide each one's next step, then carry the steps out under optimistic locks and announce them.
 
-`plan()` reads; `execute()` writes. A scan is `execute(plan(now), now)`; keeping them apart is
-what lets a test interleave two scans and see that only one of them acts, and what lets the
-fleet-wide scan (remediation_scan.py) share the per-scan reboot cap out between the plans of
-every account and region before any of them acts.
+`plan()` reads the fleet; `execute()` reads only the guards of the WorkSpaces it is about to
+act on (tags, rebuild snapshots), then writes. A scan is `execute(plan(now), now)`; keeping them
+apart is what lets a test interleave two scans and see that only one of them acts, and what lets
+the fleet-wide scan (remediation_scan.py) share the per-scan reboot cap out between the plans of
+every account and region before any of them acts, so that no tags are read for the WorkSpaces
+the cap holds back.
 """
 
 from __future__ import annotations
@@ -114,12 +116,12 @@ class Remediator:
         records: Mapping[str, Record] | None = None,
         time_left: Callable[[], bool] = lambda: True,
     ) -> Plan:
-        """Decide every candidate's next step. `records` are this account and region's (read from
-        the store when not given). WorkSpaces API calls: one directory listing, the pages of the
-        directories that report UNHEALTHY WorkSpaces or have WorkSpaces under remediation,
-        connection status for the UNHEALTHY ones (25 per call), and tags and snapshots only for
-        WorkSpaces about to be rebooted or rebuilt. No new directory is listed once `time_left()`
-        is False; those are left for the next scan."""
+        """Decide every candidate's next step, before the guards that need tags or snapshots.
+        `records` are this account and region's (read from the store when not given). WorkSpaces
+        API calls: one directory listing, the pages of the directories that report UNHEALTHY
+        WorkSpaces or have WorkSpaces under remediation, and connection status for the UNHEALTHY
+        ones (25 per call). No page is read once `time_left()` is False; a directory not listed
+        whole is left for the next scan."""
         if records is None:
             records = self.store.records().get(self.target, {})
         active = {i: r for i, r in records.items() if r.active}
@@ -132,10 +134,10 @@ class Remediator:
         plan = Plan()
         candidates: list[Workspace] = []
         for directory_id in [d for d in directories if d in flagged or d in watched]:
-            if not time_left():
+            listed = self._listing(directory_id, time_left)
+            if listed is None:
                 plan.unfinished.append(directory_id)
                 continue
-            listed = [ws for page in self.fleet.pages(directory_id) for ws in page.workspaces]
             unhealthy = sum(1 for ws in listed if ws.state == "UNHEALTHY")
             is_open = breaker_open(unhealthy, len(listed), self.settings)
             plan.directories[directory_id] = DirectoryHealth(unhealthy, len(listed), is_open)
@@ -157,8 +159,20 @@ class Remediator:
                 plan.directories[ws.directory_id].breaker_open,
                 ws.workspace_id in connected,
             )
-            plan.items.append(Planned(ws, record, self._guarded(ws, decided, now)))
+            plan.items.append(Planned(ws, record, decided))
         return plan
+
+    def _listing(self, directory_id: str, time_left: Callable[[], bool]) -> list[Workspace] | None:
+        """The directory's WorkSpaces, or None when time ran short before the listing was whole
+        (a part would miscount the circuit breaker and take the rest for vanished)."""
+        listed: list[Workspace] = []
+        if not time_left():
+            return None
+        for page in self.fleet.pages(directory_id):
+            listed += page.workspaces
+            if page.next_token is not None and not time_left():
+                return None
+        return listed
 
     def _connected(self, workspace_ids: list[str]) -> set[str]:
         try:
@@ -187,7 +201,8 @@ class Remediator:
 
     # -- writing ------------------------------------------------------------------------------
     def execute(self, plan: Plan, now: datetime) -> ScanResult:
-        """Carry the plan out. Each WorkSpace's record is written (conditionally) before its
+        """Carry the plan out: the guards of each action first (tags: one DescribeTags per
+        WorkSpace; a rebuild's snapshot), then its record is written (conditionally) before the
         action, so a second scan working from the same reading acts on nothing."""
         result = ScanResult(self.target)
         self._announce_breakers(plan, now)
@@ -196,7 +211,7 @@ class Remediator:
             result.add(record.workspace_id, Action.CLOSE.value, "no longer listed")
         reboots: list[tuple[Planned, Record]] = []
         for planned in plan.items:
-            decided = planned.step
+            decided = self._guarded(planned.workspace, planned.step, now)
             if decided.action is Action.REBUILD and not self.store.take_rebuild_slot(
                 now.date().isoformat(), self.settings.max_rebuilds_per_day, now
             ):
