@@ -77,7 +77,7 @@ def wiring(function_arn: str) -> tuple[RemediationScan, Coverage]:
         return Remediator(settings.policy, fleet, usage, store, notifier, target)
 
     offered = boto3.session.Session().get_available_regions("workspaces")
-    scan = RemediationScan(settings.policy, store, notifier, remediator_for)
+    scan = RemediationScan(settings.policy, store, notifier, remediator_for, workers=WORKERS)
     return scan, Coverage(home, coverage, offered)
 
 
