@@ -97,3 +97,35 @@ def test_the_grace_period_starts_again_when_maintenance_ends(aws, deploy, office
     assert scan(stack, T0 + 150 * MIN)["counts"] == {"observe": 1}
     assert calls("RebootWorkspaces") == 0
     assert scan(stack, T0 + 165 * MIN)["counts"] == {"reboot": 1}
+
+
+def test_a_refused_reboot_speaks_again_only_when_the_error_changes_or_the_reboot_goes_through(
+    aws, deploy, office, alert_inbox
+):
+    stack = deploy(**LIVE)
+    received = alert_inbox(stack)
+    stuck = office.ids["u07"]
+    set_unhealthy(office.directory_id, [stuck], T0)
+    simulator.refuse(ACCOUNT, REGION, stuck, "RebootWorkspaces", "InvalidResourceState.WorkspaceState")
+    tries = calls("RebootWorkspaces")
+    at = T0
+    while at <= T0 + 300 * MIN:
+        if at == T0 + 105 * MIN:  # another error from now on
+            simulator.refuse(ACCOUNT, REGION, stuck, "RebootWorkspaces", "ResourceUnavailable.Workspace")
+        if at == T0 + 240 * MIN:  # the cause is gone
+            simulator.allow(ACCOUNT, REGION, stuck, "RebootWorkspaces")
+        scan(stack, at)
+        at += SCAN
+
+    alerts = alerts_of(received, at)
+    assert [a.kind for a in alerts] == [
+        "remediation_failed",
+        "remediation_needs_person",
+        "remediation_failed",
+        "remediation_reboot",
+    ]
+    assert "ResourceUnavailable.Workspace" in alerts[2].body["reason"]
+    # refused at 30, 45 and 60 min, then hourly: 120; the new error at 120, 135, 150 (a person
+    # was alerted today already: quiet), then hourly: 210; the reboot at 270
+    assert calls("RebootWorkspaces") - tries == 8
+    assert state_of(stuck) == "REBOOTING"
