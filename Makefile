@@ -52,6 +52,12 @@ bench-logins: $(VENV)/.installed
 	mkdir -p build
 	$(PY) -m tests.support.bench_logins --logins $(BENCH_LOGINS) --json build/bench_logins.json
 
+## Remediation scans of 200 accounts and regions (20 x 10) with an incident (not part of `make test`).
+.PHONY: bench-remediation
+bench-remediation: $(VENV)/.installed
+	mkdir -p build
+	$(PY) -m tests.support.bench_remediation --json build/bench_remediation.json
+
 ## Lint, types, template checks (cfn-lint, checkov, sam validate and build) and every test, then the clock check.
 # Tests run on every core (pytest-xdist): each test has its own simulator and frozen clock.
 test: setup lint

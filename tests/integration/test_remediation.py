@@ -15,6 +15,7 @@ from ws_autopilot.adapters.fleet import WorkspacesFleet
 from ws_autopilot.adapters.notifications import Notifier
 from ws_autopilot.adapters.remediation_store import RemediationStore
 from ws_autopilot.adapters.usage import UsageMetrics
+from ws_autopilot.models import Target
 from ws_autopilot.remediator import Remediator
 from ws_autopilot.settings import RemediationConfig
 
@@ -208,6 +209,7 @@ def test_two_overlapping_scans_act_once(aws, deploy, office):
             UsageMetrics(),
             RemediationStore(config.table_name),
             Notifier(config.alert_topic_arn),
+            Target(ACCOUNT, REGION),
         )
         for _ in range(2)
     )

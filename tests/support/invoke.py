@@ -23,12 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
 from freezegun import freeze_time
 from moto import mock_aws
 
 from tests.support import fleet, simulator
 from tests.support.lambda_runtime import FakeContext, use_simulated_environment
 from tests.support.local_run import FREEZE_IGNORE, deployed, run_daily, template
+from tests.support.virtual_time import VirtualTime
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 DEFAULT_TIME = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
@@ -105,7 +107,10 @@ def main(argv: list[str]) -> int:
     event = json.loads(args.event.read_text())
     at = event_time(event)
     simulator.install()
-    with mock_aws():
+    # The simulator answers at once; the WorkSpaces rate limits wait on a virtual clock (under
+    # the frozen clock a real wait would never refill a token bucket).
+    with mock_aws(), pytest.MonkeyPatch.context() as patch:
+        VirtualTime().install(patch)
         clients = {
             n: boto3.client(n, region_name=REGION)
             for n in (

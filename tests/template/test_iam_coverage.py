@@ -27,6 +27,7 @@ ATTRIBUTES = {
     "LoginTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-logins",
     "IdempotencyTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-idempotency",
     "LoginDeadLetterQueue.Arn": f"arn:aws:sqs:{HOME}:{ACCOUNT}:autopilot-login-dlq",
+    "RemediationTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-remediation",
 }
 REFS = {"AlertTopic": f"arn:aws:sns:{HOME}:{ACCOUNT}:autopilot-alerts"}
 LEDGER, KEY, BUCKET = ATTRIBUTES["LedgerTable.Arn"], ATTRIBUTES["AppKey.Arn"], ATTRIBUTES["ReportBucket.Arn"]
@@ -34,6 +35,8 @@ LOGINS, TOPIC = ATTRIBUTES["LoginTable.Arn"], f"arn:aws:sns:{HOME}:{ACCOUNT}:aut
 USERS = ATTRIBUTES["WorkspaceUserTable.Arn"]
 # Parameters the conditions of the unused WorkSpaces' statements read (template defaults otherwise).
 STOPPING = {"UnusedAction": "stop"}
+# RebuildPolicy: the remediation's rebuilds are allowed only under Auto.
+REBUILDS, NO_REBUILDS = {"RebuildPolicy": "Auto"}, {"RebuildPolicy": "Never"}
 TERMINATING = {"UnusedAction": "terminate", "ConfirmTerminateUnused": "yes-terminate-unused-workspaces"}
 
 
@@ -83,6 +86,26 @@ def calls(region: str) -> dict[str, list[tuple[str, str]]]:
             ("workspaces:DescribeWorkspacesConnectionStatus", "*"),
             ("dynamodb:BatchGetItem", LOGINS),
             ("sns:Publish", TOPIC),
+        ],
+        "RemediateFunction": [
+            ("workspaces:DescribeWorkspaceDirectories", "*"),
+            ("workspaces:DescribeWorkspaces", "*"),
+            ("workspaces:DescribeWorkspacesConnectionStatus", "*"),
+            ("workspaces:DescribeTags", workspace(region)),
+            ("workspaces:DescribeWorkspaceSnapshots", workspace(region)),
+            ("workspaces:RebootWorkspaces", workspace(region)),
+            ("workspaces:RebuildWorkspaces", workspace(region)),
+            ("cloudwatch:GetMetricData", "*"),
+            ("dynamodb:Scan", ATTRIBUTES["RemediationTable.Arn"]),
+            ("dynamodb:PutItem", ATTRIBUTES["RemediationTable.Arn"]),
+            ("dynamodb:UpdateItem", ATTRIBUTES["RemediationTable.Arn"]),
+            ("dynamodb:DeleteItem", ATTRIBUTES["RemediationTable.Arn"]),
+            ("sns:Publish", TOPIC),
+            ("kms:GenerateDataKey", KEY),
+            ("kms:Decrypt", KEY),
+            ("sts:AssumeRole", MEMBER_ROLE),
+            ("organizations:ListAccountsForParent", "*"),
+            ("organizations:ListOrganizationalUnitsForParent", "*"),
         ],
         "WriteReportFunction": [
             ("s3:ListBucket", BUCKET),
@@ -210,7 +233,7 @@ def allowed(
 @pytest.mark.parametrize("region", [HOME, OTHER])
 @pytest.mark.parametrize("function", sorted(calls(HOME)))
 def test_every_call_of_the_optimizer_is_allowed_in_every_covered_region(function, region):
-    refused = [(a, r) for a, r in calls(region)[function] if not allowed(function, a, r)]
+    refused = [(a, r) for a, r in calls(region)[function] if not allowed(function, a, r, parameters=REBUILDS)]
     assert refused == []
 
 
@@ -225,6 +248,17 @@ def test_dry_run_denies_the_running_mode_change_in_every_region(region):
 def test_the_price_cache_grant_reaches_no_report():
     assert not allowed("OptimizeDirectoryFunction", "s3:PutObject", f"{BUCKET}/reports/2026/11/30/run-1.csv")
     assert not allowed("OptimizeDirectoryFunction", "s3:DeleteObject", f"{BUCKET}/pricing/2026/11/30/x.json")
+
+
+@pytest.mark.parametrize("region", [HOME, OTHER])
+def test_remediation_reboots_and_rebuilds_only_when_allowed_in_every_region(region):
+    reboot, rebuild = "workspaces:RebootWorkspaces", "workspaces:RebuildWorkspaces"
+    assert allowed("RemediateFunction", reboot, workspace(region), dry_run=False, parameters=NO_REBUILDS)
+    assert not allowed("RemediateFunction", rebuild, workspace(region), dry_run=False, parameters=NO_REBUILDS)
+    assert not allowed("RemediateFunction", reboot, workspace(region), dry_run=True)
+    assert not allowed("RemediateFunction", rebuild, workspace(region), dry_run=True)
+    other_account = workspace(region).replace(ACCOUNT, "999999999999")
+    assert not allowed("RemediateFunction", reboot, other_account)
 
 
 def test_the_change_is_scoped_to_this_accounts_workspaces():

@@ -234,10 +234,40 @@ def test_remediation_runs_one_scan_at_a_time_on_a_schedule():
 
 
 def test_reboots_and_rebuilds_are_scoped_to_workspaces_and_denied_in_dry_run():
-    (statement,) = [s for _, s in iam_statements() if s.get("Sid") == "RebootAndRebuild"]
-    assert statement["Action"] == ["workspaces:RebootWorkspaces", "workspaces:RebuildWorkspaces"]
-    assert statement["Effect"] == {"Fn::If": ["IsDryRun", "Deny", "Allow"]}
-    assert ":workspace/*" in statement["Resource"]["Fn::Sub"]
+    statements = {s["Sid"]: s for name, s in iam_statements() if name == "RemediateFunction"}
+    assert statements["Reboot"]["Action"] == "workspaces:RebootWorkspaces"
+    assert statements["Reboot"]["Effect"] == {"Fn::If": ["IsDryRun", "Deny", "Allow"]}
+    assert statements["Rebuild"]["Action"] == "workspaces:RebuildWorkspaces"
+    assert statements["Rebuild"]["Effect"] == {"Fn::If": ["RebuildsAllowed", "Allow", "Deny"]}
+    assert template()["Conditions"]["RebuildsAllowed"] == {
+        "Fn::And": [
+            {"Fn::Not": [{"Condition": "IsDryRun"}]},
+            {"Fn::Equals": [{"Ref": "RebuildPolicy"}, "Auto"]},
+        ]
+    }
+    for sid in ("Reboot", "Rebuild"):
+        assert statements[sid]["Resource"] == {
+            "Fn::Sub": "arn:${AWS::Partition}:workspaces:*:${AWS::AccountId}:workspace/*"
+        }
+
+
+def test_remediation_reaches_member_accounts_through_their_role_only():
+    function = RESOURCES["RemediateFunction"]["Properties"]
+    assert function["RolePath"] == "/ws-autopilot/"
+    statements = {s["Sid"]: s for name, s in iam_statements() if name == "RemediateFunction"}
+    assert statements["AssumeMemberRoles"]["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"
+    }
+    variables = function["Environment"]["Variables"]
+    for variable, parameter in {
+        "REGIONS": "Regions",
+        "MEMBER_ACCOUNTS": "MemberAccounts",
+        "ORGANIZATION_PARENT_IDS": "OrganizationParentIds",
+        "MEMBER_ROLE_NAME": "MemberRoleName",
+        "EXTERNAL_ID": "ExternalId",
+        "REMEDIATION_API_RATE": "RemediationApiRate",
+    }.items():
+        assert variables[variable] == {"Ref": parameter}
 
 
 def test_rebuilds_are_off_unless_the_operator_allows_them():
@@ -260,14 +290,21 @@ def test_member_role_trusts_only_the_application_functions_with_the_external_id(
             "Fn::Sub": "arn:${AWS::Partition}:iam::${ApplicationAccountId}:role/ws-autopilot/*"
         }
     }
-    for name in ("ListDirectoriesFunction", "OptimizeDirectoryFunction"):
+    for name in ("ListDirectoriesFunction", "OptimizeDirectoryFunction", "RemediateFunction"):
         assert RESOURCES[name]["Properties"]["RolePath"] == "/ws-autopilot/"
 
 
-def test_member_role_grants_only_what_the_optimizer_calls():
-    (policy,) = MEMBER["Resources"]["MemberRole"]["Properties"]["Policies"]
-    actions = sorted(a for s in policy["PolicyDocument"]["Statement"] for a in as_list(s["Action"]))
-    assert actions == [
+def member_actions(policy_name: str) -> list[str]:
+    (policy,) = [
+        p
+        for p in MEMBER["Resources"]["MemberRole"]["Properties"]["Policies"]
+        if p["PolicyName"] == policy_name
+    ]
+    return sorted(a for s in policy["PolicyDocument"]["Statement"] for a in as_list(s["Action"]))
+
+
+def test_member_role_grants_only_what_the_optimizer_and_remediation_call():
+    assert member_actions("optimize-workspaces") == [
         "cloudwatch:GetMetricData",
         "tag:GetResources",
         "workspaces:DescribeTags",
@@ -278,6 +315,21 @@ def test_member_role_grants_only_what_the_optimizer_calls():
         "workspaces:StopWorkspaces",
         "workspaces:TerminateWorkspaces",
     ]
+    assert member_actions("remediate-workspaces") == [
+        "workspaces:DescribeWorkspaceSnapshots",
+        "workspaces:DescribeWorkspacesConnectionStatus",
+        "workspaces:RebootWorkspaces",
+        "workspaces:RebuildWorkspaces",
+    ]
+    (changes,) = [
+        s
+        for p in MEMBER["Resources"]["MemberRole"]["Properties"]["Policies"]
+        for s in p["PolicyDocument"]["Statement"]
+        if s["Sid"] == "RebootAndRebuild"
+    ]
+    assert changes["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:workspaces:*:${AWS::AccountId}:workspace/*"
+    }
 
 
 def test_member_accounts_allow_terminating_unused_workspaces_only_when_their_stack_says_so():

@@ -3,10 +3,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from ws_autopilot.models import Workspace
+from ws_autopilot.models import Target, Workspace
 from ws_autopilot.remediation import (
     BREAKER_REASON,
+    REBOOT_LIMIT_REASON,
+    REFUSALS_BEFORE_PERSON,
     Action,
+    Alert,
     Phase,
     RebuildPolicy,
     Record,
@@ -16,7 +19,10 @@ from ws_autopilot.remediation import (
     breaker_open,
     guard_opt_out,
     guard_rebuild,
+    hold_reboots,
     needs_notice,
+    refused,
+    remembered,
     step,
 )
 
@@ -33,7 +39,9 @@ SETTINGS = RemediationSettings(
     breaker_percent=20,
     breaker_minimum=3,
     dry_run=False,
+    max_recoveries_per_day=1,
 )
+HOME = Target("123456789012", "us-east-1")
 
 
 def ws(state="UNHEALTHY", **changes) -> Workspace:
@@ -45,7 +53,7 @@ def ws(state="UNHEALTHY", **changes) -> Workspace:
 def rec(
     phase=Phase.OBSERVING, since=NOW - 31 * MIN, reboots=0, rebuilt=False, last=None, notice=""
 ) -> Record:
-    return Record("ws-0123456789", "d-0123456789", phase, since, reboots, rebuilt, last, notice)
+    return Record(HOME, "ws-0123456789", "d-0123456789", phase, since, reboots, rebuilt, last, notice)
 
 
 def go(workspace=None, record=None, now=NOW, breaker=False, connected=False, settings=SETTINGS) -> Step:
@@ -160,7 +168,7 @@ def test_the_whole_lifecycle_reboot_reboot_rebuild_person():
         if decided.action is Action.REBUILD:
             decided = guard_rebuild(decided, now - timedelta(hours=1), now, SETTINGS)
         actions.append(decided.action)
-        record = after(record, ws(), decided, now)
+        record = after(record, ws(), decided, now, HOME)
         now += 10 * MIN
     assert [a for a in actions if a not in (Action.OBSERVE, Action.WAIT)] == [
         Action.REBOOT,
@@ -172,19 +180,157 @@ def test_the_whole_lifecycle_reboot_reboot_rebuild_person():
 
 
 def test_records_follow_the_steps():
-    first = after(None, ws(), Step(Action.OBSERVE, "x"), NOW)
+    first = after(None, ws(), Step(Action.OBSERVE, "x"), NOW, HOME)
     assert (first.phase, first.unhealthy_since, first.reboots) == (Phase.OBSERVING, NOW, 0)
-    rebooted = after(first, ws(), Step(Action.REBOOT, "x"), NOW + MIN)
+    assert first.target == HOME
+    rebooted = after(first, ws(), Step(Action.REBOOT, "x"), NOW + MIN, HOME)
     assert (rebooted.phase, rebooted.reboots, rebooted.last_action_at) == (Phase.REBOOTED, 1, NOW + MIN)
-    assert after(rebooted, ws("AVAILABLE"), Step(Action.RECOVERED, "x"), NOW) is None
-    assert after(None, ws("REBOOTING"), Step(Action.WAIT, "x"), NOW) is None
+    back = after(rebooted, ws("AVAILABLE"), Step(Action.RECOVERED, "x"), NOW + 2 * MIN, HOME)
+    assert (back.phase, back.recoveries) == (Phase.REMEMBERED, (NOW + 2 * MIN,))
+    assert after(first, ws("AVAILABLE"), Step(Action.CLOSE, "x"), NOW, HOME) is None
+    assert after(None, ws("REBOOTING"), Step(Action.WAIT, "x"), NOW, HOME) is None
 
 
 def test_notices_go_out_for_actions_and_once_per_guard_reason():
-    assert needs_notice(rec(), Step(Action.REBOOT, "r"))
-    assert needs_notice(rec(), Step(Action.SKIP, "Skip_Remediation tag", guard=True))
+    assert needs_notice(rec(), Step(Action.REBOOT, "r"), NOW)
+    assert needs_notice(rec(), Step(Action.SKIP, "Skip_Remediation tag", guard=True), NOW)
     assert not needs_notice(
-        rec(notice="Skip_Remediation tag"), Step(Action.SKIP, "Skip_Remediation tag", guard=True)
+        rec(notice="Skip_Remediation tag"), Step(Action.SKIP, "Skip_Remediation tag", guard=True), NOW
     )
-    assert not needs_notice(rec(), Step(Action.SKIP, BREAKER_REASON, guard=True))
-    assert not needs_notice(rec(), Step(Action.WAIT, "within the grace period"))
+    assert not needs_notice(rec(), Step(Action.SKIP, BREAKER_REASON, guard=True), NOW)
+    assert not needs_notice(rec(), Step(Action.WAIT, "within the grace period"), NOW)
+    held = Step(Action.WAIT, REBOOT_LIMIT_REASON, guard=True)
+    assert needs_notice(rec(), held, NOW)  # named once, in the scan's one reboot-limit message
+    assert not needs_notice(rec(notice=REBOOT_LIMIT_REASON), held, NOW)
+
+
+# -- what a record remembers beyond one episode ------------------------------------------------
+def cycle(record, now, state):
+    """One scan: decide, then carry out (as the remediator does, tags and snapshots aside)."""
+    decided = go(ws(state), record, now=now)
+    return after(record, ws(state), decided, now, HOME), decided
+
+
+def test_a_workspace_brought_back_and_unhealthy_again_within_a_day_goes_to_a_person():
+    record, now, actions = None, NOW, []
+    for state in ["UNHEALTHY", "UNHEALTHY", "UNHEALTHY", "AVAILABLE", "UNHEALTHY", "UNHEALTHY", "UNHEALTHY"]:
+        record, decided = cycle(record, now, state)
+        actions.append(decided.action)
+        now += 15 * MIN
+    assert actions == [
+        Action.OBSERVE,
+        Action.OBSERVE,
+        Action.REBOOT,
+        Action.RECOVERED,
+        Action.OBSERVE,  # a new episode still has its grace period: the UNHEALTHY may be brief
+        Action.OBSERVE,
+        Action.NEEDS_PERSON,
+    ]
+    assert (
+        "flapping: brought back 1 time(s) in the last 24 h"
+        in go(ws(), replace(record, phase=Phase.OBSERVING), now=now).reason
+    )
+    assert record.phase is Phase.NEEDS_PERSON and record.escalated_at == now - 15 * MIN
+
+
+def test_recoveries_older_than_a_day_are_forgotten():
+    back = replace(rec(Phase.REMEMBERED), recoveries=(NOW - timedelta(hours=24),))
+    episode = after(back, ws(), Step(Action.OBSERVE, "x"), NOW, HOME)
+    assert episode.recoveries == () and episode.phase is Phase.OBSERVING
+    assert go(record=replace(episode, unhealthy_since=NOW - 31 * MIN)).action is Action.REBOOT
+    assert remembered(back, NOW) is None  # nothing recent left: the record goes
+
+
+def test_more_recoveries_a_day_when_the_operator_allows_them():
+    twice = replace(SETTINGS, max_recoveries_per_day=2)
+    once_back = replace(rec(), recoveries=(NOW - timedelta(hours=3),))
+    assert go(record=once_back, settings=twice).action is Action.REBOOT
+    twice_back = replace(once_back, recoveries=(NOW - timedelta(hours=5), NOW - timedelta(hours=3)))
+    assert go(record=twice_back, settings=twice).action is Action.NEEDS_PERSON
+
+
+def test_a_person_is_alerted_about_one_workspace_at_most_once_a_day():
+    alerted = replace(rec(), escalated_at=NOW - timedelta(hours=23))
+    person = Step(Action.NEEDS_PERSON, "r")
+    assert not needs_notice(alerted, person, NOW)
+    assert needs_notice(replace(alerted, escalated_at=NOW - timedelta(hours=24)), person, NOW)
+    assert needs_notice(None, person, NOW)
+    assert after(alerted, ws(), person, NOW, HOME).escalated_at == alerted.escalated_at
+    assert after(rec(), ws(), person, NOW, HOME).escalated_at == NOW
+    kept = remembered(alerted, NOW)  # healthy again: the alert is remembered for the rest of the day
+    assert (kept.phase, kept.escalated_at) == (Phase.REMEMBERED, alerted.escalated_at)
+
+
+def test_refusals_in_a_row_with_one_error_are_counted_and_a_new_error_starts_again():
+    once = refused(rec(), "InvalidResourceState.WorkspaceState", NOW)
+    twice = refused(once, "InvalidResourceState.WorkspaceState", NOW + 15 * MIN)
+    assert (twice.refusals, twice.refused_at) == (2, NOW + 15 * MIN)
+    other = refused(twice, "ResourceUnavailable.Workspace", NOW + 30 * MIN)
+    assert (other.refusals, other.refusal_code) == (1, "ResourceUnavailable.Workspace")
+    assert other.phase is Phase.OBSERVING and other.reboots == 0  # not assumed done
+
+
+def test_after_repeated_refusals_the_action_is_tried_again_hourly():
+    stuck = replace(rec(), refusals=REFUSALS_BEFORE_PERSON, refusal_code="X", refused_at=NOW - 59 * MIN)
+    held = go(record=stuck)
+    assert held.action is Action.WAIT and not held.guard
+    assert "reboot refused 3 times in a row (X)" in held.reason
+    assert go(record=replace(stuck, refused_at=NOW - 60 * MIN)).action is Action.REBOOT
+    fewer = replace(stuck, refusals=REFUSALS_BEFORE_PERSON - 1)
+    assert go(record=fewer).action is Action.REBOOT
+    done = after(stuck, ws(), Step(Action.REBOOT, "r"), NOW, HOME)
+    assert (done.refusals, done.refusal_code, done.refused_at) == (0, "", None)
+
+
+@pytest.mark.parametrize("held_in", ["MAINTENANCE", "ADMIN_MAINTENANCE", "REBOOTING", "UPDATING", "STOPPING"])
+def test_the_grace_period_starts_again_when_a_transitional_state_ends(held_in):
+    observed = rec(since=NOW - 3 * 60 * MIN)
+    paused = after(observed, ws(held_in), go(ws(held_in), observed), NOW - 60 * MIN, HOME)
+    assert paused.paused_in == held_in
+    back = go(record=paused)
+    assert back == Step(Action.OBSERVE, f"UNHEALTHY; {held_in} ended; within the grace period")
+    settled = after(paused, ws(), back, NOW, HOME)
+    assert (settled.paused_in, settled.settled_at, settled.unhealthy_since) == (
+        "",
+        NOW,
+        observed.unhealthy_since,
+    )
+    assert go(record=settled, now=NOW + 29 * MIN).action is Action.OBSERVE
+    assert go(record=settled, now=NOW + 30 * MIN).action is Action.REBOOT
+
+
+def test_the_wait_after_a_reboot_starts_again_when_maintenance_ends():
+    rebooted = rec(Phase.REBOOTED, reboots=1, last=NOW - 3 * 60 * MIN)
+    paused = after(rebooted, ws("MAINTENANCE"), Step(Action.WAIT, "state MAINTENANCE"), NOW - 60 * MIN, HOME)
+    settled = after(paused, ws(), go(record=paused), NOW, HOME)
+    assert go(record=settled, now=NOW + 29 * MIN).action is Action.WAIT
+    assert go(record=settled, now=NOW + 30 * MIN).action is Action.REBOOT
+
+
+def test_a_modification_in_flight_also_restarts_the_grace_period():
+    observed = rec(since=NOW - 3 * 60 * MIN)
+    modifying = ws(modification_states=("COMPUTE_TYPE",))
+    paused = after(observed, modifying, go(modifying, observed), NOW - 60 * MIN, HOME)
+    assert paused.paused_in == "a modification"
+    assert go(record=paused).action is Action.OBSERVE
+
+
+def test_the_reboot_cap_holds_back_the_most_recently_unhealthy():
+    older, newer = rec(since=NOW - 90 * MIN), rec(since=NOW - 40 * MIN)
+    reboot, wait = Step(Action.REBOOT, "r"), Step(Action.WAIT, "w")
+    candidates = [(newer, reboot), (older, wait), (older, reboot), (rec(since=NOW - 60 * MIN), reboot)]
+    assert hold_reboots(candidates, 2) == {0}
+    assert hold_reboots(candidates, 3) == set()
+    assert hold_reboots(candidates, 1) == {0, 3}
+
+
+def test_every_step_that_is_announced_has_an_alert_type():
+    for action in (
+        Action.REBOOT,
+        Action.REBUILD,
+        Action.RECOVERED,
+        Action.NEEDS_PERSON,
+        Action.SKIP,
+        Action.WAIT,
+    ):
+        assert Alert.of(action).value == f"remediation_{action.value}"

@@ -183,6 +183,14 @@ REMEDIATION_ENV = {
     "DRY_RUN": "true",
     "REMEDIATION_TABLE": "remediation",
     "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts",
+    "MAX_RECOVERIES_PER_DAY": "1",
+    "REMEDIATION_API_RATE": "0.5",
+    "REGIONS": "us-east-1,eu-west-1",
+    "MEMBER_ACCOUNTS": "",
+    "ORGANIZATION_PARENT_IDS": "",
+    "MEMBER_ROLE_NAME": "Member",
+    "EXTERNAL_ID": "ext",
+    "AWS_REGION": "us-east-1",
 }
 SETTINGS = {
     OptimizerSettings: BASE,
@@ -258,6 +266,21 @@ def test_a_whole_number_in_anything_but_ascii_digits_names_its_parameter(
 def test_the_api_rate_is_a_plain_decimal_and_names_its_parameter(rate):
     message = refused(AccessSettings, {"WORKSPACES_API_RATE": rate})
     assert message.startswith("WORKSPACES_API_RATE (template parameter WorkSpacesApiRate): must be from 0.1")
+    message = refused(RemediationConfig, {"REMEDIATION_API_RATE": rate})
+    assert message.startswith(
+        "REMEDIATION_API_RATE (template parameter RemediationApiRate): must be from 0.1"
+    )
+
+
+def test_remediation_covers_the_optimizers_accounts_and_regions_at_its_own_rate():
+    config = RemediationConfig.from_env({**REMEDIATION_ENV, "MEMBER_ACCOUNTS": "222222222222"})
+    assert config.coverage.regions == ("us-east-1", "eu-west-1")
+    assert config.coverage.member_accounts == ("222222222222",)
+    assert (config.coverage.member_role_name, config.coverage.external_id) == ("Member", "ext")
+    assert config.api_rate == 0.5
+    assert config.policy.max_recoveries_per_day == 1
+    alone = RemediationConfig.from_env({**REMEDIATION_ENV, "REGIONS": ""})
+    assert alone.coverage.regions == ("us-east-1",)
 
 
 @pytest.mark.parametrize(
@@ -350,6 +373,9 @@ EVERY_KIND_OF_SETTING = [
     (LoginSettings, "ALLOWED_CLIENT_NETWORKS", "AllowedClientNetworks"),
     (LoginSettings, "LOGIN_LOOKUPS_PER_MINUTE", "LoginLookupsPerMinute"),
     (RemediationConfig, "BREAKER_PERCENT", "BreakerPercent"),
+    (RemediationConfig, "MAX_RECOVERIES_PER_DAY", "MaxRecoveriesPerDay"),
+    (RemediationConfig, "REMEDIATION_API_RATE", "RemediationApiRate"),
+    (RemediationConfig, "REGIONS", "Regions"),
 ]
 
 

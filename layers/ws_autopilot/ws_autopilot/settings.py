@@ -304,35 +304,6 @@ def parse_arn(env: Mapping[str, str], variable: str, parameter: str, service: st
 
 
 @dataclass(frozen=True, slots=True)
-class CoverageSettings:
-    """The accounts and regions the product covers, as ListTargets reads them: the regions of
-    `Regions` (empty: the deployment region), the accounts of `MemberAccounts` and those found
-    under `OrganizationParentIds`; the deployment account is always covered."""
-
-    regions: tuple[str, ...]
-    member_accounts: tuple[str, ...]
-    organization_parents: tuple[str, ...]
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> CoverageSettings:
-        env = os.environ if env is None else env
-        regions = parse_list(env, "REGIONS", "Regions", r"[a-z]{2}(-[a-z]+)+-\d", "an AWS region")
-        return cls(
-            regions=regions or (_require(env, "AWS_REGION", "(the deployment region)"),),
-            member_accounts=parse_list(
-                env, "MEMBER_ACCOUNTS", "MemberAccounts", r"\d{12}", "a 12-digit account id"
-            ),
-            organization_parents=parse_list(
-                env,
-                "ORGANIZATION_PARENT_IDS",
-                "OrganizationParentIds",
-                r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}",
-                "an organization root or OU id",
-            ),
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class LoginSettings:
     table_name: str
     idempotency_table_name: str
@@ -361,6 +332,55 @@ class LoginSettings:
         )
 
 
+def parse_rate(env: Mapping[str, str], variable: str, parameter: str) -> float:
+    """Requests per second, from 0.1 to 100, written as digits with an optional decimal part."""
+    text = _require(env, variable, parameter)
+    rate = float(text) if _DECIMAL_NUMBER.fullmatch(text) else -1.0
+    if not 0.1 <= rate <= 100:
+        raise ConfigurationError(
+            variable, parameter, "must be from 0.1 to 100 requests per second, got {value!r}", value=text
+        )
+    return rate
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageSettings:
+    """The accounts and regions a capability covers: the deployment account and the member
+    accounts (listed, or discovered under organization roots and OUs), times the regions; the
+    role and external id that reach the member accounts. The same parameters as the optimizer's."""
+
+    regions: tuple[str, ...]
+    member_accounts: tuple[str, ...]
+    organization_parents: tuple[str, ...]
+    member_role_name: str
+    external_id: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> CoverageSettings:
+        env = os.environ if env is None else env
+        regions = parse_list(env, "REGIONS", "Regions", r"[a-z]{2}(-[a-z]+)+-\d", "an AWS region")
+        role = _require(env, "MEMBER_ROLE_NAME", "MemberRoleName")
+        if not re.fullmatch(r"[\w+=,.@-]{1,64}", role, re.ASCII):
+            raise ConfigurationError(
+                "MEMBER_ROLE_NAME", "MemberRoleName", "{role!r} is not an IAM role name", role=role
+            )
+        return cls(
+            regions=regions or (_require(env, "AWS_REGION", "(the deployment region)"),),
+            member_accounts=parse_list(
+                env, "MEMBER_ACCOUNTS", "MemberAccounts", r"\d{12}", "a 12-digit account id"
+            ),
+            organization_parents=parse_list(
+                env,
+                "ORGANIZATION_PARENT_IDS",
+                "OrganizationParentIds",
+                r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}",
+                "an organization root or OU id",
+            ),
+            member_role_name=role,
+            external_id=_require(env, "EXTERNAL_ID", "ExternalId"),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class UserMapSettings:
     """Where the daily run keeps the WorkSpace-to-user map the login function reads."""
@@ -378,6 +398,8 @@ class RemediationConfig:
     policy: RemediationSettings
     table_name: str
     alert_topic_arn: str
+    coverage: CoverageSettings
+    api_rate: float  # WorkSpaces requests per second per account and region for the scans
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RemediationConfig:
@@ -404,11 +426,14 @@ class RemediationConfig:
             breaker_percent=parse_int(env, "BREAKER_PERCENT", "BreakerPercent", 1, 100),
             breaker_minimum=parse_int(env, "BREAKER_MINIMUM_UNHEALTHY", "BreakerMinimumUnhealthy", 1, 1000),
             dry_run=parse_bool(env, "DRY_RUN", "DryRun"),
+            max_recoveries_per_day=parse_int(env, "MAX_RECOVERIES_PER_DAY", "MaxRecoveriesPerDay", 1, 10),
         )
         return cls(
             policy=policy,
             table_name=_require(env, "REMEDIATION_TABLE", "(the stack's remediation table)"),
             alert_topic_arn=parse_arn(env, "ALERT_TOPIC_ARN", "(the stack's alert topic)", "sns"),
+            coverage=CoverageSettings.from_env(env),
+            api_rate=parse_rate(env, "REMEDIATION_API_RATE", "RemediationApiRate"),
         )
 
 

@@ -72,6 +72,7 @@ class AccountSessions:
         self._time_fetcher = time_fetcher
         self.dry_run = dry_run
         self._credentials: dict[str, RefreshableCredentials] = {}
+        self._sessions: dict[str, boto3.Session] = {}
         self._buckets: dict[Target, TokenBucket] = {}
 
     def role_arn(self, account_id: str) -> str:
@@ -101,10 +102,14 @@ class AccountSessions:
         return request
 
     def _session(self, target: Target) -> boto3.Session:
-        core = botocore.session.get_session()
-        # botocore has no public setter for refreshable credentials on a session
-        core._credentials = self._member_credentials(target.account_id)
-        return boto3.Session(botocore_session=core, region_name=target.region)
+        """One session per member account, whatever the region: a new session loads the service
+        models again (about 0.2 s of CPU per client, 400 clients for a scan of 200 pairs)."""
+        if target.account_id not in self._sessions:
+            core = botocore.session.get_session()
+            # botocore has no public setter for refreshable credentials on a session
+            core._credentials = self._member_credentials(target.account_id)
+            self._sessions[target.account_id] = boto3.Session(botocore_session=core)
+        return self._sessions[target.account_id]
 
     def _member_credentials(self, account_id: str) -> RefreshableCredentials:
         if account_id not in self._credentials:
