@@ -8,7 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from tests.support import simulator
+from tests.support import simulator, step_functions
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -34,7 +34,7 @@ def aws() -> Iterator[dict[str, Any]]:
     simulator.install()
     simulator.CALLS.clear()
     simulator.CALL_LOG.clear()
-    with mock_aws():
+    with mock_aws(config=step_functions.ENGINE):
         yield {
             name: boto3.client(name, region_name=REGION)
             for name in (
@@ -47,5 +47,7 @@ def aws() -> Iterator[dict[str, Any]]:
                 "sqs",
                 "dynamodb",
                 "stepfunctions",
+                "lambda",
+                "iam",
             )
         }

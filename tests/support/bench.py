@@ -289,9 +289,22 @@ def _free_port() -> int:
 # Child: the optimization itself, against the served simulator
 # ------------------------------------------------------------------------------------------
 def child(endpoint: str) -> int:
-    use_simulated_environment("ERROR", AWS_ENDPOINT_URL=endpoint)
+    # The served simulator for every service the functions call; Step Functions (the engine),
+    # Lambda (the handlers it invokes) and IAM (their role) in this process, on moto's engine.
+    use_simulated_environment(
+        "ERROR",
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ENDPOINT_URL_SFN=f"https://states.{REGION}.amazonaws.com",
+        AWS_ENDPOINT_URL_LAMBDA=f"https://lambda.{REGION}.amazonaws.com",
+        AWS_ENDPOINT_URL_IAM="https://iam.amazonaws.com",
+    )
     import boto3
     import pytest
+    from moto import mock_aws
+
+    from tests.support import step_functions
+
+    mock_aws(config=step_functions.ENGINE).start()  # before the default session is set up: it resets it
 
     from tests.support.local_run import deployed, run_daily
     from tests.support.virtual_time import VirtualTime

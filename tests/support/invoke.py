@@ -23,7 +23,7 @@ import boto3
 from freezegun import freeze_time
 from moto import mock_aws
 
-from tests.support import fleet, simulator
+from tests.support import fleet, simulator, step_functions
 from tests.support.lambda_runtime import FakeContext, use_simulated_environment
 from tests.support.local_run import FREEZE_IGNORE, deployed, template
 
@@ -86,7 +86,7 @@ def main(argv: list[str]) -> int:
     event = json.loads(args.event.read_text())
     at = event_time(event)
     simulator.install()
-    with mock_aws():
+    with mock_aws(config=step_functions.ENGINE):
         clients = {
             n: boto3.client(n, region_name=REGION)
             for n in (

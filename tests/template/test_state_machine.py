@@ -1,13 +1,28 @@
-"""The state machine definition: cfn-lint does not look inside a SAM state machine's
-definition file, so its structure is checked here, and its order against the handlers."""
+"""The state machine definitions: cfn-lint does not look inside a SAM state machine's definition
+file, so its structure is checked here, and against what the engine the tests run it on can run."""
 
 import json
+import re
 
+import pytest
+
+from tests.support.lambda_runtime import ROOT
 from tests.support.local_run import state_machine_functions, template
-from tests.support.local_sfn import DEFINITION, LAMBDA_INVOKE, SUPPORTED_STATES
+from tests.support.step_functions import unsupported
 from ws_autopilot.runs import RUN_TIMEOUT, RunStatus
 
+LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 VALID_TYPES = {"Task", "Map", "Choice", "Pass", "Succeed", "Fail", "Wait", "Parallel"}
+MACHINES = {
+    logical_id: resource["Properties"]
+    for logical_id, resource in template()["Resources"].items()
+    if resource["Type"] == "AWS::Serverless::StateMachine"
+}
+DEFINITIONS = {
+    logical_id: json.loads((ROOT / properties["DefinitionUri"]).read_text())
+    for logical_id, properties in MACHINES.items()
+}
+DEFINITION_JSON = DEFINITIONS["OptimizerStateMachine"]
 
 
 def machines(machine):
@@ -23,11 +38,16 @@ def targets(state):
     yield from (c["Next"] for c in state.get("Catch", []))
 
 
-DEFINITION_JSON = json.loads(DEFINITION.read_text())
+def tasks(definition):
+    for machine in machines(definition):
+        for name, state in machine["States"].items():
+            if state["Type"] == "Task":
+                yield name, state
 
 
-def test_every_transition_targets_a_state_of_the_same_machine():
-    for machine in machines(DEFINITION_JSON):
+@pytest.mark.parametrize("logical_id", sorted(DEFINITIONS))
+def test_every_transition_targets_a_state_of_the_same_machine(logical_id):
+    for machine in machines(DEFINITIONS[logical_id]):
         assert machine["StartAt"] in machine["States"]
         for name, state in machine["States"].items():
             assert state["Type"] in VALID_TYPES, name
@@ -37,22 +57,41 @@ def test_every_transition_targets_a_state_of_the_same_machine():
             assert ends or "Next" in state, f"{name} neither ends nor continues"
 
 
-def test_only_states_the_local_runner_executes_are_used():
-    for machine in machines(DEFINITION_JSON):
-        assert {s["Type"] for s in machine["States"].values()} <= SUPPORTED_STATES
+@pytest.mark.parametrize("logical_id", sorted(DEFINITIONS))
+def test_the_engine_the_tests_run_on_runs_every_state_field_and_integration_used(logical_id):
+    # moto's engine refuses a state type or field it does not know when the definition is
+    # parsed, and forwards integrations it does not implement; either would leave part of the
+    # definition untested by the integration tests.
+    assert unsupported(json.dumps(DEFINITIONS[logical_id])) == []
 
 
-def test_every_task_invokes_a_function_of_the_template():
-    substitutions = template()["Resources"]["OptimizerStateMachine"]["Properties"]["DefinitionSubstitutions"]
+def test_the_engine_check_fails_on_what_the_engine_cannot_run():
+    broken = json.loads(json.dumps(DEFINITION_JSON))
+    broken["States"]["ListTargets"]["ResultWriter"] = {}  # a field of Map states only
+    assert unsupported(json.dumps(broken))[0].startswith("the engine's parser refuses the definition")
+    other = json.loads(json.dumps(DEFINITION_JSON))
+    other["States"]["ListTargets"]["Resource"] = "arn:aws:states:::athena:startQueryExecution.sync"
+    assert unsupported(json.dumps(other)) == [
+        "ListTargets: the engine forwards athena without implementing it"
+    ]
+    other["States"]["ListTargets"]["Resource"] = "arn:aws:states:::lambda:invoke.sync"
+    assert unsupported(json.dumps(other)) == [
+        "ListTargets: integration pattern .sync of arn:aws:states:::lambda:invoke.sync"
+    ]
+
+
+def test_every_lambda_task_invokes_a_function_of_the_template():
     used = set()
-    for machine in machines(DEFINITION_JSON):
-        for state in machine["States"].values():
-            if state["Type"] == "Task":
-                assert state["Resource"] == LAMBDA_INVOKE
+    for definition in DEFINITIONS.values():
+        for _name, state in tasks(definition):
+            if state["Resource"] == LAMBDA_INVOKE:
                 used.add(state["Parameters"]["FunctionName"].strip("${}"))
-    assert used == set(substitutions) == set(state_machine_functions())
-    for value in substitutions.values():
-        assert template()["Resources"][value["Fn::GetAtt"][0]]["Type"] == "AWS::Serverless::Function"
+    assert used == set(state_machine_functions())
+    for logical_id in state_machine_functions().values():
+        assert template()["Resources"][logical_id]["Type"] == "AWS::Serverless::Function"
+    for logical_id, properties in MACHINES.items():
+        placeholders = set(re.findall(r"\$\{(\w+)\}", json.dumps(DEFINITIONS[logical_id])))
+        assert placeholders == set(properties["DefinitionSubstitutions"]), logical_id
 
 
 def test_order_is_lock_and_targets_then_directories_then_each_directory_until_done_then_report():
@@ -79,12 +118,10 @@ def test_order_is_lock_and_targets_then_directories_then_each_directory_until_do
 
 
 def test_tasks_retry_transient_errors_with_backoff_and_directories_fail_alone():
-    for machine in machines(DEFINITION_JSON):
-        for state in machine["States"].values():
-            if state["Type"] == "Task":
-                (retry,) = state["Retry"]
-                assert "TransientAwsError" in retry["ErrorEquals"]
-                assert retry["BackoffRate"] > 1 and retry["MaxAttempts"] >= 3
+    for _name, state in tasks(DEFINITION_JSON):
+        (retry,) = state["Retry"]
+        assert "TransientAwsError" in retry["ErrorEquals"]
+        assert retry["BackoffRate"] > 1 and retry["MaxAttempts"] >= 3
     per_target = DEFINITION_JSON["States"]["OptimizeTargets"]["ItemProcessor"]["States"]
     inner = per_target["OptimizeDirectories"]["ItemProcessor"]["States"]
     assert inner["OptimizeDirectory"]["Catch"][0]["Next"] == "DirectoryFailed"
