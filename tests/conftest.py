@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import freezegun
 import pytest
 from moto import mock_aws
 
@@ -12,6 +13,10 @@ from tests.support import simulator, step_functions
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+
+# pytest's own clock (_pytest.timing: test durations, --durations, JUnit times) stays real while a
+# test's clock is frozen: freezegun neither patches the ignored modules nor answers their calls.
+freezegun.configure(extend_ignore_list=["_pytest"])
 
 os.environ.update(
     {
