@@ -263,6 +263,10 @@ def report(f: dict[str, Any]) -> None:
         f"peak memory of the optimizing process: {f['peak_rss_mb']:.0f} MB (after imports: {f['base_rss_mb']:.0f} MB)"
     )
     print(f"Lambda invocations: {f['invocations']}")
+    print(
+        f"Step Functions history events: the run {f['history_events']}, "
+        f"the account and region's execution {f['pair_history_events']} (limit 25,000 each)"
+    )
     if f["last_reset_at"]:
         last = datetime.fromisoformat(f["last_reset_at"])
         print(
@@ -306,7 +310,7 @@ def child(endpoint: str) -> int:
 
     mock_aws(config=step_functions.ENGINE).start()  # before the default session is set up: it resets it
 
-    from tests.support.local_run import deployed, run_daily
+    from tests.support.local_run import deployed, histories, run_daily
     from tests.support.virtual_time import VirtualTime
 
     boto3.setup_default_session(region_name=REGION)
@@ -348,6 +352,7 @@ def child(endpoint: str) -> int:
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             finished_at = virtual_now()
             run_calls = dict(calls)  # what follows is the benchmark's own look at the results
+            pair_events = [len(h) for h in histories(stack.machines["OptimizeTargetStateMachine"])]
             body = clients["s3"].get_object(Bucket=stack.refs["ReportBucket"], Key=output["report_key"])[
                 "Body"
             ]
@@ -368,6 +373,8 @@ def child(endpoint: str) -> int:
                 "failed": output["failed"],
                 "calls": run_calls,
                 "invocations": dict(execution.invocations),
+                "history_events": len(execution.history),
+                "pair_history_events": max(pair_events),
                 "opted_out": sum(1 for r in rows if r["reason"] == "Skip_Convert tag"),
                 "wall_seconds": wall,
                 "http_seconds": http["seconds"],

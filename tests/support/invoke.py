@@ -5,8 +5,9 @@ The template is deployed against the simulator as `make demo` does, a small flee
 the sample's placeholders are pointed at it: its directory and WorkSpace ids become seeded ones,
 and a function that continues a run (ListDirectories, OptimizeDirectory, WriteReport) finds that
 run started by ListTargets first, as the state machine would. The clock is frozen at the
-sample's own time, so the result does not depend on today's date. The handler's return value is
-printed as JSON; a raised error is printed with its type and the exit status is 1.
+sample's own time, so the result does not depend on today's date. WriteReport finds the results
+its sample points at, as the state machine's Distributed Map writes them. The handler's return
+value is printed as JSON; a raised error is printed with its type and the exit status is 1.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from moto import mock_aws
 from tests.support import fleet, simulator, step_functions
 from tests.support.lambda_runtime import FakeContext, use_simulated_environment
 from tests.support.local_run import FREEZE_IGNORE, deployed, template
+from ws_autopilot.adapters.reports import ReportStore
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 DEFAULT_TIME = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
@@ -80,6 +82,23 @@ def point_at(event: dict[str, Any], directory_id: str, workspace_id: str) -> dic
     return dict(json.loads(text))
 
 
+def write_sample_results(s3: Any, event: dict[str, Any], bucket: str) -> None:
+    """What the state machine's Distributed Map would have written where the sample's results
+    point: every account and region of the run finished."""
+    run = {"run_id": event["run_id"], "run_date": event["run_date"]}
+    children = [
+        step_functions.MapChild(
+            {**run, "account_id": t.account_id, "region": t.region},
+            {"account_id": t.account_id, "region": t.region, "error": None, "directories": []},
+        )
+        for t in ReportStore(bucket).read_target_list(event["run_id"])
+    ]
+    details = event["results"]["ResultWriterDetails"]
+    step_functions.write_map_results(
+        s3, details["Bucket"], details["Key"], event["results"]["MapRunArn"], children
+    )
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     use_simulated_environment("WARNING")
@@ -113,6 +132,8 @@ def main(argv: list[str]) -> int:
                         "started_at": at.isoformat().replace("+00:00", "Z"),
                     }
                     stack.handlers["ListTargetsFunction"](start, FakeContext())
+                if args.function == "write_report":
+                    write_sample_results(clients["s3"], event, stack.refs["ReportBucket"])
                 try:
                     result = handler(event, FakeContext())
                 except Exception as exc:

@@ -122,6 +122,12 @@ class LambdaRuntime:
     _timeouts: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def reset(self) -> None:
+        """A new deployment: no function, no pending timeout, no count."""
+        self.functions.clear()
+        self._timeouts.clear()
+        self.invocations.clear()
+
     def time_out(self, counted_as: str, times: int = 1) -> None:
         self._timeouts[counted_as] += times
 

@@ -165,6 +165,7 @@ def deployed(clients: Mapping[str, Any], overrides: Mapping[str, str] | None = N
     saved = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
     function_sessions.cache_clear()  # a new deployment means cold starts
+    lambda_runtime.RUNTIME.reset()
     try:
         handlers = {logical_id: load_handler_module(_folder(logical_id)).handler for logical_id in functions}
         refs.update(_create_functions(handlers))
@@ -215,13 +216,16 @@ def _create_functions(handlers: Mapping[str, Callable[..., Any]]) -> dict[str, s
         code = io.BytesIO()
         with zipfile.ZipFile(code, "w") as archive:
             archive.write(ROOT / "functions" / _folder(logical_id) / "app.py", "app.py")
-        arn = lambda_.create_function(
-            FunctionName=name,
-            Runtime="python3.11",
-            Role=role_arn,
-            Handler="app.handler",
-            Code={"ZipFile": code.getvalue()},
-        )["FunctionArn"]
+        try:
+            arn = lambda_.create_function(
+                FunctionName=name,
+                Runtime="python3.11",
+                Role=role_arn,
+                Handler="app.handler",
+                Code={"ZipFile": code.getvalue()},
+            )["FunctionArn"]
+        except lambda_.exceptions.ResourceConflictException:  # deployed again: an update
+            arn = lambda_.update_function_code(FunctionName=name, ZipFile=code.getvalue())["FunctionArn"]
         lambda_runtime.RUNTIME.functions[name] = lambda_runtime.DeployedFunction(
             handler, counted_as.get(logical_id, logical_id)
         )
@@ -252,12 +256,17 @@ def _create_state_machines(refs: dict[str, str]) -> dict[str, StateMachine]:
             substitutions = properties.get("DefinitionSubstitutions", {})
             definition = _substitute((ROOT / properties["DefinitionUri"]).read_text(), substitutions, refs)
             name = _resolve(properties["Name"], refs)
-            arn = sfn.create_state_machine(
-                name=name,
-                definition=definition,
-                roleArn=f"arn:aws:iam::{ACCOUNT}:role/{name}",
-                type=properties.get("Type", "STANDARD"),
-            )["stateMachineArn"]
+            existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
+            if name in existing:  # deployed again: an update
+                arn = existing[name]
+                sfn.update_state_machine(stateMachineArn=arn, definition=definition)
+            else:
+                arn = sfn.create_state_machine(
+                    name=name,
+                    definition=definition,
+                    roleArn=f"arn:aws:iam::{ACCOUNT}:role/{name}",
+                    type=properties.get("Type", "STANDARD"),
+                )["stateMachineArn"]
             refs.update({logical_id: arn, f"{logical_id}.Arn": arn, f"{logical_id}.Name": name})
             machines[logical_id] = StateMachine(logical_id, arn, name)
     return machines
@@ -380,3 +389,13 @@ def execution_history(sfn: Any, arn: str) -> list[dict[str, Any]]:
     for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
         events.extend(page["events"])
     return events
+
+
+def histories(machine: StateMachine) -> list[list[dict[str, Any]]]:
+    """The history of every execution of a state machine (ListExecutions, GetExecutionHistory)."""
+    sfn = operator_client("stepfunctions")
+    return [
+        execution_history(sfn, e["executionArn"])
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine.arn)
+        for e in page["executions"]
+    ]

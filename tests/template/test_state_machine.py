@@ -94,7 +94,20 @@ def test_every_lambda_task_invokes_a_function_of_the_template():
         assert placeholders == set(properties["DefinitionSubstitutions"]), logical_id
 
 
-def test_order_is_lock_and_targets_then_directories_then_each_directory_until_done_then_report():
+TARGET_JSON = DEFINITIONS["OptimizeTargetStateMachine"]
+LAMBDA_SERVICE_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.TooManyRequestsException",
+}
+# A function stopped at its timeout: `Sandbox.Timedout` from the Lambda runtime, reported by Step
+# Functions' Lambda integration as `Lambda.Unknown` in its documentation.
+LAMBDA_TIMEOUTS = {"Sandbox.Timedout", "Lambda.Unknown"}
+
+
+def test_the_run_takes_the_lock_lists_its_targets_into_s3_then_a_child_execution_per_target_then_the_report():
     states = DEFINITION_JSON["States"]
     assert DEFINITION_JSON["StartAt"] == "ListTargets"
     assert states["ListTargets"]["Next"] == "Started"
@@ -102,30 +115,62 @@ def test_order_is_lock_and_targets_then_directories_then_each_directory_until_do
     assert (not_started["Variable"], not_started["StringEquals"]) == ("$.status", RunStatus.NOT_STARTED)
     assert states[not_started["Next"]].get("End") is True, "a run that is not started ends at once"
     assert states["Started"]["Default"] == "OptimizeTargets"
-    assert states["OptimizeTargets"]["Next"] == "WriteReport"
-    assert states["OptimizeTargets"]["MaxConcurrencyPath"] == "$.max_concurrency"
+    targets = states["OptimizeTargets"]
+    assert targets["ItemProcessor"]["ProcessorConfig"] == {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"}
+    assert targets["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
+    assert targets["ItemReader"]["Parameters"] == {"Bucket": "${ReportBucket}", "Key.$": "$.targets_key"}
+    assert targets["ResultWriter"]["Parameters"] == {
+        "Bucket": "${ReportBucket}",
+        "Prefix.$": "$.results_prefix",
+    }
+    assert targets["MaxConcurrencyPath"] == "$.max_concurrency"
+    assert targets["ToleratedFailurePercentage"] == 100, "one account or region never stops the others"
+    assert targets["Next"] == "WriteReport"
+    assert states["WriteReport"]["Parameters"]["Payload"]["results.$"] == "$.results"
     assert states["WriteReport"]["End"] is True
-    per_target = states["OptimizeTargets"]["ItemProcessor"]
-    assert per_target["StartAt"] == "ListDirectories"
-    assert per_target["States"]["ListDirectories"]["Next"] == "OptimizeDirectories"
-    assert per_target["States"]["ListDirectories"]["Catch"][0]["Next"] == "TargetFailed"
-    directories = per_target["States"]["OptimizeDirectories"]
+    child = targets["ItemProcessor"]["States"]["OptimizeTarget"]
+    assert child["Resource"] == "arn:aws:states:::states:startExecution.sync:2"
+    assert child["Parameters"]["StateMachineArn"] == "${OptimizeTargetStateMachineArn}"
+    assert child["Catch"][0]["ErrorEquals"] == ["States.ALL"]
+    assert targets["ItemProcessor"]["States"][child["Catch"][0]["Next"]]["End"] is True
+
+
+def test_payloads_carry_no_list_that_grows_with_the_organization():
+    listed = set(DEFINITION_JSON["States"]["ListTargets"]["ResultSelector"])
+    assert listed.isdisjoint({"targets.$", "skipped.$"}), "the lists are in S3, the Map reads them there"
+    assert "ResultWriter" in DEFINITION_JSON["States"]["OptimizeTargets"], "results to S3, not the payload"
+
+
+def test_each_target_lists_its_directories_then_optimizes_them_one_at_a_time_each_until_done():
+    states = TARGET_JSON["States"]
+    assert TARGET_JSON["StartAt"] == "ListDirectories"
+    assert states["ListDirectories"]["Next"] == "OptimizeDirectories"
+    assert states["ListDirectories"]["Catch"][0]["Next"] == "TargetFailed"
+    directories = states["OptimizeDirectories"]
     assert directories["MaxConcurrency"] == 1, "an account and region's directories share its API rate"
     inner = directories["ItemProcessor"]["States"]
     assert inner["OptimizeDirectory"]["Next"] == "MoreToDo"
+    assert inner["OptimizeDirectory"]["Catch"][0]["Next"] == "DirectoryFailed"
     (loop,) = inner["MoreToDo"]["Choices"]
     assert (loop["Variable"], loop["BooleanEquals"], loop["Next"]) == ("$.done", False, "OptimizeDirectory")
 
 
-def test_tasks_retry_transient_errors_with_backoff_and_directories_fail_alone():
-    for _name, state in tasks(DEFINITION_JSON):
-        (retry,) = state["Retry"]
-        assert "TransientAwsError" in retry["ErrorEquals"]
-        assert retry["BackoffRate"] > 1 and retry["MaxAttempts"] >= 3
-    per_target = DEFINITION_JSON["States"]["OptimizeTargets"]["ItemProcessor"]["States"]
-    inner = per_target["OptimizeDirectories"]["ItemProcessor"]["States"]
-    assert inner["OptimizeDirectory"]["Catch"][0]["Next"] == "DirectoryFailed"
+@pytest.mark.parametrize("logical_id", sorted(DEFINITIONS))
+def test_every_lambda_task_retries_service_errors_timeouts_and_transient_aws_errors_with_backoff(logical_id):
+    for name, state in tasks(DEFINITIONS[logical_id]):
+        if state["Resource"] != LAMBDA_INVOKE:
+            continue
+        retried = {error for retrier in state["Retry"] for error in retrier["ErrorEquals"]}
+        assert LAMBDA_SERVICE_ERRORS | LAMBDA_TIMEOUTS | {"TransientAwsError"} <= retried, name
+        assert all(r["BackoffRate"] > 1 and r["MaxAttempts"] >= 2 for r in state["Retry"]), name
+        assert "States.ALL" not in retried, f"{name}: a permanent error is not retried"
 
 
 def test_the_run_lock_expires_with_the_state_machine_timeout():
     assert DEFINITION_JSON["TimeoutSeconds"] == RUN_TIMEOUT.total_seconds()
+
+
+def test_a_targets_execution_times_out_before_the_run_so_the_run_can_still_report_it():
+    # The longest legitimate run of one account and region: the month-end run's 12 hours from
+    # 12:00 UTC (README, "The month-end deadline"); the run's report needs minutes.
+    assert 12 * 3600 <= TARGET_JSON["TimeoutSeconds"] <= DEFINITION_JSON["TimeoutSeconds"] - 3600
