@@ -273,6 +273,12 @@ def test_the_lock_of_a_run_stopped_by_hand_is_taken_over(aws, deploy):
 
     assert aborted.status == "ABORTED"
     assert aborted.invocations["WriteReportFunctionArn"] == 0
+    pairs = aws["stepfunctions"].list_executions(
+        stateMachineArn=stack.machines["OptimizeTargetStateMachine"].arn
+    )
+    assert sorted(e["status"] for e in pairs["executions"]) == ["ABORTED", "SUCCEEDED"], (
+        "the stopped run's account and region stopped with it"
+    )
     assert output["status"] == "completed"
     assert modes(fleet) == expected_after_first_run(timeouts)
     assert max(modification_counts(fleet).values()) == 1

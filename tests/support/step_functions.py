@@ -10,7 +10,8 @@ with its gaps filled as AWS behaves, each named with what the engine did instead
   iteration's abort into an error and ended it FAILED);
 - the Step Functions integration (`states:startExecution.sync:2`) sends the task's Parameters
   as the API's members and gives the task AWS's names (`ExecutionArn`, `Output`) (the engine
-  passed `StateMachineArn` to botocore as it stands and could not start a child);
+  passed `StateMachineArn` to botocore as it stands and could not start a child), and stops the
+  child when the parent is stopped or times out (the engine left it running);
 - an execution started without a name gets a UUID (the engine named it `None`, and refused the
   next one as already existing);
 - a Distributed Map's `ResultWriter` reads its Parameters' paths from the Map state's input
@@ -373,10 +374,14 @@ def _sync_when_ended(self: Any, env: Any, *args: Any, **kwargs: Any) -> Any:
     resolve = _original_sync2_resolver(self, env, *args, **kwargs)
     arn = submission["ExecutionArn"]
     _, _, _, region, account, *_ = arn.split(":")
-    child = stepfunctions_parser_backends[account][region].describe_execution(arn)
+    backend = stepfunctions_parser_backends[account][region]
+    child = backend.describe_execution(arn)
 
     def when_ended() -> Any:
-        while child.exec_status == "RUNNING" and env.is_running():
+        while child.exec_status == "RUNNING":
+            if not env.is_running():  # the parent was stopped or timed out: Step Functions stops the child
+                backend.stop_execution(arn)
+                return None
             time.sleep(SYNC_POLL_SECONDS)
         return resolve()
 
