@@ -5,13 +5,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import boto3
+import freezegun
 import pytest
 from moto import mock_aws
 
-from tests.support import simulator
+from tests.support import simulator, step_functions
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+
+# pytest's own clock (_pytest.timing: test durations, --durations, JUnit times) stays real while a
+# test's clock is frozen: freezegun neither patches the ignored modules nor answers their calls.
+freezegun.configure(extend_ignore_list=["_pytest"])
 
 os.environ.update(
     {
@@ -34,7 +39,7 @@ def aws() -> Iterator[dict[str, Any]]:
     simulator.install()
     simulator.CALLS.clear()
     simulator.CALL_LOG.clear()
-    with mock_aws():
+    with mock_aws(config=step_functions.ENGINE):
         yield {
             name: boto3.client(name, region_name=REGION)
             for name in (
@@ -47,5 +52,7 @@ def aws() -> Iterator[dict[str, Any]]:
                 "sqs",
                 "dynamodb",
                 "stepfunctions",
+                "lambda",
+                "iam",
             )
         }

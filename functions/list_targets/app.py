@@ -61,7 +61,15 @@ def handler(
             "this run ended at once and converted nothing"
         )
         logger.warning("run not started", extra={"run_id": request.run_id, "reason": reason})
-        return {**run, "status": RunStatus.NOT_STARTED, "reason": reason, "targets": [], "skipped": []}
+        return {
+            **run,
+            "status": RunStatus.NOT_STARTED,
+            "reason": reason,
+            "targets_key": None,
+            "results_prefix": None,
+            "targets": 0,
+            "skipped": 0,
+        }
     accounts = list(config.member_accounts)
     if config.organization_parents:
         accounts += (organization or OrganizationAccounts()).active_accounts(
@@ -69,23 +77,22 @@ def handler(
         )
     targets = plan_targets(account_of_function_arn(context.invoked_function_arn), accounts, config.regions)
     offered = set(boto3.session.Session().get_available_regions("workspaces"))
-    # What the later steps check their input against: nothing outside it is ever touched.
-    (store or ReportStore(config.report_bucket)).write_targets(
-        request.run_id, [t for t in targets if t.region in offered]
+    covered = [t for t in targets if t.region in offered]
+    skipped = [(t, f"WorkSpaces is not offered in {t.region}") for t in targets if t.region not in offered]
+    # What the later steps check their input against, and the items of the state machine's
+    # Distributed Map: the lists go to S3, whatever their length, never into the payload.
+    store = store or ReportStore(config.report_bucket)
+    store.write_targets(request.run_id, covered)
+    store.write_skipped(request.run_id, skipped)
+    logger.info(
+        "run started", extra={"run_id": request.run_id, "targets": len(covered), "skipped": len(skipped)}
     )
-    logger.info("run started", extra={"run_id": request.run_id, "targets": [str(t) for t in targets]})
     return {
         **run,
         "status": RunStatus.STARTED,
         "reason": "",
-        "targets": [{"account_id": t.account_id, "region": t.region} for t in targets if t.region in offered],
-        "skipped": [
-            {
-                "account_id": t.account_id,
-                "region": t.region,
-                "error": f"WorkSpaces is not offered in {t.region}",
-            }
-            for t in targets
-            if t.region not in offered
-        ],
+        "targets_key": store.targets_key(request.run_id),
+        "results_prefix": store.results_prefix(request.run_id),
+        "targets": len(covered),
+        "skipped": len(skipped),
     }

@@ -247,7 +247,9 @@ def test_a_run_started_while_another_is_in_progress_ends_at_once_and_converts_no
 
     (duplicate,) = overlapping
     assert duplicate["status"] == "not_started"
-    assert duplicate["reason"].startswith("run scheduled (started 2026-11-30T21:05:00Z) is still in progress")
+    assert duplicate["reason"].startswith(
+        "run scheduled (started 2026-11-30T21:05:00.000Z) is still in progress"
+    )
     assert output["status"] == "completed"
     assert modes(fleet) == expected_after_first_run(timeouts)
     assert max(modification_counts(fleet).values()) == 1
@@ -258,27 +260,28 @@ def test_a_run_started_while_another_is_in_progress_ends_at_once_and_converts_no
 def test_the_lock_of_a_run_stopped_by_hand_is_taken_over(aws, deploy):
     fleet, timeouts = timeout_fleet(aws)
     stack = deploy(**LIVE)
-    machine = aws["stepfunctions"].list_state_machines()["stateMachines"]
-    arn = (
-        machine[0]["stateMachineArn"]
-        if machine
-        else aws["stepfunctions"].create_state_machine(
-            name="autopilot-optimizer", definition="{}", roleArn=f"arn:aws:iam::{ACCOUNT}:role/sfn"
-        )["stateMachineArn"]
-    )
-    stopped = aws["stepfunctions"].start_execution(stateMachineArn=arn, name="stopped")["executionArn"]
-    with freeze_time(LAST_DAY, ignore=FREEZE_IGNORE):
-        taken = stack.handlers["ListTargetsFunction"](
-            {"run_id": "stopped", "execution_arn": stopped, "started_at": "2026-11-30T21:05:00Z"},
-            FakeContext(),
-        )
-    assert taken["status"] == "started"
-    aws["stepfunctions"].stop_execution(executionArn=stopped)  # it never reaches WriteReport
+    stopped = stack.state_machine.arn.replace(":stateMachine:", ":execution:") + ":stopped"
 
+    def stop_by_hand(function: str) -> None:
+        if function == "OptimizeDirectoryFunctionArn":  # the lock is taken, the report never written
+            aws["stepfunctions"].stop_execution(executionArn=stopped, cause="stopped by an operator")
+
+    _, aborted = run_daily(
+        stack.state_machine, LAST_DAY, run_id="stopped", during=stop_by_hand, succeed=False
+    )
     output, _ = run_daily(stack.state_machine, LAST_DAY + timedelta(minutes=30), run_id="next")
 
+    assert aborted.status == "ABORTED"
+    assert aborted.invocations["WriteReportFunctionArn"] == 0
+    pairs = aws["stepfunctions"].list_executions(
+        stateMachineArn=stack.machines["OptimizeTargetStateMachine"].arn
+    )
+    assert sorted(e["status"] for e in pairs["executions"]) == ["ABORTED", "SUCCEEDED"], (
+        "the stopped run's account and region stopped with it"
+    )
     assert output["status"] == "completed"
     assert modes(fleet) == expected_after_first_run(timeouts)
+    assert max(modification_counts(fleet).values()) == 1
 
 
 INTERLEAVINGS = sorted(set(itertools.permutations("AABB")))

@@ -5,8 +5,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.conftest import ACCOUNT, REGION
 from tests.integration.conftest import read_report
-from tests.support.local_run import run_daily
+from tests.support import lambda_runtime, simulator
+from tests.support.local_run import execution_history, run_daily
 from tests.support.simulator import Fault, inject
 
 NOW = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
@@ -104,3 +106,50 @@ def test_a_directory_still_throttled_after_retries_is_retried_by_the_state_machi
     assert summary["failed"] == []
     assert [row["action"] for row in rows] == ["to_always_on"]
     assert execution.invocations["OptimizeDirectoryFunctionArn"] == 3
+
+
+# ------------------------------------------------------------------------------------------------
+# Lambda's own failures, as the state machine sees them
+# ------------------------------------------------------------------------------------------------
+def task_failures(history: list[dict]) -> list[str]:
+    return [e["taskFailedEventDetails"]["error"] for e in history if e["type"] == "TaskFailed"]
+
+
+def test_a_lambda_service_error_is_retried_by_the_state_machine(aws, make_fleet, deploy, retry_sleeps):
+    fleet = make_fleet({"busy": {"mode": "AUTO_STOP", "profile": "office"}}, NOW)
+    stack = deploy(DryRun="false")
+
+    # Lambda's 500 before the function runs: Step Functions names it Lambda.ServiceException.
+    with inject(Fault("awslambda", "Invoke", "ServiceException", status=500, limit=1)) as outage:
+        output, execution = run_daily(stack.state_machine, NOW)
+
+    assert outage.injected == 1
+    assert task_failures(execution.history) == ["Lambda.ServiceException"]
+    assert execution.invocations["ListTargetsFunctionArn"] == 1, "the refused invocation never ran"
+    assert output["status"] == "completed" and fleet.mode("busy") == "ALWAYS_ON"
+
+
+def test_a_directory_invocation_that_times_out_after_its_changes_is_retried_and_changes_nothing_twice(
+    aws, make_fleet, deploy, retry_sleeps
+):
+    fleet = make_fleet(FLEET, NOW)
+    stack = deploy(DryRun="false")
+    lambda_runtime.RUNTIME.time_out("OptimizeDirectoryFunctionArn")  # its first invocation
+
+    output, execution = run_daily(stack.state_machine, NOW)
+
+    (child,) = aws["stepfunctions"].list_executions(
+        stateMachineArn=stack.machines["OptimizeTargetStateMachine"].arn
+    )["executions"]
+    history = execution_history(aws["stepfunctions"], child["executionArn"])
+    assert task_failures(history) == ["Sandbox.Timedout"]
+    assert execution.invocations["OptimizeDirectoryFunctionArn"] == 2
+    rows, summary = read_report(aws["s3"], output)
+    assert summary["failed"] == [] and len(rows) == len(FLEET)
+    assert {fleet.mode(name) for name in FLEET if name.startswith("busy")} == {"ALWAYS_ON"}
+    assert all(
+        len(simulator.modifications(ACCOUNT, REGION, i)) == 1
+        for n, i in fleet.ids.items()
+        if n.startswith("busy")
+    )
+    assert any("batch retried, not changed again" in row["reason"] for row in rows)

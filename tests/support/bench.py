@@ -295,6 +295,10 @@ def report(f: dict[str, Any]) -> None:
         f"peak memory of the optimizing process: {f['peak_rss_mb']:.0f} MB (after imports: {f['base_rss_mb']:.0f} MB)"
     )
     print(f"Lambda invocations: {f['invocations']}")
+    print(
+        f"Step Functions history events: the run {f['history_events']}, "
+        f"the account and region's execution {f['pair_history_events']} (limit 25,000 each)"
+    )
     if f["last_reset_at"]:
         last = datetime.fromisoformat(f["last_reset_at"])
         print(
@@ -321,11 +325,24 @@ def _free_port() -> int:
 # Child: the optimization itself, against the served simulator
 # ------------------------------------------------------------------------------------------
 def child(endpoint: str) -> int:
-    use_simulated_environment("ERROR", AWS_ENDPOINT_URL=endpoint)
+    # The served simulator for every service the functions call; Step Functions (the engine),
+    # Lambda (the handlers it invokes) and IAM (their role) in this process, on moto's engine.
+    use_simulated_environment(
+        "ERROR",
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ENDPOINT_URL_SFN=f"https://states.{REGION}.amazonaws.com",
+        AWS_ENDPOINT_URL_LAMBDA=f"https://lambda.{REGION}.amazonaws.com",
+        AWS_ENDPOINT_URL_IAM="https://iam.amazonaws.com",
+    )
     import boto3
     import pytest
+    from moto import mock_aws
 
-    from tests.support.local_run import deployed, run_daily
+    from tests.support import step_functions
+
+    mock_aws(config=step_functions.ENGINE).start()  # before the default session is set up: it resets it
+
+    from tests.support.local_run import deployed, histories, run_daily
     from tests.support.virtual_time import VirtualTime
 
     boto3.setup_default_session(region_name=REGION)
@@ -367,6 +384,7 @@ def child(endpoint: str) -> int:
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
             finished_at = virtual_now()
             run_calls = dict(calls)  # what follows is the benchmark's own look at the results
+            pair_events = [len(h) for h in histories(stack.machines["OptimizeTargetStateMachine"])]
             body = clients["s3"].get_object(Bucket=stack.refs["ReportBucket"], Key=output["report_key"])[
                 "Body"
             ]
@@ -387,6 +405,8 @@ def child(endpoint: str) -> int:
                 "failed": output["failed"],
                 "calls": run_calls,
                 "invocations": dict(execution.invocations),
+                "history_events": len(execution.history),
+                "pair_history_events": max(pair_events),
                 "opted_out": sum(1 for r in rows if r["reason"] == "Skip_Convert tag"),
                 # every candidate of this fleet (no history, no login records) had its status asked
                 "unused_looked_up": sum(1 for r in rows if r["unused_action"] or r["last_connection"]),

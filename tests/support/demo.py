@@ -39,7 +39,7 @@ import pytest
 from freezegun import freeze_time
 from moto import mock_aws
 
-from tests.support import fleet, simulator
+from tests.support import fleet, simulator, step_functions
 from tests.support.lambda_runtime import ROOT, FakeContext, load_event
 from tests.support.local_run import FREEZE_IGNORE, deployed, parameter_defaults, run_daily
 from tests.support.virtual_time import VirtualTime
@@ -204,7 +204,7 @@ class Run:
 def simulate(args: argparse.Namespace, started: float) -> Run:
     region = os.environ["AWS_DEFAULT_REGION"]
     simulator.install()
-    with mock_aws(), pytest.MonkeyPatch.context() as patch:
+    with mock_aws(config=step_functions.ENGINE), pytest.MonkeyPatch.context() as patch:
         # The simulator answers at once; the WorkSpaces rate limit (2 requests per second) and
         # botocore's backoff wait on a virtual clock, and the demo tells how long they would take.
         waits = VirtualTime().install(patch)

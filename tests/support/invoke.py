@@ -7,9 +7,11 @@ and a function that continues a run (ListDirectories, OptimizeDirectory, WriteRe
 run started by ListTargets first, as the state machine would. The login function's deployment
 covers a member account in two regions too, and a login sample's fleet is seeded in the account
 and region the event comes from when they are covered: a forwarded sample is recorded with its
-user name read through the member role, and a sample from elsewhere is refused. The clock is frozen at the
-sample's own time, so the result does not depend on today's date. The handler's return value is
-printed as JSON; a raised error is printed with its type and the exit status is 1.
+user name read through the member role, and a sample from elsewhere is refused. WriteReport
+finds the results its sample points at, as the state machine's Distributed Map writes them. The
+clock is frozen at the sample's own time, so the result does not depend on today's date. The
+handler's return value is printed as JSON; a raised error is printed with its type and the exit
+status is 1.
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ import pytest
 from freezegun import freeze_time
 from moto import mock_aws
 
-from tests.support import fleet, simulator
+from tests.support import fleet, simulator, step_functions
 from tests.support.lambda_runtime import FakeContext, use_simulated_environment
 from tests.support.local_run import FREEZE_IGNORE, deployed, run_daily, template
 from tests.support.virtual_time import VirtualTime
+from ws_autopilot.adapters.reports import ReportStore
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 DEFAULT_TIME = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
@@ -101,6 +104,23 @@ def seeded_in(function: str, event: dict[str, Any]) -> tuple[str, str]:
     return ACCOUNT, REGION
 
 
+def write_sample_results(s3: Any, event: dict[str, Any], bucket: str) -> None:
+    """What the state machine's Distributed Map would have written where the sample's results
+    point: every account and region of the run finished."""
+    run = {"run_id": event["run_id"], "run_date": event["run_date"]}
+    children = [
+        step_functions.MapChild(
+            {**run, "account_id": t.account_id, "region": t.region},
+            {"account_id": t.account_id, "region": t.region, "error": None, "directories": []},
+        )
+        for t in ReportStore(bucket).read_target_list(event["run_id"])
+    ]
+    details = event["results"]["ResultWriterDetails"]
+    step_functions.write_map_results(
+        s3, details["Bucket"], details["Key"], event["results"]["MapRunArn"], children
+    )
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     use_simulated_environment("WARNING")
@@ -109,7 +129,7 @@ def main(argv: list[str]) -> int:
     simulator.install()
     # The simulator answers at once; the WorkSpaces rate limits wait on a virtual clock (under
     # the frozen clock a real wait would never refill a token bucket).
-    with mock_aws(), pytest.MonkeyPatch.context() as patch:
+    with mock_aws(config=step_functions.ENGINE), pytest.MonkeyPatch.context() as patch:
         VirtualTime().install(patch)
         clients = {
             n: boto3.client(n, region_name=REGION)
@@ -153,6 +173,8 @@ def main(argv: list[str]) -> int:
                         "started_at": at.isoformat().replace("+00:00", "Z"),
                     }
                     stack.handlers["ListTargetsFunction"](start, FakeContext())
+                if args.function == "write_report":
+                    write_sample_results(clients["s3"], event, stack.refs["ReportBucket"])
                 try:
                     result = handler(event, FakeContext())
                 except Exception as exc:

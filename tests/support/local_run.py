@@ -1,15 +1,22 @@
 """A local "deployment" of template.yaml against the simulator: each function's environment is
-resolved from the template (parameter defaults, overrides, the stack's own resources), and the
-daily optimization runs through the state machine definition with the real handlers.
+resolved from the template (parameter defaults, overrides, the stack's own resources), the
+functions are created in the simulator's Lambda (served by their real handlers in this process),
+and the state machines are created in the simulator's Step Functions from their definition files.
+The daily optimization runs as an execution on moto's Step Functions engine.
 
-Demo and integration tests use this, so both run what `sam deploy` would deploy.
+Demo, integration tests and benchmark use this, so all run what `sam deploy` would deploy.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
 import os
 import re
+import time
+import zipfile
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,9 +28,9 @@ import boto3
 from cfnlint.decode import cfn_yaml
 from freezegun import freeze_time
 
-from tests.support import virtual_time
-from tests.support.lambda_runtime import ROOT, FakeContext, load_handler_module
-from tests.support.local_sfn import DEFINITION, Execution
+from tests.support import lambda_runtime, step_functions, virtual_time
+from tests.support.lambda_runtime import ROOT, load_handler_module
+from tests.support.virtual_time import _REAL_MONOTONIC
 from ws_autopilot.adapters.accounts import function_sessions
 
 TEMPLATE = ROOT / "template.yaml"
@@ -72,9 +79,16 @@ def function_environment(logical_id: str, refs: Mapping[str, str]) -> dict[str, 
 
 
 def state_machine_functions() -> dict[str, str]:
-    """Definition substitution name -> function logical id, as the template wires them."""
-    substitutions = template()["Resources"]["OptimizerStateMachine"]["Properties"]["DefinitionSubstitutions"]
-    return {name: value["Fn::GetAtt"][0] for name, value in substitutions.items()}
+    """Definition substitution name -> function logical id, as the template wires them (every
+    state machine's substitutions that name a function's ARN)."""
+    resources = template()["Resources"]
+    return {
+        name: value["Fn::GetAtt"][0]
+        for resource in resources.values()
+        if resource["Type"] == "AWS::Serverless::StateMachine"
+        for name, value in resource["Properties"].get("DefinitionSubstitutions", {}).items()
+        if "Fn::GetAtt" in value and resources[value["Fn::GetAtt"][0]]["Type"] == "AWS::Serverless::Function"
+    }
 
 
 def _create(logical_id: str, resource: Mapping[str, Any], clients: Mapping[str, Any]) -> dict[str, str]:
@@ -106,23 +120,40 @@ def _create(logical_id: str, resource: Mapping[str, Any], clients: Mapping[str, 
     return {}
 
 
+@dataclass(frozen=True)
+class StateMachine:
+    """A state machine of the template, created in the simulator's Step Functions."""
+
+    logical_id: str
+    arn: str
+    name: str
+
+
 @dataclass
 class LocalStack:
-    """The template deployed against the simulator: resource values and the functions' handlers."""
+    """The template deployed against the simulator: resource values, the functions' handlers (also
+    registered with the simulator's Lambda), and the state machines."""
 
     refs: dict[str, str]
     handlers: dict[str, Callable[..., Any]]
+    machines: dict[str, StateMachine]
 
     @property
-    def state_machine(self) -> dict[str, Callable[..., Any]]:
-        """Handlers by definition substitution name, for the local state machine runner."""
-        return {name: self.handlers[logical_id] for name, logical_id in state_machine_functions().items()}
+    def state_machine(self) -> StateMachine:
+        """The optimizer's state machine: what the schedules start."""
+        return self.machines[OPTIMIZER]
+
+
+OPTIMIZER = "OptimizerStateMachine"
 
 
 @contextmanager
 def deployed(clients: Mapping[str, Any], overrides: Mapping[str, str] | None = None) -> Iterator[LocalStack]:
     """Create the template's buckets, tables, topics and queues in the simulator, set the
-    functions' environment as the template would, and load their handlers."""
+    functions' environment as the template would, load their handlers and create them in the
+    simulator's Lambda, and create the state machines from their definition files with the
+    template's substitutions."""
+    step_functions.install()
     refs = {
         **parameter_defaults(),
         **(overrides or {}),
@@ -143,10 +174,12 @@ def deployed(clients: Mapping[str, Any], overrides: Mapping[str, str] | None = N
     saved = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
     function_sessions.cache_clear()  # a new deployment means cold starts
+    lambda_runtime.RUNTIME.reset()
     try:
-        yield LocalStack(
-            refs, {logical_id: load_handler_module(_folder(logical_id)).handler for logical_id in functions}
-        )
+        handlers = {logical_id: load_handler_module(_folder(logical_id)).handler for logical_id in functions}
+        refs.update(_create_functions(handlers))
+        machines = _create_state_machines(refs)
+        yield LocalStack(refs, handlers, machines)
     finally:
         for name, value in saved.items():
             if value is None:
@@ -155,76 +188,223 @@ def deployed(clients: Mapping[str, Any], overrides: Mapping[str, str] | None = N
                 os.environ[name] = value
 
 
+def operator_client(service: str) -> Any:
+    """A client for what an operator does (deploy, start an execution, read its history), from a
+    boto3 session of its own: what counts the product's calls on the default session (the
+    benchmark) does not count these."""
+    return boto3.session.Session().client(service, region_name=os.environ["AWS_DEFAULT_REGION"])
+
+
 def _folder(logical_id: str) -> str:
     return str(template()["Resources"][logical_id]["Properties"]["CodeUri"]).rstrip("/").split("/")[-1]
 
 
+def _create_functions(handlers: Mapping[str, Callable[..., Any]]) -> dict[str, str]:
+    """Each function in the simulator's Lambda, served by its real handler in this process; the
+    Ref and GetAtt values the state machines' substitutions read."""
+    iam, lambda_ = operator_client("iam"), operator_client("lambda")
+    role = f"{STACK}-functions"
+    try:
+        role_arn = iam.get_role(RoleName=role)["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        role_arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    counted_as = {logical_id: name for name, logical_id in state_machine_functions().items()}
+    refs: dict[str, str] = {}
+    for logical_id, handler in handlers.items():
+        name = f"{STACK}-{_folder(logical_id).replace('_', '-')}"
+        code = io.BytesIO()
+        with zipfile.ZipFile(code, "w") as archive:
+            archive.write(ROOT / "functions" / _folder(logical_id) / "app.py", "app.py")
+        try:
+            arn = lambda_.create_function(
+                FunctionName=name,
+                Runtime="python3.11",
+                Role=role_arn,
+                Handler="app.handler",
+                Code={"ZipFile": code.getvalue()},
+            )["FunctionArn"]
+        except lambda_.exceptions.ResourceConflictException:  # deployed again: an update
+            arn = lambda_.update_function_code(FunctionName=name, ZipFile=code.getvalue())["FunctionArn"]
+        lambda_runtime.RUNTIME.functions[name] = lambda_runtime.DeployedFunction(
+            handler, counted_as.get(logical_id, logical_id)
+        )
+        refs.update({logical_id: name, f"{logical_id}.Arn": arn})
+    return refs
+
+
+def _create_state_machines(refs: dict[str, str]) -> dict[str, StateMachine]:
+    """The template's state machines, created from their definition files with their
+    DefinitionSubstitutions resolved; a machine another one starts is created first."""
+    sfn = operator_client("stepfunctions")
+    pending = {
+        logical_id: resource["Properties"]
+        for logical_id, resource in template()["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::StateMachine"
+    }
+    machines: dict[str, StateMachine] = {}
+    while pending:
+        ready = [
+            logical_id
+            for logical_id, properties in pending.items()
+            if all(_ready(value, refs) for value in properties.get("DefinitionSubstitutions", {}).values())
+        ]
+        if not ready:
+            raise ValueError(f"state machines whose substitutions cannot be resolved: {sorted(pending)}")
+        for logical_id in ready:
+            properties = pending.pop(logical_id)
+            substitutions = properties.get("DefinitionSubstitutions", {})
+            definition = _substitute((ROOT / properties["DefinitionUri"]).read_text(), substitutions, refs)
+            name = _resolve(properties["Name"], refs)
+            existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
+            if name in existing:  # deployed again: an update
+                arn = existing[name]
+                sfn.update_state_machine(stateMachineArn=arn, definition=definition)
+            else:
+                arn = sfn.create_state_machine(
+                    name=name,
+                    definition=definition,
+                    roleArn=f"arn:aws:iam::{ACCOUNT}:role/{name}",
+                    type=properties.get("Type", "STANDARD"),
+                )["stateMachineArn"]
+            refs.update({logical_id: arn, f"{logical_id}.Arn": arn, f"{logical_id}.Name": name})
+            machines[logical_id] = StateMachine(logical_id, arn, name)
+    return machines
+
+
+def _substitute(definition: str, substitutions: Mapping[str, Any], refs: Mapping[str, str]) -> str:
+    values = {name: _resolve(value, refs) for name, value in substitutions.items()}
+    return re.sub(r"\$\{(\w+)\}", lambda m: values[m.group(1)], definition)
+
+
+def _ready(value: Any, refs: Mapping[str, str]) -> bool:
+    try:
+        _resolve(value, refs)
+    except KeyError:
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------------------------------
+# Executions
+# ------------------------------------------------------------------------------------------------
+class ExecutionFailed(Exception):
+    def __init__(self, status: str, error: str, cause: str, last_events: list[dict[str, Any]]) -> None:
+        super().__init__(f"execution {status}: {error}: {cause}\nlast events: {last_events}")
+        self.status, self.error, self.cause = status, error, cause
+
+
+@dataclass
+class Execution:
+    """One execution on the engine: its ARN, how it ended, its history, and the Lambda
+    invocations made while it ran (by its child executions too), by definition substitution name."""
+
+    arn: str
+    status: str
+    output: Any
+    history: list[dict[str, Any]]
+    invocations: Counter[str]
+
+
+WAIT_LIMIT_SECONDS = 900.0  # real time; a test run that takes longer is stuck, not slow
+POLL_SECONDS = 0.01
+
+
 def run_daily(
-    functions: Mapping[str, Callable[..., Any]],
+    machine: StateMachine,
     now: datetime,
     run_id: str | None = None,
-    context_factory: Callable[[str], Any] = lambda _function: FakeContext(),
+    context_factory: Callable[[str], Any] | None = None,
     during: Callable[[str], None] | None = None,
+    succeed: bool = True,
 ) -> tuple[Any, Execution]:
-    """One execution of the state machine started at the frozen time `now`.
+    """One execution of the optimizer started at the frozen time `now` with StartExecution, as the
+    schedules start it, and waited for with DescribeExecution; its history from
+    GetExecutionHistory. Raises ExecutionFailed unless it succeeded (`succeed=False`: returns
+    whatever the end, the output None unless it succeeded).
 
     The frozen clock moves on with every virtual wait (the WorkSpaces rate limit, botocore's
-    backoff), so a long run reaches its later batches later, as in AWS. The execution is
-    registered with the simulator's Step Functions (so the lock can ask whether it is running)
-    and stopped there when it ends. `during(function)` is called before each invocation: a test
-    can start a second, overlapping execution from there.
+    backoff, the state machine's Retry backoff), so a long run reaches its later batches later, as
+    in AWS. `context_factory(function)` gives the Lambda context of each invocation (default: 15
+    minutes left); `during(function)` is called before each invocation: a test can start a second,
+    overlapping execution from there.
     """
     run_id = run_id or f"run-local-{next(_RUN_NUMBERS)}"
-    arn = _register_execution(run_id)
-    execution = Execution(
-        functions=functions,
-        name=run_id,
-        start_time=now.isoformat().replace("+00:00", "Z"),
-        execution_arn=arn,
-        context_factory=_with_hook(context_factory, during),
-    )
+    sfn = operator_client("stepfunctions")
+    runtime = lambda_runtime.RUNTIME
+    saved = (runtime.context_for, runtime.before_invoke)
+    if context_factory is not None:
+        factory = context_factory
+        runtime.context_for = lambda _name, _arn: factory(_counted_as(_name))
+    runtime.before_invoke = during
+    before = Counter(runtime.invocations)
     try:
         with freeze_time(now, ignore=FREEZE_IGNORE) as frozen:
             clock = virtual_time.current
             outer = clock.follow(frozen) if clock is not None else None
             try:
-                output = execution.run({})
+                arn = sfn.start_execution(stateMachineArn=machine.arn, name=run_id)["executionArn"]
+                described = wait_for(sfn, arn)
             finally:
                 if clock is not None:
                     clock.follow(outer)
     finally:
-        boto3.client("stepfunctions").stop_execution(executionArn=arn)
-    return output, execution
+        runtime.context_for, runtime.before_invoke = saved
+    history = execution_history(sfn, arn)
+    if succeed and described["status"] != "SUCCEEDED":
+        raise ExecutionFailed(
+            described["status"], described.get("error", ""), described.get("cause", ""), history[-5:]
+        )
+    output = json.loads(described["output"]) if "output" in described else None
+    execution = Execution(arn, described["status"], output, history, Counter(runtime.invocations) - before)
+    return execution.output, execution
 
 
 _RUN_NUMBERS = itertools.count(1)
 
 
-def _with_hook(
-    context_factory: Callable[[str], Any], during: Callable[[str], None] | None
-) -> Callable[[str], Any]:
-    if during is None:
-        return context_factory
-
-    def factory(function: str) -> Any:
-        during(function)
-        return context_factory(function)
-
-    return factory
+def _counted_as(function_name: str) -> str:
+    return lambda_runtime.RUNTIME.functions[function_name].counted_as
 
 
-def _register_execution(run_id: str) -> str:
-    """Start the execution in the simulator's Step Functions (which only records it here; the
-    definition runs in this process) and return its ARN."""
-    sfn = boto3.client("stepfunctions")
-    name = f"{STACK}-optimizer"
-    machines = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
-    arn = (
-        machines.get(name)
-        or sfn.create_state_machine(
-            name=name,
-            definition=DEFINITION.read_text(),
-            roleArn=f"arn:aws:iam::{ACCOUNT}:role/{STACK}-optimizer",
-        )["stateMachineArn"]
-    )
-    return str(sfn.start_execution(stateMachineArn=arn, name=run_id)["executionArn"])
+def wait_for(sfn: Any, arn: str) -> dict[str, Any]:
+    """DescribeExecution until the execution has ended (on the real clock: the frozen one stands
+    still while nothing waits on the virtual clock)."""
+    deadline = _REAL_MONOTONIC[0]() + WAIT_LIMIT_SECONDS
+    while True:
+        described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
+        if described["status"] != "RUNNING":
+            return described
+        if _REAL_MONOTONIC[0]() > deadline:
+            sfn.stop_execution(
+                executionArn=arn, error="Test.Stuck", cause="still running after the test's limit"
+            )
+            raise TimeoutError(f"{arn} still running after {WAIT_LIMIT_SECONDS:.0f} s")
+        time.sleep(POLL_SECONDS)
+
+
+def execution_history(sfn: Any, arn: str) -> list[dict[str, Any]]:
+    """Every event of an execution's history (GetExecutionHistory, all pages)."""
+    events: list[dict[str, Any]] = []
+    for page in sfn.get_paginator("get_execution_history").paginate(executionArn=arn):
+        events.extend(page["events"])
+    return events
+
+
+def histories(machine: StateMachine) -> list[list[dict[str, Any]]]:
+    """The history of every execution of a state machine (ListExecutions, GetExecutionHistory)."""
+    sfn = operator_client("stepfunctions")
+    return [
+        execution_history(sfn, e["executionArn"])
+        for page in sfn.get_paginator("list_executions").paginate(stateMachineArn=machine.arn)
+        for e in page["executions"]
+    ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+import uuid
 import warnings
 from bisect import bisect_left
 from collections import Counter, defaultdict
@@ -594,6 +595,8 @@ def call_action(self: BaseResponse) -> Any:
                 _modelled_status, headers, body = self.serialized(
                     ActionResult(SimulatedFault(fault.error_code, f"simulated {fault.error_code}"))
                 )
+            # Every AWS answer carries a request id (Step Functions quotes it when a task fails).
+            headers.setdefault("x-amzn-RequestId", str(uuid.uuid4()))
             return fault.status, headers, body
     return _original_call_action(self)
 

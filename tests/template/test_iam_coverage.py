@@ -1,7 +1,8 @@
-"""Every AWS call a function of the optimizer (or the login function) makes is allowed by its own
-policy, in the deployment region and in another region that `Regions` covers: the simulator does
-not evaluate IAM, so this reads the template's statements (Allow, Deny, Resource) the way IAM would.
-Conditions are not evaluated here; the statements that have one are asserted in test_template.py.
+"""Every AWS call a function makes is allowed by its own policy, in the deployment region and
+in another region that `Regions` covers, and every call Step Functions makes for each state
+machine is allowed by that state machine's policy: neither the simulator nor the Step Functions
+engine evaluates IAM, so this reads the template's statements (Allow, Deny, Resource) the way IAM
+would, with the template's Conditions evaluated for the parameters a test gives.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ws_autopilot.adapters.accounts import DRY_RUN_SESSION_POLICY
 
 ACCOUNT, HOME, OTHER, STACK = "123456789012", "us-east-1", "eu-west-1", "autopilot"
 MEMBER_ROLE = "arn:aws:iam::222222222222:role/WorkSpacesAutopilotMember"
+STATES = f"arn:aws:states:{HOME}:{ACCOUNT}"
 ATTRIBUTES = {
     "LedgerTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-ledger",
     "ReportBucket.Arn": "arn:aws:s3:::autopilot-reports",
@@ -28,10 +30,17 @@ ATTRIBUTES = {
     "IdempotencyTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-idempotency",
     "LoginDeadLetterQueue.Arn": f"arn:aws:sqs:{HOME}:{ACCOUNT}:autopilot-login-dlq",
     "RemediationTable.Arn": f"arn:aws:dynamodb:{HOME}:{ACCOUNT}:table/autopilot-remediation",
+    **{
+        f"{name}Function.Arn": f"arn:aws:lambda:{HOME}:{ACCOUNT}:function:{STACK}-{name}Function-0123"
+        for name in ("ListTargets", "ListDirectories", "OptimizeDirectory", "WriteReport")
+    },
 }
-REFS = {"AlertTopic": f"arn:aws:sns:{HOME}:{ACCOUNT}:autopilot-alerts"}
+REFS = {
+    "AlertTopic": f"arn:aws:sns:{HOME}:{ACCOUNT}:autopilot-alerts",
+    "OptimizeTargetStateMachine": f"{STATES}:stateMachine:{STACK}-optimize-target",
+}
 LEDGER, KEY, BUCKET = ATTRIBUTES["LedgerTable.Arn"], ATTRIBUTES["AppKey.Arn"], ATTRIBUTES["ReportBucket.Arn"]
-LOGINS, TOPIC = ATTRIBUTES["LoginTable.Arn"], f"arn:aws:sns:{HOME}:{ACCOUNT}:autopilot-alerts"
+LOGINS, TOPIC = ATTRIBUTES["LoginTable.Arn"], REFS["AlertTopic"]
 USERS = ATTRIBUTES["WorkspaceUserTable.Arn"]
 # Parameters the conditions of the unused WorkSpaces' statements read (template defaults otherwise).
 STOPPING = {"UnusedAction": "stop"}
@@ -184,9 +193,6 @@ def resolve(value: Any, dry_run: bool, parameters: dict[str, str] | None = None)
         condition, when_true, when_false = value["Fn::If"]
         chosen = when_true if condition_holds(condition, dry_run, parameters) else when_false
         return resolve(chosen, dry_run, parameters)
-    if "Ref" in value:
-        assert value["Ref"] == "AlertTopic", value
-        return TOPIC
     if "Fn::GetAtt" in value:
         return ATTRIBUTES[".".join(value["Fn::GetAtt"])]
     if "Ref" in value:
@@ -202,6 +208,61 @@ def resolve(value: Any, dry_run: bool, parameters: dict[str, str] | None = None)
         }
         return re.sub(r"\$\{([\w:.]+)\}", lambda m: names[m.group(1)], value["Fn::Sub"])
     raise AssertionError(f"unexpected intrinsic {value}")
+
+
+def function_arn(logical_id: str) -> str:
+    return ATTRIBUTES[f"{logical_id}.Arn"]
+
+
+def state_machine_calls() -> dict[str, list[tuple[str, str]]]:
+    """What Step Functions calls for each state machine's definition (statemachine/*.asl.json), with
+    the role of that state machine: its Lambda tasks, the Distributed Map (its child workflow
+    executions, ItemReader, ResultWriter), the `.sync:2` start of a target's execution (and how
+    Step Functions follows it: DescribeExecution, its managed EventBridge rule, StopExecution
+    when the run stops)."""
+    results = f"{BUCKET}/runs/run-1/results/0a1b2c3d"
+    own_child = f"{STATES}:execution:{STACK}-optimizer/Targets:0a1b2c3d-0000-0000-0000-000000000000"
+    target_execution = f"{STATES}:execution:{STACK}-optimize-target:4e5f6a7b"
+    return {
+        "OptimizerStateMachine": [
+            ("lambda:InvokeFunction", function_arn("ListTargetsFunction")),
+            ("lambda:InvokeFunction", function_arn("WriteReportFunction")),
+            ("states:StartExecution", f"{STATES}:stateMachine:{STACK}-optimizer"),
+            ("states:DescribeExecution", own_child),
+            ("states:StopExecution", own_child),
+            ("s3:GetObject", f"{BUCKET}/runs/run-1/targets.json"),
+            ("s3:PutObject", f"{results}/manifest.json"),
+            ("s3:PutObject", f"{results}/SUCCEEDED_0.json"),
+            ("s3:GetObject", f"{results}/SUCCEEDED_0.json"),
+            ("s3:ListMultipartUploadParts", f"{results}/SUCCEEDED_0.json"),
+            ("s3:AbortMultipartUpload", f"{results}/SUCCEEDED_0.json"),
+            ("kms:Decrypt", KEY),
+            ("kms:GenerateDataKey", KEY),
+            ("states:StartExecution", REFS["OptimizeTargetStateMachine"]),
+            ("states:DescribeExecution", target_execution),
+            ("states:StopExecution", target_execution),
+            ("events:PutTargets", MANAGED_RULE),
+            ("events:PutRule", MANAGED_RULE),
+            ("events:DescribeRule", MANAGED_RULE),
+        ],
+        "OptimizeTargetStateMachine": [
+            ("lambda:InvokeFunction", function_arn("ListDirectoriesFunction")),
+            ("lambda:InvokeFunction", function_arn("OptimizeDirectoryFunction")),
+        ],
+    }
+
+
+MANAGED_RULE = f"arn:aws:events:{HOME}:{ACCOUNT}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
+# The operations the Step Functions engine makes, as IAM actions; the organization-scale test
+# asserts that the engine made no other (tests/support/step_functions.py counts them). The engine
+# polls DescribeExecution for `.sync:2` where AWS follows the managed rule above: both are listed.
+ENGINE_OPERATIONS = {
+    ("lambda", "Invoke"): "lambda:InvokeFunction",
+    ("s3", "GetObject"): "s3:GetObject",
+    ("s3", "PutObject"): "s3:PutObject",
+    ("sfn", "StartExecution"): "states:StartExecution",
+    ("sfn", "DescribeExecution"): "states:DescribeExecution",
+}
 
 
 def statements(
@@ -308,3 +369,21 @@ def test_terminating_is_allowed_only_with_both_parameters_and_dry_run_off(parame
         workspace(OTHER).replace(ACCOUNT, "999999999999"),
         parameters=TERMINATING,
     )
+
+
+@pytest.mark.parametrize("machine", sorted(state_machine_calls()))
+def test_every_call_step_functions_makes_for_a_state_machine_is_allowed_by_its_role(machine):
+    refused = [(a, r) for a, r in state_machine_calls()[machine] if not allowed(machine, a, r)]
+    assert refused == []
+
+
+def test_each_state_machine_reaches_only_its_own_functions_objects_and_executions():
+    parent, target = "OptimizerStateMachine", "OptimizeTargetStateMachine"
+    assert not allowed(parent, "lambda:InvokeFunction", function_arn("OptimizeDirectoryFunction"))
+    assert not allowed(target, "lambda:InvokeFunction", function_arn("WriteReportFunction"))
+    assert not allowed(target, "states:StartExecution", REFS["OptimizeTargetStateMachine"])
+    assert not allowed(parent, "s3:GetObject", f"{BUCKET}/reports/2026/11/30/run-1.csv")
+    assert not allowed(parent, "s3:GetObject", f"{BUCKET}/runs/run-1/parts/x.jsonl")
+    assert not allowed(parent, "s3:PutObject", f"{BUCKET}/runs/run-1/targets.json")
+    assert not allowed(parent, "states:StartExecution", f"{STATES}:stateMachine:another-machine")
+    assert not allowed(parent, "states:StopExecution", f"{STATES}:execution:another-machine:run-1")

@@ -37,8 +37,9 @@ def test_every_function_logs_to_its_own_log_group_with_retention(function):
     assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 
 
-def test_state_machine_logs_to_a_log_group_with_retention():
-    machine = RESOURCES["OptimizerStateMachine"]["Properties"]
+@pytest.mark.parametrize("machine", ["OptimizerStateMachine", "OptimizeTargetStateMachine"])
+def test_each_state_machine_logs_to_a_log_group_with_retention(machine):
+    machine = RESOURCES[machine]["Properties"]
     arn = machine["Logging"]["Destinations"][0]["CloudWatchLogsLogGroup"]["LogGroupArn"]["Fn::GetAtt"]
     assert RESOURCES[arn[0]]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
 

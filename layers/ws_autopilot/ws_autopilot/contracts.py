@@ -100,12 +100,27 @@ class TargetResult(_Payload):
         return Target(self.account_id, self.region)
 
 
+class ResultWriterDetails(_Payload):
+    bucket: str = Field(alias="Bucket", min_length=3)
+    key: str = Field(alias="Key", min_length=1, max_length=1024)
+
+
+class MapRunResults(_Payload):
+    """What a Distributed Map with a ResultWriter outputs: where its child executions' results are."""
+
+    map_run_arn: str = Field(alias="MapRunArn", min_length=1)
+    details: ResultWriterDetails = Field(alias="ResultWriterDetails")
+
+
 class WriteReportRequest(_Payload):
     run_id: str = Field(pattern=RUN_ID)
     run_date: str = Field(pattern=RUN_DATE)
-    results: list[TargetResult] = Field(default_factory=list)
-    skipped: list[TargetResult] = Field(default_factory=list)
+    results: MapRunResults
 
-    @property
-    def targets(self) -> list[TargetResult]:
-        return [*self.results, *self.skipped]
+    def check(self, bucket: str, results_prefix: str) -> None:
+        """Raise InvalidRunInput unless the results are this run's, in the report bucket."""
+        details = self.results.details
+        if details.bucket != bucket or not details.key.startswith(results_prefix + "/"):
+            raise InvalidRunInput(
+                f"results s3://{details.bucket}/{details.key} are not this run's (s3://{bucket}/{results_prefix}/)"
+            )

@@ -67,9 +67,63 @@ class ReportStore:
     def read_targets(self, run_id: str) -> frozenset[Target]:
         """The run's accounts and regions. Raises AwsCallFailed (NoSuchKey: a run that never
         started)."""
+        return frozenset(self.read_target_list(run_id))
+
+    def read_target_list(self, run_id: str) -> list[Target]:
+        """The run's accounts and regions in the order the run lists them (the state machine's
+        Distributed Map reads the same object as its items)."""
         with aws_call("GetObject"):
             body = self._client.get_object(Bucket=self.bucket, Key=self.targets_key(run_id))["Body"].read()
-        return frozenset(Target(t["account_id"], t["region"]) for t in json.loads(body))
+        return [Target(t["account_id"], t["region"]) for t in json.loads(body)]
+
+    @staticmethod
+    def skipped_key(run_id: str) -> str:
+        return f"{PARTS_PREFIX}/{run_id}/skipped.json"
+
+    def write_skipped(self, run_id: str, skipped: Iterable[tuple[Target, str]]) -> None:
+        """The accounts and regions the run does not cover though configured (WorkSpaces not
+        offered there), each with the reason, for the report."""
+        body = json.dumps(
+            [{"account_id": t.account_id, "region": t.region, "error": why} for t, why in skipped]
+        )
+        with aws_call("PutObject"):
+            self._client.put_object(
+                Bucket=self.bucket,
+                Key=self.skipped_key(run_id),
+                Body=body.encode(),
+                ContentType="application/json",
+            )
+
+    def read_skipped(self, run_id: str) -> list[dict[str, Any]]:
+        """What write_skipped wrote: account_id, region and error of each."""
+        with aws_call("GetObject"):
+            body = self._client.get_object(Bucket=self.bucket, Key=self.skipped_key(run_id))["Body"].read()
+        return list(json.loads(body))
+
+    @staticmethod
+    def results_prefix(run_id: str) -> str:
+        """Where the state machine's Distributed Map writes its child executions' results."""
+        return f"{PARTS_PREFIX}/{run_id}/results"
+
+    def read_map_results(self, manifest_key: str) -> Iterator[dict[str, Any]]:
+        """The outcome of every child execution of a Distributed Map, from what Step Functions'
+        ResultWriter wrote (a manifest.json naming result files by status, each a JSON array of
+        executions). A succeeded child gives its output; any other gives its input with `error`
+        set to its error name, or to its status when it has none (aborted, timed out)."""
+        with aws_call("GetObject"):
+            manifest = json.loads(
+                self._client.get_object(Bucket=self.bucket, Key=manifest_key)["Body"].read()
+            )
+        for status, files in sorted(manifest["ResultFiles"].items()):
+            for result_file in files:
+                with aws_call("GetObject"):
+                    body = self._client.get_object(Bucket=self.bucket, Key=result_file["Key"])["Body"].read()
+                for execution in json.loads(body):
+                    if status == "SUCCEEDED":
+                        yield dict(json.loads(execution["Output"]))
+                    else:
+                        failed = dict(json.loads(execution["Input"]))
+                        yield {**failed, "error": execution.get("Error") or execution.get("Status") or status}
 
     def write_note(self, run_id: str, target: Target, directory_id: str, name: str, text: str) -> None:
         """Something the run's summary must say about a directory (written once per name: a
