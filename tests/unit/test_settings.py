@@ -89,6 +89,8 @@ LOGIN_ENV = {
     "USER_TABLE": "workspace-users",
     "LOGIN_LOOKUPS_PER_MINUTE": "20",
     "AWS_REGION": "us-east-1",
+    "MEMBER_ROLE_NAME": "WorkSpacesAutopilotMember",
+    "EXTERNAL_ID": "ws-autopilot",
 }
 
 

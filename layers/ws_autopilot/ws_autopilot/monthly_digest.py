@@ -15,6 +15,7 @@ from ws_autopilot.adapters.report_archive import ReportArchive
 from ws_autopilot.digest import DigestBuilder, final_run, month_days, render, usd
 
 logger = Logger(child=True)
+ALERT_TYPE = "monthly_digest"  # the alert topic's alert_type of the digest
 
 
 class MonthlyDigest:
@@ -35,10 +36,10 @@ class MonthlyDigest:
         digest = builder.digest(self.clock())
         key = self.archive.write_digest(month, render(digest))
         location = f"s3://{self.archive.bucket}/{key}"
-        body = {"alert_type": "monthly_digest", **digest.summary(), "digest": location}
+        body = {"alert_type": ALERT_TYPE, **digest.summary(), "digest": location}
         subject = (
             f"WorkSpaces Autopilot, {digest.title}: saved {usd(digest.saving)}, {len(digest.unused)} unused"
         )
-        self.notifier.publish("monthly_digest", subject, body)
+        self.notifier.publish(ALERT_TYPE, subject, body)
         logger.info("monthly digest sent", extra={"month": month, "digest": location, "runs": digest.runs})
         return body

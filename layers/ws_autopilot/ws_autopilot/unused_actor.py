@@ -42,6 +42,17 @@ from ws_autopilot.unused import (
 
 logger = Logger(child=True)
 
+FAILED_ALERT = "unused_failed"
+
+
+def alert_type(policy: UnusedPolicy) -> str:
+    """The alert topic's `alert_type` of an unused WorkSpace stopped or terminated."""
+    return f"unused_{policy.value}"
+
+
+# Every alert_type this module publishes (the README's alert table lists them).
+ALERT_TYPES = frozenset({alert_type(UnusedPolicy.STOP), alert_type(UnusedPolicy.TERMINATE), FAILED_ALERT})
+
 
 @dataclass(slots=True)
 class _Pending:
@@ -227,7 +238,7 @@ class ActionMaker:
             )
             self.settle_claim(self.ledger.release, entry)
             self._announce(
-                "unused_failed",
+                FAILED_ALERT,
                 f"{policy.doing.capitalize()} unused WorkSpace {entry.workspace_id} failed",
                 item.workspace,
                 item.judgement,
@@ -246,7 +257,7 @@ class ActionMaker:
             extra={"workspace_id": entry.workspace_id, "action": entry.policy.value},
         )
         self._announce(
-            f"unused_{entry.policy.value}",
+            alert_type(entry.policy),
             f"Unused WorkSpace {entry.workspace_id} {entry.policy.done}",
             workspace,
             judgement,
