@@ -445,8 +445,10 @@ def install() -> None:
     _original_sync2_resolver = sfn_task._build_sync2_resolver
     sfn_task._build_sync2_resolver = _sync_when_ended  # type: ignore[method-assign]
     botocore.session.create_loader = _shared_loader  # type: ignore[attr-defined]
-    # The engine logs every failure it handles with the whole state's repr (pages per line).
+    # The engine logs every failure it handles with the whole state's repr (pages per line), and
+    # warns at each parse that it ignores ToleratedFailurePercentage (docs/decisions.md says so).
     logging.getLogger("moto.stepfunctions.parser.asl.component.eval_component").setLevel(logging.CRITICAL)
+    logging.getLogger("moto.stepfunctions.parser.asl.parse.preprocessor").setLevel(logging.ERROR)
     lambda_runtime.install_in_process_lambda()
     retrier_decl.time = types.SimpleNamespace(sleep=_backoff)  # type: ignore[attr-defined]
     state_task_service_callback._DELAY_SECONDS_SYNC_CONDITION_CHECK = SYNC_POLL_SECONDS  # type: ignore[misc]
