@@ -33,6 +33,36 @@ os.environ.update(
 )
 
 
+SERVICES = (
+    "workspaces",
+    "cloudwatch",
+    "s3",
+    "ec2",
+    "ds",
+    "sns",
+    "sqs",
+    "dynamodb",
+    "stepfunctions",
+    "lambda",
+    "iam",
+)
+
+
+class Clients(dict[str, Any]):
+    """boto3 clients by service name, each made when a test first asks for it and kept for the
+    tests after it (a client costs about 10 ms of CPU to make; the simulator's state lives in
+    moto's backends, which every test starts afresh, not in clients)."""
+
+    def __missing__(self, service: str) -> Any:
+        if service not in SERVICES:
+            raise KeyError(f"no simulator client for {service!r}: one of {', '.join(SERVICES)}")
+        made = self[service] = boto3.client(service, region_name=REGION)
+        return made
+
+
+CLIENTS = Clients()
+
+
 @pytest.fixture
 def aws() -> Iterator[dict[str, Any]]:
     """boto3 clients against the in-process simulator (moto plus the project's extensions)."""
@@ -40,19 +70,4 @@ def aws() -> Iterator[dict[str, Any]]:
     simulator.CALLS.clear()
     simulator.CALL_LOG.clear()
     with mock_aws(config=step_functions.ENGINE):
-        yield {
-            name: boto3.client(name, region_name=REGION)
-            for name in (
-                "workspaces",
-                "cloudwatch",
-                "s3",
-                "ec2",
-                "ds",
-                "sns",
-                "sqs",
-                "dynamodb",
-                "stepfunctions",
-                "lambda",
-                "iam",
-            )
-        }
+        yield CLIENTS

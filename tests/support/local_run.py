@@ -25,13 +25,13 @@ from functools import cache
 from typing import Any
 
 import boto3
-from cfnlint.decode import cfn_yaml
 from freezegun import freeze_time
 
-from tests.support import lambda_runtime, step_functions, virtual_time
+from tests.support import cfn_template, lambda_runtime, step_functions, virtual_time
 from tests.support.lambda_runtime import ROOT, load_handler_module
 from tests.support.virtual_time import _REAL_MONOTONIC
 from ws_autopilot.adapters.accounts import function_sessions
+from ws_autopilot.adapters.aws import forget_clients
 
 TEMPLATE = ROOT / "template.yaml"
 STACK = "autopilot"
@@ -52,7 +52,7 @@ FREEZE_IGNORE = [
 
 @cache
 def template() -> dict[str, Any]:
-    return dict(cfn_yaml.load(str(TEMPLATE)))
+    return cfn_template.load(TEMPLATE)
 
 
 def parameter_defaults() -> dict[str, str]:
@@ -174,6 +174,7 @@ def deployed(clients: Mapping[str, Any], overrides: Mapping[str, str] | None = N
     saved = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
     function_sessions.cache_clear()  # a new deployment means cold starts
+    forget_clients()
     lambda_runtime.RUNTIME.reset()
     try:
         handlers = {logical_id: load_handler_module(_folder(logical_id)).handler for logical_id in functions}
@@ -191,8 +192,19 @@ def deployed(clients: Mapping[str, Any], overrides: Mapping[str, str] | None = N
 def operator_client(service: str) -> Any:
     """A client for what an operator does (deploy, start an execution, read its history), from a
     boto3 session of its own: what counts the product's calls on the default session (the
-    benchmark) does not count these."""
-    return boto3.session.Session().client(service, region_name=os.environ["AWS_DEFAULT_REGION"])
+    benchmark) does not count these. Made once per process and region (the simulator's state
+    lives in moto's backends, not in clients)."""
+    return _operator_client(service, os.environ["AWS_DEFAULT_REGION"])
+
+
+@cache
+def _operator_client(service: str, region: str) -> Any:
+    return _operator_session().client(service, region_name=region)
+
+
+@cache
+def _operator_session() -> boto3.session.Session:
+    return boto3.session.Session()
 
 
 def _folder(logical_id: str) -> str:

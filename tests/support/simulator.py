@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 import uuid
 import warnings
@@ -651,6 +652,9 @@ def install() -> None:
     CloudWatchResponse.get_metric_data = r_get_metric_data  # type: ignore[method-assign]
     BaseResponse.call_action = call_action  # type: ignore[method-assign]
     price_list.register()  # the Price List Query API, which moto lacks
+    # moto gives every account and region's EC2 a few hundred public AMIs when it first touches it
+    # (the directories' VPCs do); WorkSpaces never reads them, and 2,000 pairs load them 2,000 times.
+    os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     _INSTALLED = True
 
 

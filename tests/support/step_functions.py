@@ -98,6 +98,7 @@ _original_start_details: Any = None
 _original_set_error: Any = None
 _original_eval_input: Any = None
 _original_eval_job: Any = None
+_original_validate: Any = None
 _original_sfn_parameters: Any = None
 _original_start_execution: Any = None
 _original_sync2_resolver: Any = None
@@ -354,6 +355,13 @@ def _parsed(definition: str) -> Any:
     return AmazonStateLanguageParser.parse(definition)[0]
 
 
+@functools.lru_cache(maxsize=32)
+def _validated(definition: str) -> None:
+    """CreateStateMachine's check of a definition, made once per definition (every test deploys
+    the same few): a definition it refuses raises, and is checked again the next time."""
+    _original_validate(definition=definition)
+
+
 def _evaluation_entrypoint(self: Any) -> Any:
     """The program of an execution's definition, parsed once per definition: its components keep
     no state of an evaluation (the engine evaluates one program in many threads)."""
@@ -432,8 +440,10 @@ def install() -> None:
     sfn_task._normalise_response = _sfn_response  # type: ignore[method-assign]
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
-    global _original_start_execution
+    global _original_start_execution, _original_validate
     _original_start_execution = StepFunctionsParserBackend.start_execution
+    _original_validate = StepFunctionsParserBackend._validate_definition
+    StepFunctionsParserBackend._validate_definition = staticmethod(_validated)  # type: ignore[method-assign,assignment]
     StepFunctionsParserBackend.start_execution = _start_execution  # type: ignore[method-assign]
     from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 

@@ -9,13 +9,13 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
-from cfnlint.decode import cfn_yaml
 
+from tests.support import cfn_template
 from tests.support.lambda_runtime import ROOT
 from tests.support.local_run import template
 
 APP = template()
-MEMBER_TEMPLATE = cfn_yaml.load(str(ROOT / "member-account.yaml"))
+MEMBER_TEMPLATE = cfn_template.load(ROOT / "member-account.yaml")
 APP_ACCOUNT, APP_REGION, MEMBER = "123456789012", "us-east-1", "222222222222"
 
 

@@ -1,4 +1,5 @@
-"""cfn-lint, `sam validate` (plain and --lint) and `sam build`, run as an operator would."""
+"""cfn-lint, checkov, `sam validate` and `sam build`, run as an operator would. (`sam validate
+--lint` is cfn-lint run by the SAM CLI: the cfn-lint test covers it.)"""
 
 import os
 import shutil
@@ -14,7 +15,14 @@ from tests.support.local_run import template
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
-ENV = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
+# The tools run on the machine's real clock even when the tests run with it moved (make test's
+# faketime): `sam build` downloads the layer's packages from PyPI, whose TLS certificates a clock
+# years away would refuse.
+ENV = {
+    **{k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "FAKETIME")},
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "SAM_CLI_TELEMETRY": "0",
+}
 
 
 def run(*command: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -31,9 +39,8 @@ def sam() -> Path:
     return SAM
 
 
-@pytest.mark.parametrize("path", ["template.yaml", "member-account.yaml"])
-def test_cfn_lint_passes(path):
-    run(CFN_LINT, path)
+def test_cfn_lint_passes():
+    run(CFN_LINT, "template.yaml", "member-account.yaml")
 
 
 def test_checkov_finds_nothing_that_is_not_fixed_or_explained():
@@ -58,12 +65,6 @@ def test_every_checkov_suppression_gives_its_reason():
 @pytest.mark.parametrize("path", ["template.yaml", "member-account.yaml"])
 def test_sam_validate_passes(sam, path):
     assert "is a valid SAM Template" in run(sam, "validate", "-t", path).stdout
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("path", ["template.yaml", "member-account.yaml"])
-def test_sam_validate_lint_passes(sam, path):
-    assert "is a valid SAM Template" in run(sam, "validate", "--lint", "-t", path).stdout
 
 
 @pytest.mark.slow

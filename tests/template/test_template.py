@@ -4,8 +4,8 @@ import tomllib
 from typing import Any
 
 import pytest
-from cfnlint.decode import cfn_yaml
 
+from tests.support import cfn_template
 from tests.support.lambda_runtime import ROOT
 from tests.support.local_run import template
 
@@ -276,7 +276,7 @@ def test_rebuilds_are_off_unless_the_operator_allows_them():
     assert template()["Parameters"]["RebuildPolicy"]["AllowedValues"] == ["Never", "Auto"]
 
 
-MEMBER = cfn_yaml.load(str(ROOT / "member-account.yaml"))
+MEMBER = cfn_template.load(ROOT / "member-account.yaml")
 
 
 def test_member_role_trusts_only_the_application_functions_with_the_external_id():
