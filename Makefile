@@ -8,7 +8,7 @@ UV := $(VENV)/bin/uv
 DEMO_DATE ?= 2026-11-30T21:00:00Z
 DEMO_SIZE ?= 300
 
-.PHONY: setup demo invoke test test-clock bench bench-logins lint clean
+.PHONY: setup demo invoke test faketime bench bench-logins lint clean
 
 setup: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
@@ -58,21 +58,20 @@ bench-remediation: $(VENV)/.installed
 	mkdir -p build
 	$(PY) -m tests.support.bench_remediation --json build/bench_remediation.json
 
-## Lint, types, template checks (cfn-lint, checkov, sam validate and build) and every test, then the clock check.
+## Lint, types, template checks (cfn-lint, checkov, sam validate and build) and every test, once,
+## with the machine's clock moved years past every date the tests freeze (libfaketime): nothing a
+## test reads may depend on the wall clock except through its frozen clock. The simulator's SQS,
+## for one, drops messages 4 days old by the clock it reads. `make test CLOCK_CHECK_DATE=` runs
+## the suite on the real clock.
 # Tests run on every core (pytest-xdist): each test has its own simulator and frozen clock.
-test: setup lint
-	$(PY) -m pytest -n auto
-	@$(MAKE) --no-print-directory test-clock
-
-## The integration tests again with the machine's clock moved years past every date the tests
-## freeze (libfaketime): nothing a test reads may depend on the wall clock except through its
-## frozen clock. The simulator's SQS, for one, drops messages 4 days old by the clock it reads.
 CLOCK_CHECK_DATE ?= 2030-06-15 12:00:00
-test-clock: $(VENV)/.installed
+test: setup lint $(if $(CLOCK_CHECK_DATE),faketime)
+	@echo "pytest with the machine's clock at $(or $(CLOCK_CHECK_DATE),its real time)"
+	$(if $(CLOCK_CHECK_DATE),faketime '$(CLOCK_CHECK_DATE)') $(PY) -m pytest -n auto
+
+faketime:
 	@command -v faketime >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-		apt-get install -y -qq faketime >/dev/null 2>&1) || { echo "test-clock needs faketime (Debian package faketime)"; exit 1; }
-	@echo "clock check: tests/integration with the machine's clock at $(CLOCK_CHECK_DATE)"
-	@faketime '$(CLOCK_CHECK_DATE)' $(PY) -m pytest -n auto -q --no-header -p no:cacheprovider -m 'not slow' tests/integration
+		apt-get install -y -qq faketime >/dev/null 2>&1) || { echo "make test needs faketime (Debian package faketime)"; exit 1; }
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
