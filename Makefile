@@ -63,11 +63,12 @@ bench-remediation: $(VENV)/.installed
 ## test reads may depend on the wall clock except through its frozen clock. The simulator's SQS,
 ## for one, drops messages 4 days old by the clock it reads. `make test CLOCK_CHECK_DATE=` runs
 ## the suite on the real clock.
-# Tests run on every core (pytest-xdist): each test has its own simulator and frozen clock.
+# Tests run on every core (pytest-xdist), the slow ones first, and a worker that runs out takes
+# tests queued for another: each test has its own simulator and frozen clock.
 CLOCK_CHECK_DATE ?= 2030-06-15 12:00:00
 test: setup lint $(if $(CLOCK_CHECK_DATE),faketime)
 	@echo "pytest with the machine's clock at $(or $(CLOCK_CHECK_DATE),its real time)"
-	$(if $(CLOCK_CHECK_DATE),faketime '$(CLOCK_CHECK_DATE)') $(PY) -m pytest -n auto
+	$(if $(CLOCK_CHECK_DATE),faketime '$(CLOCK_CHECK_DATE)') $(PY) -m pytest -n auto --dist worksteal
 
 faketime:
 	@command -v faketime >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \

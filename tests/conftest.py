@@ -63,6 +63,12 @@ class Clients(dict[str, Any]):
 CLIENTS = Clients()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked slow first (each takes seconds to tens of seconds): under pytest-xdist the
+    workers then share the short ones at the end instead of one finishing a long test alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture
 def aws() -> Iterator[dict[str, Any]]:
     """boto3 clients against the in-process simulator (moto plus the project's extensions)."""

@@ -23,7 +23,7 @@ REGIONS = sorted(boto3.session.Session().get_available_regions("workspaces"))[:1
 HISTORY_LIMIT = 25_000
 PAYLOAD_LIMIT = 256 * 1024
 
-pytestmark = pytest.mark.slow  # minutes: not repeated by the clock check
+pytestmark = pytest.mark.slow  # about 45 s
 
 
 def organization(size: int) -> str:

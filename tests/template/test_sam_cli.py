@@ -39,10 +39,12 @@ def sam() -> Path:
     return SAM
 
 
+@pytest.mark.slow
 def test_cfn_lint_passes():
     run(CFN_LINT, "template.yaml", "member-account.yaml")
 
 
+@pytest.mark.slow
 def test_checkov_finds_nothing_that_is_not_fixed_or_explained():
     # Each remaining finding is suppressed in the template's Metadata with a one-line reason;
     # --skip-download keeps checkov off the network (it would fetch its guideline links).
