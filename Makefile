@@ -10,23 +10,25 @@ DEMO_SIZE ?= 300
 
 .PHONY: setup demo invoke test faketime bench bench-logins lint clean
 
+# --compile-bytecode: uv writes no .pyc by default, and this machine sets PYTHONDONTWRITEBYTECODE,
+# so every process (each pytest worker, the demo, the SAM CLI) would compile its imports again.
 setup: $(VENV)/.installed $(SAM_VENV)/.installed $(CHECKOV_VENV)/.installed
 
 $(VENV)/.installed: requirements-dev.txt layers/ws_autopilot/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv
-	$(UV) pip install --quiet --python $(PY) -r requirements-dev.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(PY) -r requirements-dev.txt
 	touch $@
 
 $(SAM_VENV)/.installed: requirements-sam.txt $(VENV)/.installed
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(SAM_VENV)
-	$(UV) pip install --quiet --python $(SAM_VENV)/bin/python -r requirements-sam.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(SAM_VENV)/bin/python -r requirements-sam.txt
 	touch $@
 
 # checkov pins its own dependencies: it gets a virtual environment of its own, like the SAM CLI.
 $(CHECKOV_VENV)/.installed: requirements-checkov.txt $(VENV)/.installed
 	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(CHECKOV_VENV)
-	$(UV) pip install --quiet --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
+	$(UV) pip install --quiet --compile-bytecode --python $(CHECKOV_VENV)/bin/python -r requirements-checkov.txt
 	touch $@
 
 ## Runs the daily optimization end to end on a simulated fleet (no AWS account needed).

@@ -1,7 +1,6 @@
 """One remediation scan of every covered account and region: UNHEALTHY WorkSpaces are rebooted
 and, only when allowed, rebuilt."""
 
-import threading
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -67,13 +66,11 @@ def wiring(function_arn: str) -> tuple[RemediationScan, Coverage]:
     shared = RETRY_CONFIG.merge(Config(max_pool_connections=WORKERS))  # one connection per worker
     store = RemediationStore(settings.table_name, boto3.client("dynamodb", config=shared))
     notifier = Notifier(settings.alert_topic_arn, boto3.client("sns", config=shared))
-    creating = threading.Lock()  # boto3 does not create clients safely from several threads
 
     @cache
     def remediator_for(target: Target) -> Remediator:
-        with creating:
-            fleet = WorkspacesFleet(sessions.client("workspaces", target))
-            usage = UsageMetrics(sessions.client("cloudwatch", target))
+        fleet = WorkspacesFleet(sessions.client("workspaces", target))
+        usage = UsageMetrics(sessions.client("cloudwatch", target))
         return Remediator(settings.policy, fleet, usage, store, notifier, target)
 
     offered = boto3.session.Session().get_available_regions("workspaces")

@@ -372,6 +372,7 @@ def run_daily(
     finally:
         runtime.context_for, runtime.before_invoke = saved
     history = execution_history(sfn, arn)
+    step_functions.release_finished()
     if succeed and described["status"] != "SUCCEEDED":
         raise ExecutionFailed(
             described["status"], described.get("error", ""), described.get("cause", ""), history[-5:]
