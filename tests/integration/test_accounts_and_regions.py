@@ -15,7 +15,9 @@ from tests.conftest import ACCOUNT
 from tests.integration.conftest import read_report
 from tests.support import fleet, simulator
 from tests.support.local_run import FREEZE_IGNORE, run_daily
+from ws_autopilot.adapters import accounts
 from ws_autopilot.adapters.accounts import AccountSessions
+from ws_autopilot.adapters.aws import client, forget_clients
 from ws_autopilot.models import Target
 
 NOW = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
@@ -210,3 +212,30 @@ def test_dry_run_denies_every_change_in_member_accounts_through_a_session_policy
         (deny,) = [s for s in json.loads(role.policy)["Statement"] if s["Effect"] == "Deny"]
         assert "workspaces:ModifyWorkspaceProperties" in deny["Action"]
         assert deny["Resource"] == "*"
+
+
+def test_clients_are_made_once_per_account_region_and_a_remade_one_keeps_its_rate_limit(
+    aws, two_by_two, monkeypatch, virtual_time
+):
+    monkeypatch.setattr(accounts, "CLIENTS_KEPT", 2)
+    sessions = AccountSessions(ACCOUNT, "Member", "ext", api_rate=4, api_burst=1)
+    first, other = Target(MEMBER, "us-east-1"), Target(MEMBER, "eu-west-1")
+    made = sessions.client("workspaces", first)
+    assert sessions.client("workspaces", first) is made, "a warm container reuses its clients"
+    made.describe_workspace_directories()  # takes the pair's only token
+    sessions.client("workspaces", other)
+    sessions.client("cloudwatch", other)  # a third client: the least recently used one goes
+    remade = sessions.client("workspaces", first)
+    assert remade is not made
+    started = virtual_time.now()
+    remade.describe_workspace_directories()
+    assert virtual_time.now() - started >= 0.2, "the pair's token bucket outlived its client (4/s: 0.25 s)"
+
+
+def test_the_products_own_clients_are_shared_until_a_cold_start(aws):
+    assert client("s3") is client("s3", region_name=None)
+    assert client("s3", region_name="eu-west-1") is not client("s3")
+    assert client("s3", own=True) is not client("s3")
+    kept = client("s3")
+    forget_clients()
+    assert client("s3") is not kept
