@@ -151,6 +151,35 @@ def parse_auto_stop_timeout(env: Mapping[str, str]) -> int:
     return minutes
 
 
+def _regions(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The Regions parameter; the deployment region when it is empty."""
+    regions = parse_list(env, "REGIONS", "Regions", r"[a-z]{2}(-[a-z]+)+-\d", "an AWS region")
+    return regions or (_require(env, "AWS_REGION", "(the deployment region)"),)
+
+
+def _member_accounts(env: Mapping[str, str]) -> tuple[str, ...]:
+    return parse_list(env, "MEMBER_ACCOUNTS", "MemberAccounts", r"\d{12}", "a 12-digit account id")
+
+
+def _organization_parents(env: Mapping[str, str]) -> tuple[str, ...]:
+    return parse_list(
+        env,
+        "ORGANIZATION_PARENT_IDS",
+        "OrganizationParentIds",
+        r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}",
+        "an organization root or OU id",
+    )
+
+
+def _member_role(env: Mapping[str, str]) -> str:
+    role = _require(env, "MEMBER_ROLE_NAME", "MemberRoleName")
+    if not re.fullmatch(r"[\w+=,.@-]{1,64}", role, re.ASCII):
+        raise ConfigurationError(
+            "MEMBER_ROLE_NAME", "MemberRoleName", "{role!r} is not an IAM role name", role=role
+        )
+    return role
+
+
 @dataclass(frozen=True, slots=True)
 class RunSettings:
     """What a run covers: regions, member accounts (listed or discovered), Map concurrency, and
@@ -166,21 +195,12 @@ class RunSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RunSettings:
         env = os.environ if env is None else env
-        regions = parse_list(env, "REGIONS", "Regions", r"[a-z]{2}(-[a-z]+)+-\d", "an AWS region")
         return cls(
             # An inline Map runs at most 40 iterations at a time.
             map_concurrency=parse_int(env, "MAP_CONCURRENCY", "MapConcurrency", 1, 40),
-            regions=regions or (_require(env, "AWS_REGION", "(the deployment region)"),),
-            member_accounts=parse_list(
-                env, "MEMBER_ACCOUNTS", "MemberAccounts", r"\d{12}", "a 12-digit account id"
-            ),
-            organization_parents=parse_list(
-                env,
-                "ORGANIZATION_PARENT_IDS",
-                "OrganizationParentIds",
-                r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}",
-                "an organization root or OU id",
-            ),
+            regions=_regions(env),
+            member_accounts=_member_accounts(env),
+            organization_parents=_organization_parents(env),
             ledger_table=_require(env, "LEDGER_TABLE", "(the stack's ledger table)"),
             report_bucket=parse_bucket(env, "REPORT_BUCKET", "(the stack's report bucket)"),
         )
@@ -200,11 +220,6 @@ class AccessSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AccessSettings:
         env = os.environ if env is None else env
-        role = _require(env, "MEMBER_ROLE_NAME", "MemberRoleName")
-        if not re.fullmatch(r"[\w+=,.@-]{1,64}", role, re.ASCII):
-            raise ConfigurationError(
-                "MEMBER_ROLE_NAME", "MemberRoleName", "{role!r} is not an IAM role name", role=role
-            )
         rate_text = _require(env, "WORKSPACES_API_RATE", "WorkSpacesApiRate")
         rate = float(rate_text) if _DECIMAL_NUMBER.fullmatch(rate_text) else -1.0
         if not 0.1 <= rate <= 100:
@@ -215,7 +230,7 @@ class AccessSettings:
                 value=rate_text,
             )
         return cls(
-            member_role_name=role,
+            member_role_name=_member_role(env),
             external_id=_require(env, "EXTERNAL_ID", "ExternalId"),
             api_rate=rate,
             api_burst=parse_int(env, "WORKSPACES_API_BURST", "WorkSpacesApiBurst", 1, 100),
@@ -358,25 +373,11 @@ class CoverageSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CoverageSettings:
         env = os.environ if env is None else env
-        regions = parse_list(env, "REGIONS", "Regions", r"[a-z]{2}(-[a-z]+)+-\d", "an AWS region")
-        role = _require(env, "MEMBER_ROLE_NAME", "MemberRoleName")
-        if not re.fullmatch(r"[\w+=,.@-]{1,64}", role, re.ASCII):
-            raise ConfigurationError(
-                "MEMBER_ROLE_NAME", "MemberRoleName", "{role!r} is not an IAM role name", role=role
-            )
         return cls(
-            regions=regions or (_require(env, "AWS_REGION", "(the deployment region)"),),
-            member_accounts=parse_list(
-                env, "MEMBER_ACCOUNTS", "MemberAccounts", r"\d{12}", "a 12-digit account id"
-            ),
-            organization_parents=parse_list(
-                env,
-                "ORGANIZATION_PARENT_IDS",
-                "OrganizationParentIds",
-                r"r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}",
-                "an organization root or OU id",
-            ),
-            member_role_name=role,
+            regions=_regions(env),
+            member_accounts=_member_accounts(env),
+            organization_parents=_organization_parents(env),
+            member_role_name=_member_role(env),
             external_id=_require(env, "EXTERNAL_ID", "ExternalId"),
         )
 
