@@ -63,8 +63,9 @@ bench-remediation: $(VENV)/.installed
 ## Lint, types, template checks (cfn-lint, checkov, sam validate and build) and every test, once,
 ## with the machine's clock moved years past every date the tests freeze (libfaketime): nothing a
 ## test reads may depend on the wall clock except through its frozen clock. The simulator's SQS,
-## for one, drops messages 4 days old by the clock it reads. `make test CLOCK_CHECK_DATE=` runs
-## the suite on the real clock.
+## for one, drops messages 4 days old by the clock it reads. Under libfaketime a timed wait on a
+## lock or queue never times out (docs/decisions.md). `make test CLOCK_CHECK_DATE=` runs the
+## suite on the real clock.
 # Tests run on every core (pytest-xdist), the slow ones first, and a worker that runs out takes
 # tests queued for another: each test has its own simulator and frozen clock.
 CLOCK_CHECK_DATE ?= 2030-06-15 12:00:00

@@ -29,6 +29,7 @@ os.environ.update(
         "POWERTOOLS_METRICS_NAMESPACE": "WorkSpacesAutopilot",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",  # as simulator.install() sets it for the tools
     }
 )
 

@@ -182,6 +182,8 @@ def deployed(clients: Mapping[str, Any], overrides: Mapping[str, str] | None = N
         machines = _create_state_machines(refs)
         yield LocalStack(refs, handlers, machines)
     finally:
+        function_sessions.cache_clear()  # nothing of this deployment reaches a test after it
+        forget_clients()
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)

@@ -195,10 +195,11 @@ class RunSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RunSettings:
         env = os.environ if env is None else env
+        regions = _regions(env)  # the parameters' errors come in the order they always have
         return cls(
             # An inline Map runs at most 40 iterations at a time.
             map_concurrency=parse_int(env, "MAP_CONCURRENCY", "MapConcurrency", 1, 40),
-            regions=_regions(env),
+            regions=regions,
             member_accounts=_member_accounts(env),
             organization_parents=_organization_parents(env),
             ledger_table=_require(env, "LEDGER_TABLE", "(the stack's ledger table)"),
@@ -220,6 +221,7 @@ class AccessSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AccessSettings:
         env = os.environ if env is None else env
+        role = _member_role(env)
         rate_text = _require(env, "WORKSPACES_API_RATE", "WorkSpacesApiRate")
         rate = float(rate_text) if _DECIMAL_NUMBER.fullmatch(rate_text) else -1.0
         if not 0.1 <= rate <= 100:
@@ -230,7 +232,7 @@ class AccessSettings:
                 value=rate_text,
             )
         return cls(
-            member_role_name=_member_role(env),
+            member_role_name=role,
             external_id=_require(env, "EXTERNAL_ID", "ExternalId"),
             api_rate=rate,
             api_burst=parse_int(env, "WORKSPACES_API_BURST", "WorkSpacesApiBurst", 1, 100),
@@ -373,11 +375,12 @@ class CoverageSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> CoverageSettings:
         env = os.environ if env is None else env
+        regions, role = _regions(env), _member_role(env)
         return cls(
-            regions=_regions(env),
+            regions=regions,
             member_accounts=_member_accounts(env),
             organization_parents=_organization_parents(env),
-            member_role_name=_member_role(env),
+            member_role_name=role,
             external_id=_require(env, "EXTERNAL_ID", "ExternalId"),
         )
 

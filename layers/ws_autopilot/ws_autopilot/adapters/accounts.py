@@ -88,7 +88,8 @@ class AccountSessions:
         """The client for `service` in the target's account and region. The CLIENTS_KEPT most
         recently used are kept for these sessions' life (a client costs about 10 ms of CPU to
         make and about 0.3 MB to keep: a container that works through 2,000 pairs must not keep
-        them all); WorkSpaces clients carry the target's rate limit, which outlives them."""
+        them all, though a caller may hold on to one); WorkSpaces clients carry the target's
+        rate limit, which outlives them."""
         key = (service, target)
         with self._lock:
             if key in self._clients:
