@@ -6,7 +6,6 @@ from collections import defaultdict
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
-import boto3
 import pytest
 from freezegun import freeze_time
 from moto.sts.models import sts_backends
@@ -27,24 +26,9 @@ DENIED = "ap-southeast-2"
 SERVICES = ("workspaces", "cloudwatch", "ec2", "ds")
 
 
-def clients_in(account: str, region: str) -> dict:
-    if account == ACCOUNT:
-        return {name: boto3.client(name, region_name=region) for name in SERVICES}
-    credentials = boto3.client("sts", region_name=region).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/seeding", RoleSessionName="seeding"
-    )["Credentials"]
-    session = boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        region_name=region,
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-    )
-    return {name: session.client(name) for name in SERVICES}
-
-
 def seed(account: str, region: str, busy: int, light: int) -> dict[str, str]:
     """`busy` AUTO_STOP office workers (to convert) and `light` part-timers (to leave) -> id: profile."""
-    clients = clients_in(account, region)
+    clients = fleet.clients_in(account, ACCOUNT, region, SERVICES)
     directory_id = fleet.create_directory(clients, f"corp-{region}")
     specs = [("busy", "office")] * busy + [("light", "part_time")] * light
     ids = fleet.create_workspaces(

@@ -176,29 +176,10 @@ def fleet_parameters() -> dict[str, str]:
     return {k: defaults[k] for k in ("MaxRebootsPerRun", "UnhealthyGraceMinutes", "RemediationSchedule")}
 
 
-def clients_in(account: str, region: str) -> dict[str, Any]:
-    """Clients in `account`: the deployment account's own, or through an assumed role."""
-    import boto3
-
-    services = ("workspaces", "cloudwatch", "ec2", "ds")
-    if account == HOME:
-        return {name: boto3.client(name, region_name=region) for name in services}
-    credentials = boto3.client("sts", region_name=region).assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/seeding", RoleSessionName="seeding"
-    )["Credentials"]
-    session = boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=region,
-    )
-    return {name: session.client(name) for name in services}
-
-
 def seed(account: str, region: str, size: int) -> tuple[str, list[str]]:
     from tests.support import fleet
 
-    clients = clients_in(account, region)
+    clients = fleet.clients_in(account, HOME, region, ("workspaces", "cloudwatch", "ec2", "ds"))
     directory_id = fleet.create_directory(clients, f"corp{size}")
     specs = [
         {"user": f"u{n:05d}", "compute_type": "STANDARD", "running_mode": "AUTO_STOP"} for n in range(size)
