@@ -12,11 +12,7 @@ from freezegun import freeze_time
 from moto.sts.models import sts_backends
 
 from tests.conftest import ACCOUNT
-from tests.integration.test_accounts_and_regions import (
-    clients_in,
-    max_rate_excess,
-    workspaces_calls_by_target,
-)
+from tests.integration.test_accounts_and_regions import SERVICES, max_rate_excess, workspaces_calls_by_target
 from tests.support import fleet, simulator
 from tests.support.lambda_runtime import FakeContext
 from tests.support.local_run import FREEZE_IGNORE
@@ -40,7 +36,7 @@ class Pair:
 
     def __init__(self, account: str, region: str) -> None:
         self.account, self.region = account, region
-        clients = clients_in(account, region)
+        clients = fleet.clients_in(account, ACCOUNT, region, SERVICES)
         self.directory_id = fleet.create_directory(clients, f"corp-{region}")
         self.ids = fleet.create_workspaces(
             clients,
