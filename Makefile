@@ -33,32 +33,32 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt $(VENV)/.installed
 
 ## Runs the daily optimization end to end on a simulated fleet (no AWS account needed).
 demo: $(VENV)/.installed
-	$(PY) -m tests.support.demo --date $(DEMO_DATE) --size $(DEMO_SIZE)
+	$(PY) -m tools.demo --date $(DEMO_DATE) --size $(DEMO_SIZE)
 
 ## One handler with one sample event against a seeded simulator (`sam local invoke` needs Docker):
 ## make invoke FUNCTION=optimize_directory EVENT=events/optimize_directory.json
 invoke: $(VENV)/.installed
 	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<functions/ folder> EVENT=events/<file>.json"; exit 2; }
-	$(PY) -m tests.support.invoke --function $(FUNCTION) --event $(EVENT)
+	$(PY) -m tools.invoke --function $(FUNCTION) --event $(EVENT)
 
 ## The daily optimization on simulated fleets of 1,000, 10,000 and 50,000 WorkSpaces (not part of `make test`).
 BENCH_SIZES ?= 1000,10000,50000
 bench: $(VENV)/.installed
 	mkdir -p build
-	$(PY) -m tests.support.bench --sizes $(BENCH_SIZES) --json build/bench.json
+	$(PY) -m tools.bench --sizes $(BENCH_SIZES) --json build/bench.json
 
 ## A login storm: 10,000 logins in 10 minutes (virtual time), half from WorkSpaces the daily run
 ## has not seen (not part of `make test`).
 BENCH_LOGINS ?= 10000
 bench-logins: $(VENV)/.installed
 	mkdir -p build
-	$(PY) -m tests.support.bench_logins --logins $(BENCH_LOGINS) --json build/bench_logins.json
+	$(PY) -m tools.bench_logins --logins $(BENCH_LOGINS) --json build/bench_logins.json
 
 ## Remediation scans of 200 accounts and regions (20 x 10) with an incident (not part of `make test`).
 .PHONY: bench-remediation
 bench-remediation: $(VENV)/.installed
 	mkdir -p build
-	$(PY) -m tests.support.bench_remediation --json build/bench_remediation.json
+	$(PY) -m tools.bench_remediation --json build/bench_remediation.json
 
 ## Lint, types, template checks (cfn-lint, checkov, sam validate and build) and every test, once,
 ## with the machine's clock moved years past every date the tests freeze (libfaketime): nothing a

@@ -10,13 +10,13 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ws_autopilot.adapters.accounts import AccountSessions, function_sessions
-from ws_autopilot.adapters.fleet import WorkspacesFleet
-from ws_autopilot.adapters.reports import ReportStore
-from ws_autopilot.contracts import ListDirectoriesRequest, check_covered
-from ws_autopilot.errors import PermanentAwsError
-from ws_autopilot.models import Target
-from ws_autopilot.settings import parse_bucket
+from ws_autopilot.aws.accounts import AccountSessions, function_sessions
+from ws_autopilot.aws.fleet import WorkspacesFleet
+from ws_autopilot.core.errors import PermanentAwsError
+from ws_autopilot.core.models import Target
+from ws_autopilot.core.settings import parse_bucket
+from ws_autopilot.cost.contracts import ListDirectoriesRequest, check_covered
+from ws_autopilot.cost.report_store import ReportStore
 
 logger = Logger()
 tracer = Tracer()

@@ -10,15 +10,15 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ws_autopilot.adapters.executions import Executions
-from ws_autopilot.adapters.ledger import RunLock
-from ws_autopilot.adapters.organization import OrganizationAccounts
-from ws_autopilot.adapters.reports import ReportStore
-from ws_autopilot.contracts import StartRun
-from ws_autopilot.run_lock import take_lock
-from ws_autopilot.runs import RunStatus
-from ws_autopilot.settings import RunSettings
-from ws_autopilot.targets import account_of_function_arn, plan_targets
+from ws_autopilot.aws.executions import Executions
+from ws_autopilot.aws.organization import OrganizationAccounts
+from ws_autopilot.core.targets import account_of_function_arn, plan_targets
+from ws_autopilot.cost.contracts import StartRun
+from ws_autopilot.cost.report_store import ReportStore
+from ws_autopilot.cost.run_lock import take_lock
+from ws_autopilot.cost.run_lock_store import RunLock
+from ws_autopilot.cost.runs import RunStatus
+from ws_autopilot.cost.settings import RunSettings
 
 logger = Logger()
 tracer = Tracer()

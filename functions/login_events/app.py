@@ -14,21 +14,21 @@ from aws_lambda_powertools.utilities.idempotency import (
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ws_autopilot.access_events import WorkSpacesAccessEvent, parse_access_event
-from ws_autopilot.adapters.accounts import function_sessions
-from ws_autopilot.adapters.fleet import WorkspacesFleet
-from ws_autopilot.adapters.logins import LoginStore
-from ws_autopilot.adapters.lookup_budget import LookupBudget
-from ws_autopilot.adapters.notifications import Notifier
-from ws_autopilot.adapters.organization import OrganizationAccounts
-from ws_autopilot.adapters.workspace_users import WorkspaceUserMap
-from ws_autopilot.errors import InvalidLoginEvent, UncoveredLoginEvent
-from ws_autopilot.login_recorder import LoginRecorder
-from ws_autopilot.login_sources import LoginSources
-from ws_autopilot.models import Target
-from ws_autopilot.settings import LoginSettings
-from ws_autopilot.targets import account_of_function_arn
-from ws_autopilot.user_names import UserNameCache, UserNames
+from ws_autopilot.aws.accounts import function_sessions
+from ws_autopilot.aws.fleet import WorkspacesFleet
+from ws_autopilot.aws.notifications import Notifier
+from ws_autopilot.aws.organization import OrganizationAccounts
+from ws_autopilot.aws.workspace_users import WorkspaceUserMap
+from ws_autopilot.core.errors import InvalidLoginEvent, UncoveredLoginEvent
+from ws_autopilot.core.models import Target
+from ws_autopilot.core.targets import account_of_function_arn
+from ws_autopilot.logins.events import WorkSpacesAccessEvent, parse_access_event
+from ws_autopilot.logins.lookup_budget import LookupBudget
+from ws_autopilot.logins.recorder import LoginRecorder
+from ws_autopilot.logins.settings import LoginSettings
+from ws_autopilot.logins.sources import LoginSources
+from ws_autopilot.logins.store import LoginStore
+from ws_autopilot.logins.user_names import UserNameCache, UserNames
 
 logger = Logger()
 metrics = Metrics()

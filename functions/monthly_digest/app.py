@@ -14,11 +14,11 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ws_autopilot.adapters.notifications import Notifier
-from ws_autopilot.adapters.report_archive import ReportArchive
-from ws_autopilot.digest import DigestRequest
-from ws_autopilot.monthly_digest import MonthlyDigest
-from ws_autopilot.settings import DigestSettings
+from ws_autopilot.aws.notifications import Notifier
+from ws_autopilot.digest.archive import ReportArchive
+from ws_autopilot.digest.content import DigestRequest
+from ws_autopilot.digest.monthly import MonthlyDigest
+from ws_autopilot.digest.settings import DigestSettings
 
 logger = Logger()
 metrics = Metrics()

@@ -9,25 +9,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ws_autopilot.adapters.accounts import function_sessions
-from ws_autopilot.adapters.fleet import WorkspacesFleet
-from ws_autopilot.adapters.ledger import ConversionLedger
-from ws_autopilot.adapters.logins import LoginStore
-from ws_autopilot.adapters.notifications import Notifier
-from ws_autopilot.adapters.pricing import PriceList
-from ws_autopilot.adapters.reports import ReportStore
-from ws_autopilot.adapters.tags import WorkspaceTags
-from ws_autopilot.adapters.unused_ledger import UnusedLedger
-from ws_autopilot.adapters.unused_workspaces import UnusedWorkspacesApi
-from ws_autopilot.adapters.usage import UsageMetrics
-from ws_autopilot.adapters.workspace_users import WorkspaceUserMap
-from ws_autopilot.billing import month_end_behind_schedule
-from ws_autopilot.contracts import OptimizeDirectoryRequest
-from ws_autopilot.models import Target
-from ws_autopilot.optimizer import Continuation, DirectoryOptimizer
-from ws_autopilot.settings import OptimizerSettings, UnusedSettings, UserMapSettings, known_compute_types
-from ws_autopilot.unused_actor import UnusedActor
-from ws_autopilot.unused_review import EvidenceReader, UnusedReview
+from ws_autopilot.aws.accounts import function_sessions
+from ws_autopilot.core.models import Target
+from ws_autopilot.cost.billing import month_end_behind_schedule
+from ws_autopilot.cost.contracts import OptimizeDirectoryRequest
+from ws_autopilot.cost.optimizer import BatchReview, Continuation, DirectoryOptimizer, DirectoryProgress
+from ws_autopilot.cost.report_store import ReportStore
+from ws_autopilot.cost.settings import OptimizerSettings, UserMapSettings
+from ws_autopilot.cost.wiring import DailyPass
+from ws_autopilot.unused.settings import UnusedSettings
+from ws_autopilot.unused.wiring import unused_review
 
 logger = Logger()
 metrics = Metrics()
@@ -45,25 +36,16 @@ METRIC_NAMES = {
 }
 
 
-UNUSED_METRICS = {  # unused_action's first word -> metric
-    "reported": "UnusedReported",
-    "stopped": "UnusedStopped",
-    "terminated": "UnusedTerminated",
-    "would": "UnusedActionsDryRun",
-    "held": "UnusedHeld",
-    "failed": "UnusedActionsFailed",
-    "unknown": "UnusedUnknown",
-}
+@cache
+def config() -> tuple[OptimizerSettings, UnusedSettings]:
+    return OptimizerSettings.from_env(), UnusedSettings.from_env()
 
 
 @cache
-def settings() -> OptimizerSettings:
-    return OptimizerSettings.from_env()
-
-
-@cache
-def unused_settings() -> UnusedSettings:
-    return UnusedSettings.from_env()
+def wiring(function_arn: str) -> DailyPass:
+    """Built once per container: the member-account sessions and their rate limits carry over."""
+    user_table = UserMapSettings.from_env().table_name
+    return DailyPass(config()[0], function_sessions(function_arn), user_table, now)
 
 
 def now() -> datetime:
@@ -77,26 +59,16 @@ def handler(
     event: dict[str, Any], context: LambdaContext, *, optimizer: DirectoryOptimizer | None = None
 ) -> dict[str, Any]:
     request = parse(event=event, model=OptimizeDirectoryRequest)
-    config = settings()
-    request.check(run_targets(config.report_bucket, request.run_id))
+    settings, unused_settings = config()
+    request.check(run_targets(settings.report_bucket, request.run_id))
     if optimizer is None:
-        where = function_sessions(context.invoked_function_arn)
-        fleet = WorkspacesFleet(where.client("workspaces", request.target))
-        usage = UsageMetrics(where.client("cloudwatch", request.target))
-        tags = WorkspaceTags(request.target, fleet, where.client("resourcegroupstaggingapi", request.target))
-        optimizer = DirectoryOptimizer(
-            config,
-            fleet,
-            usage,
-            ReportStore(config.report_bucket),
-            ConversionLedger(config.ledger_table),
-            tags,
-            request.target,
-            clock=now,
-            prices=PriceList(config.report_bucket, known_compute_types()),
-            unused=unused_review(where.client("workspaces", request.target), usage, tags, request.target),
-            users=WorkspaceUserMap(UserMapSettings.from_env().table_name, clock=now),
-        )
+        daily = wiring(context.invoked_function_arn)
+        clients = daily.clients(request.target)
+        reviews: list[BatchReview] = [
+            daily.user_map(request.target),
+            unused_review(unused_settings, clients, now),
+        ]
+        optimizer = daily.optimizer(clients, reviews)
     start = request.continuation
     run_day = date.fromisoformat(request.run_date)
     progress = optimizer.run(
@@ -106,14 +78,7 @@ def handler(
         time_left=lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS,
         start=Continuation(start.next_token, start.sequence) if start else None,
     )
-    metrics.add_dimension(name="DryRun", value=str(config.dry_run).lower())
-    metrics.add_metric(name="WorkspacesEvaluated", unit=MetricUnit.Count, value=progress.counts.total())
-    for action, name in METRIC_NAMES.items():
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=progress.counts[action])
-    metrics.add_metric(name="LateMonthEndConversions", unit=MetricUnit.Count, value=progress.late)
-    if optimizer.unused is not None:
-        for word, name in UNUSED_METRICS.items():
-            metrics.add_metric(name=name, unit=MetricUnit.Count, value=optimizer.unused.counts[word])
+    publish(progress, optimizer, settings.dry_run)
     behind = not progress.done and month_end_behind_schedule(run_day, now())
     if behind:
         logger.warning(
@@ -144,17 +109,16 @@ def handler(
     }
 
 
-def unused_review(
-    workspaces_client: Any, usage: UsageMetrics, tags: WorkspaceTags, target: Target
-) -> UnusedReview:
-    """The unused check of one account and region; its WorkSpaces client shares the target's
-    rate limit with the optimizer's."""
-    config = unused_settings()
-    api = UnusedWorkspacesApi(workspaces_client)
-    actor = UnusedActor(
-        config, api, UnusedLedger(config.ledger_table), tags, Notifier(config.alert_topic_arn), target, now
-    )
-    return UnusedReview(config, EvidenceReader(usage, LoginStore(config.login_table), api, target), actor)
+def publish(progress: DirectoryProgress, optimizer: DirectoryOptimizer, dry_run: bool) -> None:
+    """The invocation's metrics: its decisions, late resets and what each batch review counted."""
+    metrics.add_dimension(name="DryRun", value=str(dry_run).lower())
+    metrics.add_metric(name="WorkspacesEvaluated", unit=MetricUnit.Count, value=progress.counts.total())
+    for action, name in METRIC_NAMES.items():
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=progress.counts[action])
+    metrics.add_metric(name="LateMonthEndConversions", unit=MetricUnit.Count, value=progress.late)
+    for review in optimizer.reviews:
+        for name, value in review.metrics().items():
+            metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 @cache

@@ -11,17 +11,17 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from ws_autopilot.adapters.accounts import AccountSessions
-from ws_autopilot.adapters.aws import RETRY_CONFIG
-from ws_autopilot.adapters.fleet import WorkspacesFleet
-from ws_autopilot.adapters.notifications import Notifier
-from ws_autopilot.adapters.remediation_store import RemediationStore
-from ws_autopilot.adapters.usage import UsageMetrics
-from ws_autopilot.models import Target
-from ws_autopilot.remediation_scan import WORKERS, Coverage, FleetResult, RemediationScan
-from ws_autopilot.remediator import Remediator
-from ws_autopilot.settings import RemediationConfig
-from ws_autopilot.targets import account_of_function_arn
+from ws_autopilot.aws.accounts import AccountSessions
+from ws_autopilot.aws.clients import RETRY_CONFIG
+from ws_autopilot.aws.fleet import WorkspacesFleet
+from ws_autopilot.aws.notifications import Notifier
+from ws_autopilot.aws.usage import UsageMetrics
+from ws_autopilot.core.models import Target
+from ws_autopilot.core.targets import account_of_function_arn
+from ws_autopilot.remediation.remediator import Remediator
+from ws_autopilot.remediation.scan import WORKERS, Coverage, FleetResult, RemediationScan
+from ws_autopilot.remediation.settings import RemediationConfig
+from ws_autopilot.remediation.store import RemediationStore
 
 logger = Logger()
 metrics = Metrics()

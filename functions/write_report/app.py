@@ -8,14 +8,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from ws_autopilot.adapters.ledger import RunLock
-from ws_autopilot.adapters.reports import ReportStore
-from ws_autopilot.contracts import TargetResult, WriteReportRequest
-from ws_autopilot.models import Target
-from ws_autopilot.report import Failure, failure_rows, summarize, to_csv, unique_rows
-from ws_autopilot.run_lock import release_lock
-from ws_autopilot.runs import RunStatus
-from ws_autopilot.settings import ReportSettings
+from ws_autopilot.core.models import Target
+from ws_autopilot.cost.contracts import TargetResult, WriteReportRequest
+from ws_autopilot.cost.report import Failure, failure_rows, summarize, to_csv, unique_rows
+from ws_autopilot.cost.report_store import ReportStore
+from ws_autopilot.cost.run_lock import release_lock
+from ws_autopilot.cost.run_lock_store import RunLock
+from ws_autopilot.cost.runs import RunStatus
+from ws_autopilot.cost.settings import ReportSettings
 
 logger = Logger()
 metrics = Metrics()

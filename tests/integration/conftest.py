@@ -14,8 +14,8 @@ from freezegun import freeze_time
 
 from tests.conftest import ACCOUNT, REGION
 from tests.support import fleet, simulator
-from tests.support.local_run import FREEZE_IGNORE, LocalStack, deployed
 from tests.support.virtual_time import VirtualTime
+from tools.local_run import FREEZE_IGNORE, LocalStack, deployed
 
 
 @dataclass

@@ -15,7 +15,7 @@ from freezegun import freeze_time
 from tests.support import fleet as fleet_support
 from tests.support import simulator
 from tests.support.lambda_runtime import FakeContext
-from tests.support.local_run import FREEZE_IGNORE
+from tools.local_run import FREEZE_IGNORE
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 MIN = timedelta(minutes=1)

@@ -18,7 +18,7 @@ from typing import Any
 import botocore.endpoint
 import botocore.retries.bucket
 
-from ws_autopilot.adapters import rate_limit
+from ws_autopilot.aws import rate_limit
 
 # The real clock, whatever is frozen later: freezegun swaps module attributes that *are* the
 # time functions, so the function is kept inside a tuple it does not look into.

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.local_run import template
 from tests.template.test_template import RESOURCES, as_list
-from ws_autopilot.adapters.accounts import DRY_RUN_SESSION_POLICY
+from tools.local_run import template
+from ws_autopilot.aws.accounts import DRY_RUN_SESSION_POLICY
 
 ACCOUNT, HOME, OTHER, STACK = "123456789012", "us-east-1", "eu-west-1", "autopilot"
 MEMBER_ROLE = "arn:aws:iam::222222222222:role/WorkSpacesAutopilotMember"

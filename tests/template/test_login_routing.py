@@ -12,7 +12,7 @@ import pytest
 
 from tests.support import cfn_template
 from tests.support.lambda_runtime import ROOT
-from tests.support.local_run import template
+from tools.local_run import template
 
 APP = template()
 MEMBER_TEMPLATE = cfn_template.load(ROOT / "member-account.yaml")

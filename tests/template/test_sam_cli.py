@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.lambda_runtime import ROOT
-from tests.support.local_run import template
+from tools.local_run import template
 
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"

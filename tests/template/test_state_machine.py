@@ -7,9 +7,9 @@ import re
 import pytest
 
 from tests.support.lambda_runtime import ROOT
-from tests.support.local_run import state_machine_functions, template
 from tests.support.step_functions import unsupported
-from ws_autopilot.runs import RUN_TIMEOUT, RunStatus
+from tools.local_run import state_machine_functions, template
+from ws_autopilot.cost.runs import RUN_TIMEOUT, RunStatus
 
 LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke"
 VALID_TYPES = {"Task", "Map", "Choice", "Pass", "Succeed", "Fail", "Wait", "Parallel"}

@@ -7,7 +7,7 @@ import pytest
 
 from tests.support import cfn_template
 from tests.support.lambda_runtime import ROOT
-from tests.support.local_run import template
+from tools.local_run import template
 
 RESOURCES = template()["Resources"]
 FUNCTIONS = {k: v for k, v in RESOURCES.items() if v["Type"] == "AWS::Serverless::Function"}

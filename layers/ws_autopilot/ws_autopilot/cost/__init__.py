@@ -1,0 +1,1 @@
+"""The daily cost optimizer: billable hours, thresholds, decisions, conversions, the run and its report."""

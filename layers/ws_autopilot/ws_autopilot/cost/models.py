@@ -1,0 +1,169 @@
+"""The cost optimizer's values: what it decided for a WorkSpace and the row the run's report keeps."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from ws_autopilot.core.models import RunningMode, Target
+
+
+class ThresholdOrigin(StrEnum):
+    """Where a WorkSpace's threshold came from (the report's `threshold_source` column)."""
+
+    PRICE_LIST = "price_list"
+    PARAMETER = "parameter"
+    TAG = "tag"
+
+
+class Action(StrEnum):
+    """What the optimizer decided for one WorkSpace (the report's `action` column)."""
+
+    TO_ALWAYS_ON = "to_always_on"
+    TO_AUTO_STOP = "to_auto_stop"
+    NONE = "none"
+    SKIPPED = "skipped"
+    ERROR = "error"
+
+    @property
+    def is_conversion(self) -> bool:
+        return self in (Action.TO_ALWAYS_ON, Action.TO_AUTO_STOP)
+
+    @property
+    def target_mode(self) -> RunningMode:
+        if self is Action.TO_ALWAYS_ON:
+            return RunningMode.ALWAYS_ON
+        if self is Action.TO_AUTO_STOP:
+            return RunningMode.AUTO_STOP
+        raise ValueError(f"action {self.value} is not a conversion")
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome of the billing rules for one WorkSpace."""
+
+    action: Action
+    reason: str
+    billable_hours: int | None = None
+    threshold: int | None = None
+    error_code: str = ""
+    late: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    """One line of the run's CSV report: one WorkSpace, what was measured, decided and done."""
+
+    account_id: str
+    region: str
+    workspace_id: str
+    directory_id: str
+    user_name: str
+    compute_type: str
+    state: str
+    running_mode_before: str
+    running_mode_after: str
+    billable_hours: int | None
+    threshold: int | None
+    action: Action
+    reason: str
+    dry_run: bool
+    error_code: str
+    evaluated_at: str
+    late: bool = False
+    threshold_source: str = ""  # "price_list", "parameter" or "tag"; "" when no threshold applied
+    prices: str = ""  # the prices the threshold came from, or why the price list was not used
+    month_cost: Decimal | None = None  # USD, the month so far under running_mode_before
+    other_mode_cost: Decimal | None = None  # USD, the month so far under the other running mode
+    month_saving: Decimal | None = None  # USD, what the decision saves this month (0 when unchanged)
+    # Unused WorkSpaces (unused.py): the latest connection known for a WorkSpace with none this
+    # month (ISO 8601 UTC, "" when none is known or it was not looked up), and what was done
+    # about it: "" when not unused, else "reported", "stopped", "terminated", "would stop (dry
+    # run)", "would terminate (dry run)", "held: <reason>", "failed: <code>" or "unknown: <reason>".
+    last_connection: str = ""
+    unused_action: str = ""
+
+    @classmethod
+    def error(
+        cls,
+        target: Target,
+        workspace_id: str,
+        directory_id: str,
+        reason: str,
+        error_code: str,
+        dry_run: bool,
+        evaluated_at: str,
+    ) -> ReportRow:
+        """A row for what could not even be evaluated (a malformed record, an unfinished
+        directory, an account or region that could not be read)."""
+        return cls(
+            account_id=target.account_id,
+            region=target.region,
+            workspace_id=workspace_id,
+            directory_id=directory_id,
+            user_name="",
+            compute_type="",
+            state="",
+            running_mode_before="",
+            running_mode_after="",
+            billable_hours=None,
+            threshold=None,
+            action=Action.ERROR,
+            reason=reason,
+            dry_run=dry_run,
+            error_code=error_code,
+            evaluated_at=evaluated_at,
+        )
+
+    @classmethod
+    def columns(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    def to_record(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.columns()}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> ReportRow:
+        """The row whose `to_record()` (read back from JSON) is `record`. A field the record lacks
+        reads as None (`late`: False; the text columns added later: ""), as the record's values
+        are not checked; dollar amounts are read back from the text the report parts hold."""
+        values: dict[str, Any] = {name: record.get(name) for name in cls.columns()}
+        return cls(
+            account_id=values["account_id"],
+            region=values["region"],
+            workspace_id=values["workspace_id"],
+            directory_id=values["directory_id"],
+            user_name=values["user_name"],
+            compute_type=values["compute_type"],
+            state=values["state"],
+            running_mode_before=values["running_mode_before"],
+            running_mode_after=values["running_mode_after"],
+            billable_hours=values["billable_hours"],
+            threshold=values["threshold"],
+            action=Action(values["action"]),
+            reason=values["reason"],
+            dry_run=values["dry_run"],
+            error_code=values["error_code"],
+            evaluated_at=values["evaluated_at"],
+            late=bool(values["late"]),
+            threshold_source=values["threshold_source"] or "",
+            prices=values["prices"] or "",
+            month_cost=_money(values["month_cost"]),
+            other_mode_cost=_money(values["other_mode_cost"]),
+            month_saving=_money(values["month_saving"]),
+            last_connection=values["last_connection"] or "",
+            unused_action=values["unused_action"] or "",
+        )
+
+
+def _money(value: object) -> Decimal | None:
+    """A dollar amount read back from a report part (written as text); None stays None."""
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"not a dollar amount: {value!r}") from exc

@@ -1,0 +1,392 @@
+"""WorkSpaces prices from the AWS Price List, and what they mean for one WorkSpace: its break-even
+threshold and its dollars this month. Pure: no clock, no AWS call.
+
+A GetProducts answer (service code `AmazonWorkSpaces`) is a list of JSON strings, one product each:
+`product.attributes` says what is priced, `terms.OnDemand.*.priceDimensions.*` how much
+(`unit`, `pricePerUnit.USD`). The attributes read here, as the offer files name them
+(docs/decisions.md, "Break-even from prices"): `regionCode`, `bundle` / `bundleGroup`,
+`operatingSystem`, `license`, `runningMode` (`AlwaysOn`, `AutoStop`), `rootVolume`, `userVolume`
+(`"80 GB"`). Value spellings are compared without case and punctuation, so `Graphics.g4dn` is the
+compute type `GRAPHICS_G4DN`. Whatever the list does not say plainly (a missing price, two prices
+for one thing) is a `NoPrice` with its reason: a WorkSpace is never judged on a guessed price.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any
+
+from ws_autopilot.core.models import RunningMode, Workspace
+from ws_autopilot.cost.models import Action
+
+SERVICE_CODE = "AmazonWorkSpaces"
+CENT = Decimal("0.01")
+
+
+class OsFamily(StrEnum):
+    WINDOWS = "Windows"
+    AMAZON_LINUX = "Amazon Linux"
+    UBUNTU = "Ubuntu"
+    RHEL = "Red Hat Enterprise Linux"
+    ROCKY = "Rocky Linux"
+
+
+class Licence(StrEnum):
+    INCLUDED = "licence included"
+    BYOL = "BYOL"
+    NOT_APPLICABLE = "any licence"  # Linux: the WorkSpace has no licence choice
+
+
+# `operatingSystem` values taken for each family, normalized (see `normalize`).
+OS_SPELLINGS: dict[OsFamily, frozenset[str]] = {
+    OsFamily.WINDOWS: frozenset({"windows"}),
+    OsFamily.AMAZON_LINUX: frozenset({"linux", "amazonlinux", "amazonlinux2"}),
+    OsFamily.UBUNTU: frozenset({"ubuntu", "ubuntulinux"}),
+    OsFamily.RHEL: frozenset({"redhatenterpriselinux", "rhel"}),
+    OsFamily.ROCKY: frozenset({"rockylinux", "rocky"}),
+}
+
+
+def normalize(text: str) -> str:
+    """`text` lower-cased with everything but letters and digits removed: `Graphics.g4dn`,
+    `GRAPHICS_G4DN` and `graphics g4dn` all read `graphicsg4dn`."""
+    return re.sub(r"[^0-9a-z]", "", text.casefold())
+
+
+def os_and_licence(operating_system: str) -> tuple[OsFamily, Licence] | None:
+    """The price list's operating system and licence of a WorkSpace, from DescribeWorkspaces'
+    `OperatingSystemName`; None when it is missing or UNKNOWN.
+
+    Windows client editions (7, 10, 11) run on WorkSpaces only with your own licence (BYOL);
+    the Windows Server editions are the bundles whose licence AWS includes."""
+    name = operating_system.upper()
+    if name.startswith("WINDOWS_SERVER_"):
+        return OsFamily.WINDOWS, Licence.INCLUDED
+    if name.startswith("WINDOWS_"):
+        return OsFamily.WINDOWS, Licence.BYOL
+    for prefix, family in (
+        ("AMAZON_LINUX", OsFamily.AMAZON_LINUX),
+        ("UBUNTU_", OsFamily.UBUNTU),
+        ("RHEL_", OsFamily.RHEL),
+        ("ROCKY_", OsFamily.ROCKY),
+    ):
+        if name.startswith(prefix):
+            return family, Licence.NOT_APPLICABLE
+    return None
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class PriceKey:
+    """What a WorkSpace's price depends on, besides its region."""
+
+    compute_type: str
+    os: OsFamily
+    licence: Licence
+    root_gib: int
+    user_gib: int
+
+    def __str__(self) -> str:
+        licence = "" if self.licence is Licence.NOT_APPLICABLE else f" ({self.licence.value})"
+        volumes = f"root {self.root_gib} GB, user {self.user_gib} GB"
+        return f"{self.compute_type} {self.os.value}{licence}, {volumes}"
+
+
+def price_key(workspace: Workspace) -> PriceKey | str:
+    """The key of a WorkSpace's prices, or why it has none (what DescribeWorkspaces left out)."""
+    found = os_and_licence(workspace.operating_system)
+    if found is None:
+        return f"DescribeWorkspaces gives no operating system ({workspace.operating_system or 'none'})"
+    if workspace.root_volume_gib is None or workspace.user_volume_gib is None:
+        return "DescribeWorkspaces gives no volume sizes"
+    return PriceKey(workspace.compute_type, *found, workspace.root_volume_gib, workspace.user_volume_gib)
+
+
+class Role(StrEnum):
+    """The three prices a WorkSpace's break-even needs."""
+
+    ALWAYS_ON_MONTHLY = "ALWAYS_ON monthly"
+    AUTO_STOP_MONTHLY = "AUTO_STOP monthly"
+    AUTO_STOP_HOURLY = "AUTO_STOP hourly"
+
+
+@dataclass(frozen=True, slots=True)
+class BundlePrices:
+    """USD: the ALWAYS_ON monthly price, the AUTO_STOP monthly fee and hourly price."""
+
+    always_on_monthly: Decimal
+    auto_stop_monthly: Decimal
+    auto_stop_hourly: Decimal
+
+    def break_even_hours(self) -> int:
+        """floor((ALWAYS_ON monthly - AUTO_STOP monthly) / AUTO_STOP hourly): billable hours above
+        which ALWAYS_ON is cheaper. The caller has checked `break_even_problem()`."""
+        ratio = (self.always_on_monthly - self.auto_stop_monthly) / self.auto_stop_hourly
+        return int(ratio.to_integral_value(rounding=ROUND_FLOOR))
+
+    def break_even_formula(self) -> str:
+        """The break-even worked out with these prices, for the report."""
+        return (
+            f"floor(({self.always_on_monthly.normalize():f} - {self.auto_stop_monthly.normalize():f})"
+            f" / {self.auto_stop_hourly.normalize():f}) = {self.break_even_hours()} h"
+        )
+
+    def break_even_problem(self) -> str:
+        """Why these prices give no break-even ("" when they do)."""
+        if self.auto_stop_hourly <= 0:
+            return "the AUTO_STOP hourly price is not above 0"
+        if self.always_on_monthly <= self.auto_stop_monthly:
+            return "the ALWAYS_ON monthly price is not above the AUTO_STOP monthly fee"
+        return ""
+
+    def __str__(self) -> str:
+        return (
+            f"ALWAYS_ON {usd(self.always_on_monthly)}/month, AUTO_STOP {usd(self.auto_stop_monthly)}"
+            f"/month + {usd(self.auto_stop_hourly)}/hour"
+        )
+
+
+def usd(amount: Decimal) -> str:
+    """`$35.00`, `$0.26`, `$0.0725`: at least two decimals, never a digit of the price lost."""
+    if amount == amount.quantize(CENT):
+        return f"${amount.quantize(CENT)}"
+    return f"${amount.normalize():f}"
+
+
+@dataclass(frozen=True, slots=True)
+class Priced:
+    """A WorkSpace's prices as found, and the words that say where they came from."""
+
+    prices: BundlePrices
+    where: str  # e.g. "us-east-1 STANDARD Windows (licence included), root 80 GB, user 50 GB"
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.prices}"
+
+
+@dataclass(frozen=True, slots=True)
+class NoPrice:
+    """Why a WorkSpace has no usable price."""
+
+    reason: str
+
+
+class PriceBook:
+    """One region's WorkSpaces prices: every price the list gives per key and role. Two
+    different prices for one key and role are kept both, so a lookup can say it is ambiguous
+    instead of choosing one."""
+
+    def __init__(self, region: str, prices: Mapping[PriceKey, Mapping[Role, Collection[Decimal]]]) -> None:
+        self.region = region
+        self.prices = {
+            key: {role: tuple(sorted(set(values))) for role, values in roles.items()}
+            for key, roles in prices.items()
+        }
+
+    def __len__(self) -> int:
+        return len(self.prices)
+
+    def lookup(self, workspace: Workspace) -> Priced | NoPrice:
+        key = price_key(workspace)
+        if isinstance(key, str):
+            return NoPrice(key)
+        where = f"{self.region} {key}"
+        roles = self.prices.get(key)
+        if roles is None:
+            return NoPrice(f"the price list has no price for {where}")
+        chosen: dict[Role, Decimal] = {}
+        for role in Role:
+            values = roles.get(role, ())
+            if not values:
+                return NoPrice(f"the price list has no {role.value} price for {where}")
+            if len(values) > 1:
+                listed = ", ".join(usd(v) for v in values)
+                return NoPrice(f"the price list has {len(values)} {role.value} prices for {where} ({listed})")
+            chosen[role] = values[0]
+        return Priced(
+            BundlePrices(
+                chosen[Role.ALWAYS_ON_MONTHLY], chosen[Role.AUTO_STOP_MONTHLY], chosen[Role.AUTO_STOP_HOURLY]
+            ),
+            where,
+        )
+
+    def to_json(self) -> str:
+        """The book as the daily cache object holds it."""
+        entries = [
+            {
+                "compute_type": key.compute_type,
+                "os": key.os.value,
+                "licence": key.licence.value,
+                "root_gib": key.root_gib,
+                "user_gib": key.user_gib,
+                "prices": {role.value: [str(v) for v in values] for role, values in roles.items()},
+            }
+            for key, roles in sorted(self.prices.items())
+        ]
+        return json.dumps({"region": self.region, "entries": entries})
+
+    @classmethod
+    def from_json(cls, text: str) -> PriceBook:
+        """A book written by `to_json`. Raises ValueError when the text is not one."""
+        try:
+            data = json.loads(text)
+            prices = {
+                PriceKey(
+                    str(e["compute_type"]),
+                    OsFamily(e["os"]),
+                    Licence(e["licence"]),
+                    int(e["root_gib"]),
+                    int(e["user_gib"]),
+                ): {Role(role): [Decimal(v) for v in values] for role, values in e["prices"].items()}
+                for e in data["entries"]
+            }
+            return cls(str(data["region"]), prices)
+        except (KeyError, TypeError, InvalidOperation, json.JSONDecodeError) as exc:
+            raise ValueError(f"not a cached price book: {exc}") from exc
+
+
+def parse_price_list(
+    region: str, items: Iterable[str | Mapping[str, Any]], compute_types: Collection[str]
+) -> PriceBook:
+    """The region's book from GetProducts' `PriceList` entries (JSON strings, or their parsed
+    form). A product that is not a WorkSpace bundle of a known compute type in `region`, or whose
+    attributes or prices cannot be read, is left out."""
+    by_name = {normalize(c): c for c in compute_types}
+    found: dict[PriceKey, dict[Role, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
+    for item in items:
+        product = json.loads(item) if isinstance(item, str) else item
+        attributes = product.get("product", {}).get("attributes", {})
+        if attributes.get("regionCode", region) != region:
+            continue
+        for key, role, price in _priced_roles(attributes, product.get("terms", {}), by_name):
+            found[key][role].append(price)
+    return PriceBook(region, found)
+
+
+def _priced_roles(
+    attributes: Mapping[str, str], terms: Mapping[str, Any], by_name: Mapping[str, str]
+) -> list[tuple[PriceKey, Role, Decimal]]:
+    key = _product_key(attributes, by_name)
+    mode = normalize(attributes.get("runningMode", ""))
+    if key is None:
+        return []
+    priced = []
+    for term in terms.get("OnDemand", {}).values():
+        for dimension in term.get("priceDimensions", {}).values():
+            period = _period(dimension.get("unit", ""))
+            try:
+                price = Decimal(dimension.get("pricePerUnit", {})["USD"])
+            except (KeyError, InvalidOperation):
+                continue
+            role = {
+                ("alwayson", "month"): Role.ALWAYS_ON_MONTHLY,
+                ("autostop", "month"): Role.AUTO_STOP_MONTHLY,
+                ("autostop", "hour"): Role.AUTO_STOP_HOURLY,
+            }.get((mode, period))
+            if role is not None and price.is_finite():
+                priced.append((key, role, price))
+    return priced
+
+
+def _product_key(attributes: Mapping[str, str], by_name: Mapping[str, str]) -> PriceKey | None:
+    """The key a product prices, or None when it is no WorkSpace bundle this module can read."""
+    compute_type = by_name.get(normalize(attributes.get("bundle", ""))) or by_name.get(
+        normalize(attributes.get("bundleGroup", ""))
+    )
+    system = normalize(attributes.get("operatingSystem", ""))
+    os_family = next((f for f, names in OS_SPELLINGS.items() if system in names), None)
+    root, user = _gib(attributes.get("rootVolume", "")), _gib(attributes.get("userVolume", ""))
+    if compute_type is None or os_family is None or root is None or user is None:
+        return None
+    if normalize(attributes.get("runningMode", "")) not in ("alwayson", "autostop"):
+        return None
+    licence = Licence.NOT_APPLICABLE
+    if os_family is OsFamily.WINDOWS:
+        licence_text = normalize(attributes.get("license", ""))
+        if "byol" in licence_text or "bringyourown" in licence_text:
+            licence = Licence.BYOL
+        elif "included" in licence_text:
+            licence = Licence.INCLUDED
+        else:
+            return None
+    return PriceKey(compute_type, os_family, licence, root, user)
+
+
+def _gib(text: str) -> int | None:
+    match = re.match(r"\s*(\d+)\s*G", text, re.ASCII)
+    return int(match.group(1)) if match else None
+
+
+def _period(unit: str) -> str:
+    unit = normalize(unit)
+    if unit.startswith(("hr", "hour")):
+        return "hour"
+    if unit.startswith(("mo", "month")):
+        return "month"
+    return ""
+
+
+# ------------------------------------------------------------------------------------------
+# Dollars: what a WorkSpace costs this month, and what a decision saves
+# ------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class MonthCosts:
+    """USD, rounded to the cent: the month so far under the WorkSpace's running mode and under
+    the other one, and what the decision saves in the billing month it changes."""
+
+    month_cost: Decimal
+    other_mode_cost: Decimal
+    month_saving: Decimal
+
+
+def cost_so_far(prices: BundlePrices, mode: str, billable_hours: int) -> Decimal:
+    """The month so far as AWS bills it: ALWAYS_ON's monthly price and AUTO_STOP's monthly fee in
+    full (billed at 00:00 UTC on the 1st), plus AUTO_STOP's hourly price per billable hour."""
+    if mode == RunningMode.ALWAYS_ON:
+        return prices.always_on_monthly
+    return prices.auto_stop_monthly + prices.auto_stop_hourly * billable_hours
+
+
+def month_costs(
+    prices: BundlePrices,
+    running_mode: str,
+    action: Action,
+    billable_hours: int,
+    elapsed_hours: int,
+    month_hours: int,
+) -> MonthCosts:
+    """The dollars of one WorkSpace judged after `elapsed_hours` of a month of `month_hours`.
+
+    Saving, projected at the month's use so far (billable hours per elapsed hour):
+    - to_always_on (takes effect at once): the rest of this month, AUTO_STOP's hours it would
+      have billed minus the prorated ALWAYS_ON price AWS charges for it;
+    - to_auto_stop (takes effect on the 1st): next month, ALWAYS_ON's price minus AUTO_STOP's fee
+      and hours for a whole month at this month's use;
+    - anything else: 0.
+    """
+    other = RunningMode.AUTO_STOP if running_mode == RunningMode.ALWAYS_ON else RunningMode.ALWAYS_ON
+    rate = Decimal(billable_hours) / elapsed_hours if elapsed_hours > 0 else Decimal(0)
+    saving = Decimal(0)
+    if action is Action.TO_ALWAYS_ON:
+        remaining = Decimal(max(0, month_hours - elapsed_hours))
+        hours_left = min(remaining, rate * remaining)
+        saving = prices.auto_stop_hourly * hours_left - prices.always_on_monthly * remaining / month_hours
+    elif action is Action.TO_AUTO_STOP:
+        whole_month = min(Decimal(month_hours), rate * month_hours)
+        saving = prices.always_on_monthly - prices.auto_stop_monthly - prices.auto_stop_hourly * whole_month
+    return MonthCosts(
+        cents(cost_so_far(prices, running_mode, billable_hours)),
+        cents(cost_so_far(prices, other, billable_hours)),
+        cents(saving),
+    )
+
+
+def cents(amount: Decimal) -> Decimal:
+    """`amount` rounded to the cent, half up; never `-0.00`."""
+    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    return rounded if rounded != 0 else Decimal("0.00")

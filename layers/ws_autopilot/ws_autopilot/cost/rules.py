@@ -1,0 +1,257 @@
+"""The billing-mode decision rules, as pure functions.
+
+`decide()` is the whole rule set for one WorkSpace. The optimizer calls its two halves
+separately, `evaluate()` then `apply_opt_out()`, so that a WorkSpace whose tags could not be
+read is only held back when its decision would be a conversion. `choose_threshold()` says which
+threshold a WorkSpace is judged by: its `Autopilot_Threshold` tag, else the break-even of its
+prices, else its compute type's parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from ws_autopilot.core.calendar import evaluation_window, is_last_day_of_month, to_utc
+from ws_autopilot.core.models import MetricsUnavailable, RunningMode, Tags, TagsUnavailable, Usage, Workspace
+from ws_autopilot.core.opt_out import find_opt_out_tag
+from ws_autopilot.cost.billing import (
+    DEFAULT_AUTO_STOP_TIMEOUT_MINUTES,
+    billable_hours,
+    connected_hours,
+    idle_allowance_hours,
+    is_late,
+)
+from ws_autopilot.cost.models import Action, Decision, ThresholdOrigin
+from ws_autopilot.cost.pricing import NoPrice, Priced
+
+MODIFIABLE_STATES = frozenset({"AVAILABLE", "STOPPED"})
+MANAGED_MODES = frozenset({RunningMode.AUTO_STOP.value, RunningMode.ALWAYS_ON.value})
+SKIP_CONVERT_TAG = "Skip_Convert"
+THRESHOLD_TAG = "Autopilot_Threshold"
+MAX_THRESHOLD_HOURS = 744  # the hours of a 31-day month, as the threshold parameters allow
+NEGATIVE_TAG_VALUES = frozenset({"false", "no", "0", "off", "n"})
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """The threshold one WorkSpace is judged by, where it came from (None: it has none) and the
+    prices behind it, or why the price list was not used. `invalid` names an unusable
+    `Autopilot_Threshold` tag: the WorkSpace is then an `error` and nothing is converted."""
+
+    hours: int | None
+    source: ThresholdOrigin | None
+    prices: str
+    invalid: str = ""
+
+
+def is_evaluated(workspace: Workspace) -> bool:
+    """True when rules 1 and 2 let the billing rules judge the WorkSpace (its threshold matters)."""
+    return workspace.state in MODIFIABLE_STATES and workspace.running_mode in MANAGED_MODES
+
+
+def threshold_tag(tags: Mapping[str, str]) -> int | str | None:
+    """The hours an `Autopilot_Threshold` tag sets (key compared as `Skip_Convert`'s: any case,
+    surrounding whitespace ignored): an int; a str saying why the tag is invalid; None: no tag.
+
+    The value must be a whole number of hours from 0 to 744 in ASCII digits, surrounding spaces
+    allowed, as the threshold parameters take."""
+    wanted = THRESHOLD_TAG.casefold()
+    values = [(k, v) for k, v in tags.items() if k.strip().casefold() == wanted]
+    if not values:
+        return None
+    if len({v.strip() for _, v in values}) > 1:
+        given = ", ".join(f"{k!r}={v!r}" for k, v in values)
+        return f"tag {THRESHOLD_TAG} is given {len(values)} times with different values ({given})"
+    key, value = values[0]
+    text = value.strip(" \t")
+    if text.isascii() and text.isdigit() and len(text) <= 3 and int(text) <= MAX_THRESHOLD_HOURS:
+        return int(text)
+    return (
+        f"tag {key.strip()} has the invalid value {value[:80]!r}: hours must be a whole number"
+        f" from 0 to {MAX_THRESHOLD_HOURS}"
+    )
+
+
+def choose_threshold(
+    workspace: Workspace,
+    parameters: Mapping[str, int],
+    tags: Tags | None,
+    priced: Priced | NoPrice,
+    *,
+    use_prices: bool,
+) -> Threshold:
+    """The threshold of one WorkSpace: its `Autopilot_Threshold` tag (an invalid one makes it an
+    error), else, with `use_prices`, the break-even of its prices, else its compute type's
+    parameter (None when there is none). `tags` None or unreadable: no tag is known."""
+    listed = f"; list prices {priced}" if isinstance(priced, Priced) else ""
+    tagged = threshold_tag(tags) if isinstance(tags, Mapping) else None
+    if isinstance(tagged, str):
+        return Threshold(
+            None, ThresholdOrigin.TAG, f"price list not used: invalid {THRESHOLD_TAG} tag{listed}", tagged
+        )
+    if tagged is not None:
+        return Threshold(tagged, ThresholdOrigin.TAG, f"price list not used: {THRESHOLD_TAG} tag{listed}")
+    if not use_prices:
+        why = "ThresholdSource is Parameters"
+    elif isinstance(priced, NoPrice):
+        why = priced.reason
+    else:
+        why = priced.prices.break_even_problem()
+        if not why:
+            worked_out = f"{priced} -> {priced.prices.break_even_formula()}"
+            return Threshold(priced.prices.break_even_hours(), ThresholdOrigin.PRICE_LIST, worked_out)
+    parameter = parameters.get(workspace.compute_type)
+    source = ThresholdOrigin.PARAMETER if parameter is not None else None
+    return Threshold(parameter, source, f"price list not used: {why}{listed}")
+
+
+def evaluate(
+    workspace: Workspace,
+    usage: Usage,
+    thresholds: Mapping[str, int],
+    now: datetime,
+    *,
+    run_day: date | None = None,
+    conversion_timeout_minutes: int = DEFAULT_AUTO_STOP_TIMEOUT_MINUTES,
+    chosen: Threshold | None = None,
+) -> Decision:
+    """Rules 1-7 of the billing rules, without the tag opt-out.
+
+    `thresholds` maps compute type to hours per month; `chosen`, when given, is the WorkSpace's
+    own threshold (`choose_threshold`) and replaces it. `usage` is the month-to-date hourly
+    series or the reason it could not be read. `run_day` is the UTC day the run started (default:
+    `now`'s day): the month and the last-day rule are that day's, however late `now` is.
+    `conversion_timeout_minutes` is the AutoStop timeout a conversion to AUTO_STOP sets, which
+    gives an ALWAYS_ON WorkSpace its G.
+    """
+    day = run_day or to_utc(now).date()
+    if workspace.state not in MODIFIABLE_STATES:
+        return Decision(Action.SKIPPED, f"state {workspace.state} is not modifiable")
+    if workspace.running_mode not in MANAGED_MODES:
+        return Decision(Action.SKIPPED, f"running mode {workspace.running_mode} is not managed")
+    if chosen is not None and chosen.invalid:
+        return Decision(Action.ERROR, chosen.invalid, error_code="InvalidThresholdTag")
+    threshold = thresholds.get(workspace.compute_type) if chosen is None else chosen.hours
+    if threshold is None:
+        return Decision(Action.SKIPPED, f"no threshold for {workspace.compute_type}")
+    if isinstance(usage, MetricsUnavailable):
+        return Decision(
+            Action.ERROR,
+            f"metrics unavailable: {usage.reason}",
+            threshold=threshold,
+            error_code="MetricsUnavailable",
+        )
+
+    window = evaluation_window(now, day)
+    allowance = idle_allowance_hours(workspace, conversion_timeout_minutes)
+    hours = billable_hours(connected_hours(usage.points, window), window.hours, allowance)
+
+    if workspace.running_mode == RunningMode.AUTO_STOP:
+        if hours > threshold:
+            return Decision(
+                Action.TO_ALWAYS_ON,
+                f"billable {hours} h > threshold {threshold} h",
+                billable_hours=hours,
+                threshold=threshold,
+            )
+        return Decision(
+            Action.NONE,
+            f"billable {hours} h <= threshold {threshold} h",
+            billable_hours=hours,
+            threshold=threshold,
+        )
+
+    if window.hours > 0 and not usage.has_datapoints:
+        return Decision(
+            Action.ERROR,
+            "no UserConnected datapoints this month for an ALWAYS_ON WorkSpace",
+            error_code="NoDatapoints",
+            billable_hours=hours,
+            threshold=threshold,
+        )
+    if not is_last_day_of_month(day):
+        return Decision(
+            Action.NONE,
+            "ALWAYS_ON is converted only on the last day of the month",
+            billable_hours=hours,
+            threshold=threshold,
+        )
+    if hours <= threshold:
+        return Decision(
+            Action.TO_AUTO_STOP,
+            f"month-end reset: billable {hours} h <= threshold {threshold} h",
+            billable_hours=hours,
+            threshold=threshold,
+        )
+    return Decision(
+        Action.NONE,
+        f"billable {hours} h > threshold {threshold} h",
+        billable_hours=hours,
+        threshold=threshold,
+    )
+
+
+def mark_if_late(decision: Decision, run_day: date, at: datetime) -> Decision:
+    """A month-end reset carried out at `at`, once the month after `run_day` has begun, is late:
+    it takes effect a month later, and the report's reason says so."""
+    if decision.action is not Action.TO_AUTO_STOP or not is_late(run_day, at):
+        return decision
+    month = to_utc(at).strftime("%B %Y")
+    late = f"late: made after 00:00 UTC on the 1st, billed monthly for {month} all the same"
+    return replace(decision, reason=f"{decision.reason} ({late})", late=True)
+
+
+def opt_out_value_looks_negative(value: str) -> bool:
+    """True for values such as `false` or `no`: they still opt out, but deserve a warning."""
+    return value.strip().casefold() in NEGATIVE_TAG_VALUES
+
+
+def apply_opt_out(decision: Decision, tags: Tags) -> Decision:
+    """Turn a conversion into `skipped` when the WorkSpace opted out or its tags are unreadable.
+
+    Non-conversions are returned unchanged: their tags need not be read at all.
+    """
+    if not decision.action.is_conversion:
+        return decision
+    if isinstance(tags, TagsUnavailable):
+        return Decision(
+            Action.SKIPPED,
+            f"tags unreadable ({tags.error_code}); not converted",
+            error_code=tags.error_code,
+            billable_hours=decision.billable_hours,
+            threshold=decision.threshold,
+        )
+    if find_opt_out_tag(tags, SKIP_CONVERT_TAG) is not None:
+        return Decision(
+            Action.SKIPPED,
+            "Skip_Convert tag",
+            billable_hours=decision.billable_hours,
+            threshold=decision.threshold,
+        )
+    return decision
+
+
+def decide(
+    workspace: Workspace,
+    usage: Usage,
+    thresholds: Mapping[str, int],
+    tags: Tags,
+    now: datetime,
+    *,
+    run_day: date | None = None,
+    conversion_timeout_minutes: int = DEFAULT_AUTO_STOP_TIMEOUT_MINUTES,
+    chosen: Threshold | None = None,
+) -> Decision:
+    """The whole rule set for one WorkSpace: action, reason and billable hours."""
+    decision = evaluate(
+        workspace,
+        usage,
+        thresholds,
+        now,
+        run_day=run_day,
+        conversion_timeout_minutes=conversion_timeout_minutes,
+        chosen=chosen,
+    )
+    return apply_opt_out(decision, tags)

@@ -1,0 +1,70 @@
+"""The month's reports in S3 as the monthly digest reads them, and the digests it writes.
+
+Reports are `reports/YYYY/MM/DD/<run>.csv` (adapters/reports.py); digests `digests/YYYY-MM.html`,
+one per month, so a digest written twice replaces itself.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from ws_autopilot.aws.clients import aws_call, client
+from ws_autopilot.cost.report_store import REPORTS_PREFIX
+from ws_autopilot.digest.content import DigestRow, ReportRun, read_rows
+
+DIGESTS_PREFIX = "digests"
+
+
+class ReportArchive:
+    def __init__(self, bucket: str, s3_client: Any | None = None) -> None:
+        self.bucket = bucket
+        self._client = s3_client or client("s3")
+
+    @staticmethod
+    def digest_key(month: str) -> str:
+        return f"{DIGESTS_PREFIX}/{month}.html"
+
+    def month_reports(self, month: str) -> list[ReportRun]:
+        """The CSV reports of every run of `month` (YYYY-MM), oldest first. A key that does not
+        read as reports/YYYY/MM/DD/<run>.csv is left out. Raises AwsCallFailed."""
+        runs: list[ReportRun] = []
+        paginator = self._client.get_paginator("list_objects_v2")
+        with aws_call("ListObjectsV2"):
+            for page in paginator.paginate(
+                Bucket=self.bucket, Prefix=f"{REPORTS_PREFIX}/{month.replace('-', '/')}/"
+            ):
+                for obj in page.get("Contents", []):
+                    day = _report_day(obj["Key"])
+                    if day is not None:
+                        runs.append(ReportRun(obj["Key"], day, obj["LastModified"]))
+        return sorted(runs, key=lambda r: (r.day, r.written_at, r.key))
+
+    def rows(self, run: ReportRun) -> Iterator[DigestRow]:
+        """The report's rows, streamed (a report of 50,000 WorkSpaces is never held whole).
+        Raises AwsCallFailed."""
+        with aws_call("GetObject"):
+            body = self._client.get_object(Bucket=self.bucket, Key=run.key)["Body"]
+            with io.TextIOWrapper(body, encoding="utf-8", newline="") as text:
+                yield from read_rows(text)
+
+    def write_digest(self, month: str, html: str) -> str:
+        """Store the month's digest (encrypted by the bucket's default key). Raises AwsCallFailed."""
+        key = self.digest_key(month)
+        with aws_call("PutObject"):
+            self._client.put_object(
+                Bucket=self.bucket, Key=key, Body=html.encode(), ContentType="text/html; charset=utf-8"
+            )
+        return key
+
+
+def _report_day(key: str) -> date | None:
+    parts = key.split("/")
+    if len(parts) != 5 or not parts[4].endswith(".csv") or parts[4].endswith(".summary.csv"):
+        return None
+    try:
+        return date(int(parts[1]), int(parts[2]), int(parts[3]))
+    except ValueError:
+        return None

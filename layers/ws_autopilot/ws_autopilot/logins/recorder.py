@@ -1,0 +1,143 @@
+"""Recording one login: resolve the user, check where the login came from, store it, alert."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from ws_autopilot.aws.notifications import Notifier
+from ws_autopilot.core.models import Target
+from ws_autopilot.logins.events import WorkSpacesAccessEvent
+from ws_autopilot.logins.policy import (
+    AlertReason,
+    Login,
+    allow_list_violation,
+    is_new_network,
+    network_of,
+    parse_client_ip,
+)
+from ws_autopilot.logins.settings import LoginSettings
+from ws_autopilot.logins.store import LoginStore
+from ws_autopilot.logins.user_names import NameSource, UserNames
+
+ALERT_SUBJECTS = {
+    AlertReason.OUTSIDE_ALLOWED_NETWORKS: "WorkSpaces login from outside the allowed networks",
+    AlertReason.NO_CLIENT_IP: "WorkSpaces login without a client IP address",
+    AlertReason.UNPARSEABLE_CLIENT_IP: "WorkSpaces login with an unreadable client IP address",
+    AlertReason.NEW_NETWORK: "WorkSpaces login from a network not used before",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LoginOutcome:
+    event_id: str
+    account_id: str
+    region: str
+    workspace_id: str
+    user_name_source: NameSource
+    alerts: list[str]
+
+    @property
+    def user_name_resolved(self) -> bool:
+        return self.user_name_source is not NameSource.NONE
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "event_id": self.event_id,
+            "account_id": self.account_id,
+            "region": self.region,
+            "workspace_id": self.workspace_id,
+            "user_name_resolved": self.user_name_resolved,
+            "user_name_source": self.user_name_source.value,
+            "alerts": self.alerts,
+        }
+
+
+class LoginRecorder:
+    def __init__(
+        self,
+        settings: LoginSettings,
+        store: LoginStore,
+        names: UserNames,
+        notifier: Notifier,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.names = names
+        self.notifier = notifier
+        self.clock = clock
+
+    def record(self, event: WorkSpacesAccessEvent) -> LoginOutcome:
+        """Store the login and publish its alerts. Raises AwsCallFailed when the login cannot be
+        stored or an alert cannot be published (the event is then retried, then dead-lettered).
+
+        Everything is keyed by the event's account and region as well as the WorkSpace id, so a
+        WorkSpace id that two accounts share mixes neither users, histories nor networks."""
+        target = Target(event.account, event.region)
+        workspace_id = event.detail.workspace_id
+        previous = self.store.last_login(target, workspace_id)
+        resolved = self.names.resolve(target, workspace_id, previous.user_name if previous else None)
+        login = Login.from_event(event, resolved.user_name)
+        if resolved.user_name and previous is not None and previous.user_name is None:
+            self.names.settle(target, workspace_id, resolved.user_name)  # earlier logins without it
+        expires_at = self._expiry(login)
+        alerts = self._check(login, has_history=previous is not None, expires_at=expires_at)
+        self.store.put_login(login, [a.value for a in alerts], expires_at)
+        self.store.update_last_login(login, expires_at)
+        source = resolved.source
+        if login.user_name is None:
+            late = self.names.wait(
+                target, workspace_id, LoginStore.login_sort_key(login), self.clock().isoformat()
+            )
+            if late:  # mapped meanwhile, and filled into the login at once
+                login, source = replace(login, user_name=late), NameSource.MAP
+        for reason in alerts:
+            self.notifier.publish(reason.value, ALERT_SUBJECTS[reason], self._alert_body(login, reason))
+        return LoginOutcome(
+            event.id, login.account_id, login.region, workspace_id, source, [a.value for a in alerts]
+        )
+
+    def _expiry(self, login: Login) -> int:
+        # From the login time, but never later than from now: a login time in the future must
+        # not keep personal data longer than the retention period.
+        start = min(login.login_time, self.clock())
+        return int((start + timedelta(days=self.settings.retention_days)).timestamp())
+
+    def _check(self, login: Login, has_history: bool, expires_at: int) -> list[AlertReason]:
+        alerts = []
+        violation = allow_list_violation(login.client_ip, self.settings.allowed_networks)
+        if violation:
+            alerts.append(violation)
+        address = parse_client_ip(login.client_ip)
+        if self.settings.new_network_alerts and address is not None:
+            seen = self.store.remember_network(
+                login.target,
+                login.workspace_id,
+                network_of(address),
+                login.login_time.isoformat(),
+                expires_at,
+            )
+            if is_new_network(seen, has_history):
+                alerts.append(AlertReason.NEW_NETWORK)
+        return alerts
+
+    def _alert_body(self, login: Login, reason: AlertReason) -> dict[str, object]:
+        address = parse_client_ip(login.client_ip)
+        return {
+            "alert": reason.value,
+            "user_name": login.user_name or "(not resolved)",
+            "account_id": login.account_id,
+            "region": login.region,
+            "workspace_id": login.workspace_id,
+            "directory_id": login.directory_id,
+            "client_ip": login.client_ip or "(empty)",
+            "client_network": str(network_of(address)) if address else None,
+            "client_platform": login.client_platform,
+            "client_product": login.client_product,
+            "client_version": login.client_version,
+            "login_time": login.login_time.isoformat(),
+            "event_id": login.event_id,
+            "allowed_networks": [str(n) for n in self.settings.allowed_networks],
+        }

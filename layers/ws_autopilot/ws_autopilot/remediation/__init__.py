@@ -1,0 +1,1 @@
+"""UNHEALTHY-WorkSpace remediation: reboot, opt-in rebuild, and the guards around both."""

@@ -1,0 +1,1 @@
+"""Unused WorkSpaces: found during the daily run, reported, stopped or terminated as configured."""

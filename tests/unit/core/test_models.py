@@ -1,0 +1,138 @@
+import json
+from decimal import Decimal
+
+import pytest
+
+from ws_autopilot.core.errors import InvalidWorkspaceRecord
+from ws_autopilot.core.models import Target, Workspace
+from ws_autopilot.cost.models import Action, ReportRow
+from ws_autopilot.cost.report_store import part_record
+
+ITEM = {
+    "WorkspaceId": "ws-abc123def",
+    "DirectoryId": "d-0123456789",
+    "UserName": "alice",
+    "State": "AVAILABLE",
+    "WorkspaceProperties": {
+        "RunningMode": "AUTO_STOP",
+        "RunningModeAutoStopTimeoutInMinutes": 120,
+        "ComputeTypeName": "STANDARD",
+    },
+    "ModificationStates": [{"Resource": "COMPUTE_TYPE", "State": "UPDATE_IN_PROGRESS"}],
+    "RelatedWorkspaces": [{"WorkspaceId": "ws-other", "Type": "PRIMARY"}],
+}
+
+
+def test_workspace_is_read_from_a_describe_workspaces_entry():
+    ws = Workspace.from_api(ITEM)
+    assert (ws.workspace_id, ws.running_mode, ws.compute_type, ws.auto_stop_timeout_minutes) == (
+        "ws-abc123def",
+        "AUTO_STOP",
+        "STANDARD",
+        120,
+    )
+    assert ws.modification_states == ("COMPUTE_TYPE",)
+    assert ws.is_standby
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        ({"WorkspaceId": None}, "WorkspaceId is missing"),
+        ({"State": ""}, "State is missing"),
+        ({"WorkspaceProperties": None}, "WorkspaceProperties is missing"),
+        (
+            {"WorkspaceProperties": {"RunningMode": "AUTO_STOP"}},
+            "WorkspaceProperties.ComputeTypeName is missing",
+        ),
+        (
+            {
+                "WorkspaceProperties": {
+                    "ComputeTypeName": "VALUE",
+                    "RunningMode": "AUTO_STOP",
+                    "RunningModeAutoStopTimeoutInMinutes": "sixty",
+                }
+            },
+            "RunningModeAutoStopTimeoutInMinutes is not a positive integer",
+        ),
+    ],
+)
+def test_malformed_entries_name_the_missing_field(broken, message):
+    with pytest.raises(InvalidWorkspaceRecord, match=message):
+        Workspace.from_api({**ITEM, **broken})
+
+
+def test_report_row_round_trips_through_its_record():
+    row = ReportRow(
+        "123456789012",
+        "us-east-1",
+        "ws-1",
+        "d-1",
+        'a,"b"',
+        "VALUE",
+        "AVAILABLE",
+        "AUTO_STOP",
+        "ALWAYS_ON",
+        90,
+        81,
+        Action.TO_ALWAYS_ON,
+        "billable 90 h > threshold 81 h",
+        False,
+        "",
+        "2026-11-30T21:00:00+00:00",
+    )
+    assert ReportRow.from_record(row.to_record()) == row
+
+
+def test_the_operating_system_and_volumes_are_read_when_describe_workspaces_gives_them():
+    props = {**ITEM["WorkspaceProperties"], "OperatingSystemName": "WINDOWS_SERVER_2022"}
+    ws = Workspace.from_api(
+        {**ITEM, "WorkspaceProperties": {**props, "RootVolumeSizeGib": 80, "UserVolumeSizeGib": 50}}
+    )
+    assert (ws.operating_system, ws.root_volume_gib, ws.user_volume_gib) == ("WINDOWS_SERVER_2022", 80, 50)
+    bare = Workspace.from_api(
+        {**ITEM, "WorkspaceProperties": {**props, "RootVolumeSizeGib": "80", "UserVolumeSizeGib": 0}}
+    )
+    assert (bare.root_volume_gib, bare.user_volume_gib) == (None, None)
+    assert Workspace.from_api(ITEM).operating_system == ""
+
+
+def test_dollars_round_trip_exactly_through_a_report_part():
+    row = ReportRow(
+        "123456789012",
+        "us-east-1",
+        "ws-1",
+        "d-1",
+        "alice",
+        "STANDARD",
+        "AVAILABLE",
+        "AUTO_STOP",
+        "ALWAYS_ON",
+        90,
+        84,
+        Action.TO_ALWAYS_ON,
+        "billable 90 h > threshold 84 h",
+        False,
+        "",
+        "2026-11-30T21:00:00+00:00",
+        threshold_source="price_list",
+        prices="us-east-1 STANDARD ...",
+        month_cost=Decimal("36.75"),
+        other_mode_cost=Decimal("35.00"),
+        month_saving=Decimal("-0.10"),
+    )
+    record = json.loads(json.dumps(part_record(row)))
+    assert record["month_cost"] == "36.75"
+    assert ReportRow.from_record(record) == row
+
+
+def test_a_part_written_before_the_dollar_columns_reads_as_without_them():
+    record = json.loads(
+        json.dumps(
+            part_record(ReportRow.error(Target("1" * 12, "us-east-1"), "ws-1", "d-1", "r", "E", False, "t"))
+        )
+    )
+    for name in ("threshold_source", "prices", "month_cost", "other_mode_cost", "month_saving"):
+        record.pop(name)
+    row = ReportRow.from_record(record)
+    assert (row.threshold_source, row.prices, row.month_cost, row.month_saving) == ("", "", None, None)

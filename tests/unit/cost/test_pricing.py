@@ -1,0 +1,248 @@
+"""Prices read from the Price List's own shape, the break-even they give, and a month's dollars."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests.support.price_list import catalogue, product
+from ws_autopilot.core.models import Workspace
+from ws_autopilot.core.settings import known_compute_types
+from ws_autopilot.cost.models import Action
+from ws_autopilot.cost.pricing import (
+    BundlePrices,
+    Licence,
+    NoPrice,
+    OsFamily,
+    PriceBook,
+    Priced,
+    month_costs,
+    os_and_licence,
+    parse_price_list,
+    price_key,
+    usd,
+)
+
+REGION = "us-east-1"
+
+
+def workspace(compute="STANDARD", os="WINDOWS_SERVER_2022", root=80, user=50, mode="AUTO_STOP") -> Workspace:
+    return Workspace(
+        "ws-0123456789", "d-0123456789", "alice", "AVAILABLE", mode, compute, 60, (), False, os, root, user
+    )
+
+
+@pytest.fixture(scope="module")
+def book() -> PriceBook:
+    # GetProducts' PriceList entries are JSON strings
+    return parse_price_list(REGION, [json.dumps(p) for p in catalogue()], known_compute_types())
+
+
+def test_a_standard_windows_workspace_breaks_even_where_its_prices_say(book):
+    found = book.lookup(workspace())
+    assert isinstance(found, Priced)
+    assert found.prices == BundlePrices(Decimal("35.00"), Decimal("9.75"), Decimal("0.30"))
+    assert found.prices.break_even_hours() == 84  # floor(25.25 / 0.30) = floor(84.17)
+    assert found.prices.break_even_formula() == "floor((35 - 9.75) / 0.3) = 84 h"
+    assert str(found) == (
+        "us-east-1 STANDARD Windows (licence included), root 80 GB, user 50 GB: "
+        "ALWAYS_ON $35.00/month, AUTO_STOP $9.75/month + $0.30/hour"
+    )
+
+
+@pytest.mark.parametrize(
+    ("os", "expected"),
+    [
+        ("WINDOWS_SERVER_2019", (OsFamily.WINDOWS, Licence.INCLUDED)),
+        ("WINDOWS_SERVER_2025", (OsFamily.WINDOWS, Licence.INCLUDED)),
+        ("WINDOWS_10", (OsFamily.WINDOWS, Licence.BYOL)),
+        ("WINDOWS_11", (OsFamily.WINDOWS, Licence.BYOL)),
+        ("AMAZON_LINUX_2", (OsFamily.AMAZON_LINUX, Licence.NOT_APPLICABLE)),
+        ("UBUNTU_22_04", (OsFamily.UBUNTU, Licence.NOT_APPLICABLE)),
+        ("ROCKY_9", (OsFamily.ROCKY, Licence.NOT_APPLICABLE)),
+        ("UNKNOWN", None),
+        ("", None),
+    ],
+)
+def test_the_operating_system_gives_the_price_lists_os_and_licence(os, expected):
+    assert os_and_licence(os) == expected
+
+
+def test_licence_os_and_volumes_each_give_their_own_prices(book):
+    found = {
+        name: book.lookup(ws)
+        for name, ws in {
+            "included": workspace(),
+            "byol": workspace(os="WINDOWS_10"),
+            "linux": workspace(os="AMAZON_LINUX_2"),
+            "bigger volumes": workspace(root=175, user=100),
+        }.items()
+    }
+    assert all(isinstance(p, Priced) for p in found.values())
+    prices = {name: p.prices for name, p in found.items() if isinstance(p, Priced)}
+    assert len(set(prices.values())) == 4
+    assert prices["byol"].always_on_monthly == Decimal("31.00")
+    assert prices["linux"].auto_stop_hourly == Decimal("0.21")
+    assert prices["bigger volumes"].always_on_monthly - prices["included"].always_on_monthly == Decimal(
+        "7.98"
+    )
+
+
+@pytest.mark.parametrize(
+    ("compute", "always_on"),
+    [
+        ("GRAPHICS_G4DN", "500.00"),
+        ("GRAPHICSPRO_G4DN", "1049.00"),
+        ("POWERPRO", "124.00"),
+        ("VALUE", "25.00"),
+    ],
+)
+def test_bundle_names_match_compute_types_whatever_their_punctuation(book, compute, always_on):
+    from tests.support.fleet import VOLUMES
+
+    found = book.lookup(workspace(compute, root=VOLUMES[compute][0], user=VOLUMES[compute][1]))
+    assert isinstance(found, Priced)
+    assert found.prices.always_on_monthly == Decimal(always_on)
+
+
+@pytest.mark.parametrize(
+    ("ws", "reason"),
+    [
+        (workspace(os=""), "DescribeWorkspaces gives no operating system (none)"),
+        (workspace(os="UNKNOWN"), "DescribeWorkspaces gives no operating system (UNKNOWN)"),
+        (workspace(root=None), "DescribeWorkspaces gives no volume sizes"),
+        (
+            workspace(root=80, user=77),
+            "the price list has no price for us-east-1 STANDARD Windows (licence included), "
+            "root 80 GB, user 77 GB",
+        ),
+        (
+            workspace("GRAPHICS_G6_XLARGE", root=100, user=100),
+            "the price list has no price for us-east-1 GRAPHICS_G6_XLARGE Windows (licence included), "
+            "root 100 GB, user 100 GB",
+        ),
+    ],
+)
+def test_a_workspace_without_a_price_says_why(book, ws, reason):
+    assert book.lookup(ws) == NoPrice(reason)
+
+
+def test_two_prices_for_one_thing_are_ambiguous_not_a_choice():
+    items = [p for p in catalogue() if p["product"]["attributes"]["regionCode"] == REGION]
+    items.append(product(REGION, "Standard", "Windows", "Included", 80, 50, "AlwaysOn", "Month", "37.00"))
+    found = parse_price_list(REGION, items, known_compute_types()).lookup(workspace())
+    assert found == NoPrice(
+        "the price list has 2 ALWAYS_ON monthly prices for us-east-1 STANDARD Windows (licence included), "
+        "root 80 GB, user 50 GB ($35.00, $37.00)"
+    )
+
+
+def test_a_missing_hourly_price_is_no_price():
+    items = [
+        p
+        for p in catalogue()
+        if p["product"]["attributes"]["regionCode"] == REGION
+        and not (
+            p["product"]["attributes"]["bundle"] == "Standard"
+            and p["product"]["attributes"]["pricingUnit"] == "Hour"
+        )
+    ]
+    found = parse_price_list(REGION, items, known_compute_types()).lookup(workspace())
+    assert isinstance(found, NoPrice) and found.reason.startswith(
+        "the price list has no AUTO_STOP hourly price"
+    )
+
+
+def test_products_of_other_regions_and_unreadable_products_are_left_out():
+    other = product("eu-west-1", "Standard", "Windows", "Included", 80, 50, "AlwaysOn", "Month", "1.00")
+    unreadable = product(REGION, "Standard", "Windows", "Included", 80, 50, "AlwaysOn", "Month", "2.00")
+    unreadable["product"]["attributes"]["rootVolume"] = "big"
+    no_licence = product(REGION, "Standard", "Windows", "", 80, 50, "AlwaysOn", "Month", "3.00")
+    unknown_unit = product(REGION, "Standard", "Windows", "Included", 80, 50, "AlwaysOn", "Quarter", "4.00")
+    assert (
+        len(parse_price_list(REGION, [other, unreadable, no_licence, unknown_unit], known_compute_types()))
+        == 0
+    )
+
+
+def test_the_cached_book_reads_back_the_same(book):
+    again = PriceBook.from_json(book.to_json())
+    assert again.prices == book.prices
+    assert again.lookup(workspace(os="WINDOWS_11")) == book.lookup(workspace(os="WINDOWS_11"))
+    with pytest.raises(ValueError, match="not a cached price book"):
+        PriceBook.from_json('{"region": "us-east-1", "entries": [{"os": "Plan 9"}]}')
+
+
+def test_prices_without_a_break_even_say_so():
+    assert BundlePrices(Decimal(35), Decimal("9.75"), Decimal(0)).break_even_problem() == (
+        "the AUTO_STOP hourly price is not above 0"
+    )
+    assert BundlePrices(Decimal(9), Decimal("9.75"), Decimal("0.3")).break_even_problem() == (
+        "the ALWAYS_ON monthly price is not above the AUTO_STOP monthly fee"
+    )
+
+
+@given(
+    always_on=st.integers(min_value=1, max_value=200_000),
+    fee=st.integers(min_value=0, max_value=20_000),
+    hourly=st.integers(min_value=1, max_value=5_000),
+)
+def test_the_break_even_is_the_most_hours_at_which_auto_stop_costs_no_more(always_on, fee, hourly):
+    prices = BundlePrices(Decimal(always_on + fee) / 100, Decimal(fee) / 100, Decimal(hourly) / 100)
+    hours = prices.break_even_hours()
+    assert prices.auto_stop_monthly + prices.auto_stop_hourly * hours <= prices.always_on_monthly
+    assert prices.auto_stop_monthly + prices.auto_stop_hourly * (hours + 1) > prices.always_on_monthly
+
+
+def test_usd_keeps_every_digit_of_a_price():
+    assert [usd(Decimal(v)) for v in ("35", "0.3", "0.0725", "12.1500000000")] == [
+        "$35.00",
+        "$0.30",
+        "$0.0725",
+        "$12.15",
+    ]
+
+
+STANDARD = BundlePrices(Decimal("35.00"), Decimal("9.75"), Decimal("0.30"))
+NOVEMBER = 720  # hours of a 30-day month
+
+
+def test_the_month_so_far_is_billed_as_aws_bills_it():
+    # the 15th at 00:00: 336 hours elapsed, 100 of them billable on AUTO_STOP
+    costs = month_costs(STANDARD, "AUTO_STOP", Action.NONE, 100, 336, NOVEMBER)
+    assert (costs.month_cost, costs.other_mode_cost, costs.month_saving) == (
+        Decimal("39.75"),  # 9.75 + 100 x 0.30
+        Decimal("35.00"),  # ALWAYS_ON's price, billed in full on the 1st
+        Decimal("0.00"),  # nothing changes
+    )
+    assert month_costs(STANDARD, "ALWAYS_ON", Action.NONE, 100, 336, NOVEMBER).month_cost == Decimal("35.00")
+
+
+def test_going_always_on_saves_the_rest_of_the_month_at_its_use_so_far():
+    # 120 billable hours in the first 360 of 720: another 120 expected in the remaining 360
+    costs = month_costs(STANDARD, "AUTO_STOP", Action.TO_ALWAYS_ON, 120, 360, NOVEMBER)
+    assert costs.month_saving == Decimal("18.50")  # 120 x 0.30 - 35.00 x 360 / 720
+    assert costs.month_cost - costs.other_mode_cost == Decimal("10.75")  # 45.75 - 35.00
+
+
+def test_the_month_end_reset_saves_next_month_at_this_months_use():
+    # the 30th at 21:00: 717 hours elapsed, 40 billable
+    costs = month_costs(STANDARD, "ALWAYS_ON", Action.TO_AUTO_STOP, 40, 717, NOVEMBER)
+    assert costs.month_saving == Decimal("13.20")  # 35.00 - 9.75 - 0.30 x 40 x 720 / 717 = 13.1998...
+    assert (costs.month_cost, costs.other_mode_cost) == (Decimal("35.00"), Decimal("21.75"))
+
+
+def test_at_the_first_hour_of_the_month_nothing_is_projected():
+    costs = month_costs(STANDARD, "AUTO_STOP", Action.TO_ALWAYS_ON, 0, 0, NOVEMBER)
+    assert costs.month_saving == Decimal("-35.00")
+    assert str(month_costs(STANDARD, "AUTO_STOP", Action.SKIPPED, 0, 0, NOVEMBER).month_saving) == "0.00"
+
+
+def test_price_key_of_a_workspace():
+    key = price_key(workspace(os="WINDOWS_11", root=175, user=100))
+    assert str(key) == "STANDARD Windows (BYOL), root 175 GB, user 100 GB"
+    assert str(price_key(workspace(os="AMAZON_LINUX_2"))) == "STANDARD Amazon Linux, root 80 GB, user 50 GB"

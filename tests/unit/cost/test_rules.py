@@ -1,0 +1,215 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ws_autopilot.core.models import HourlyUsage, MetricsUnavailable, TagsUnavailable, Workspace
+from ws_autopilot.cost.models import Action
+from ws_autopilot.cost.rules import apply_opt_out, decide, evaluate
+
+THRESHOLDS = {"STANDARD": 85, "VALUE": 81}
+NOT_MODIFIABLE = [
+    "PENDING",
+    "IMPAIRED",
+    "UNHEALTHY",
+    "REBOOTING",
+    "STARTING",
+    "REBUILDING",
+    "RESTORING",
+    "MAINTENANCE",
+    "ADMIN_MAINTENANCE",
+    "TERMINATING",
+    "TERMINATED",
+    "SUSPENDED",
+    "UPDATING",
+    "STOPPING",
+    "ERROR",
+]
+
+
+def ws(mode="AUTO_STOP", state="AVAILABLE", compute="STANDARD", timeout=None) -> Workspace:
+    if mode == "AUTO_STOP" and timeout is None:
+        timeout = 60
+    return Workspace("ws-0123456789", "d-0123456789", "alice", state, mode, compute, timeout)
+
+
+def usage(now: datetime, billable: int, mode: str = "AUTO_STOP") -> HourlyUsage:
+    """A series whose billable hours are exactly `billable` with G=1: one connected block of
+    `billable - 1` hours ending at least two hours before `now`, plus zeros as AWS reports them."""
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = now.replace(minute=0, second=0, microsecond=0)
+    points = {}
+    hour, connected = start, billable - 1 if billable else 0
+    while hour < end:
+        index = int((hour - start) / timedelta(hours=1))
+        if index < connected:
+            points[hour] = 1.0
+        elif mode == "ALWAYS_ON" or index == connected:
+            points[hour] = 0.0
+        hour += timedelta(hours=1)
+    assert connected + 2 <= int((end - start) / timedelta(hours=1)), "month too young for this usage"
+    return HourlyUsage(points)
+
+
+MID_MONTH = datetime(2026, 11, 20, 21, 0, tzinfo=UTC)
+LAST_DAY = datetime(2026, 11, 30, 21, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("state", NOT_MODIFIABLE)
+def test_every_non_modifiable_state_is_skipped_and_named(state):
+    decision = decide(
+        ws(state=state), usage(MID_MONTH, 200), THRESHOLDS, TagsUnavailable("unused"), MID_MONTH
+    )
+    assert decision.action is Action.SKIPPED
+    assert state in decision.reason
+
+
+@pytest.mark.parametrize("state", ["AVAILABLE", "STOPPED"])
+def test_available_and_stopped_workspaces_are_evaluated(state):
+    assert (
+        evaluate(ws(state=state), usage(MID_MONTH, 200), THRESHOLDS, MID_MONTH).action is Action.TO_ALWAYS_ON
+    )
+
+
+def test_manual_running_mode_is_skipped():
+    decision = evaluate(ws(mode="MANUAL"), usage(MID_MONTH, 200), THRESHOLDS, MID_MONTH)
+    assert (decision.action, decision.reason) == (Action.SKIPPED, "running mode MANUAL is not managed")
+
+
+def test_compute_type_without_threshold_is_skipped_with_its_own_reason():
+    decision = evaluate(ws(compute="GRAPHICS_G6_XLARGE"), usage(MID_MONTH, 200), THRESHOLDS, MID_MONTH)
+    assert (decision.action, decision.reason) == (Action.SKIPPED, "no threshold for GRAPHICS_G6_XLARGE")
+
+
+def test_unreadable_metrics_are_an_error_not_zero_usage():
+    decision = evaluate(
+        ws(mode="ALWAYS_ON"), MetricsUnavailable("GetMetricData failed: Throttling"), THRESHOLDS, LAST_DAY
+    )
+    assert decision.action is Action.ERROR
+    assert "Throttling" in decision.reason
+
+
+def test_auto_stop_above_threshold_converts_to_always_on_on_any_day():
+    for now in (datetime(2026, 11, 5, 21, tzinfo=UTC), MID_MONTH, LAST_DAY):
+        decision = evaluate(ws(), usage(now, 86), THRESHOLDS, now)
+        assert (decision.action, decision.billable_hours, decision.threshold) == (Action.TO_ALWAYS_ON, 86, 85)
+
+
+def test_auto_stop_at_exactly_the_threshold_stays():
+    decision = evaluate(ws(), usage(MID_MONTH, 85), THRESHOLDS, MID_MONTH)
+    assert (decision.action, decision.billable_hours) == (Action.NONE, 85)
+
+
+def test_auto_stop_without_datapoints_has_zero_billable_hours():
+    decision = evaluate(ws(state="STOPPED"), HourlyUsage({}), THRESHOLDS, MID_MONTH)
+    assert (decision.action, decision.billable_hours) == (Action.NONE, 0)
+
+
+@pytest.mark.parametrize(
+    "last_day",
+    [
+        datetime(2026, 11, 30, 21, tzinfo=UTC),
+        datetime(2026, 12, 31, 21, tzinfo=UTC),
+        datetime(2028, 2, 29, 21, tzinfo=UTC),
+        datetime(2027, 2, 28, 21, tzinfo=UTC),
+    ],
+    ids=["30-day", "31-day", "leap-february", "february"],
+)
+def test_always_on_at_or_below_threshold_resets_to_auto_stop_on_the_last_day(last_day):
+    for billable in (40, 85):
+        decision = evaluate(
+            ws(mode="ALWAYS_ON"), usage(last_day, billable, "ALWAYS_ON"), THRESHOLDS, last_day
+        )
+        assert (decision.action, decision.billable_hours) == (Action.TO_AUTO_STOP, billable)
+
+
+def test_always_on_is_not_converted_on_the_day_before_the_last():
+    now = LAST_DAY - timedelta(days=1)
+    assert evaluate(ws(mode="ALWAYS_ON"), usage(now, 40, "ALWAYS_ON"), THRESHOLDS, now).action is Action.NONE
+
+
+def test_always_on_above_threshold_stays_on_the_last_day():
+    decision = evaluate(ws(mode="ALWAYS_ON"), usage(LAST_DAY, 86, "ALWAYS_ON"), THRESHOLDS, LAST_DAY)
+    assert decision.action is Action.NONE
+
+
+def test_last_minute_of_the_month_resets_but_midnight_on_the_first_does_not():
+    last_minute = datetime(2026, 11, 30, 23, 59, tzinfo=UTC)
+    assert (
+        evaluate(ws(mode="ALWAYS_ON"), usage(last_minute, 40, "ALWAYS_ON"), THRESHOLDS, last_minute).action
+        is Action.TO_AUTO_STOP
+    )
+    first = datetime(2026, 12, 1, 0, 0, tzinfo=UTC)
+    decision = evaluate(ws(mode="ALWAYS_ON"), HourlyUsage({}), THRESHOLDS, first)
+    assert (decision.action, decision.billable_hours) == (Action.NONE, 0)
+
+
+def test_a_month_end_run_still_resets_after_midnight_on_the_months_own_hours():
+    series = usage(datetime(2026, 11, 30, 23, 59, tzinfo=UTC), 40, "ALWAYS_ON")
+    after_midnight = datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
+    decision = evaluate(ws(mode="ALWAYS_ON"), series, THRESHOLDS, after_midnight, run_day=LAST_DAY.date())
+    assert (decision.action, decision.billable_hours) == (Action.TO_AUTO_STOP, 40)
+
+
+def test_a_run_started_the_day_before_the_last_does_not_reset_when_it_reaches_the_last_day():
+    series = usage(datetime(2026, 11, 30, 1, 0, tzinfo=UTC), 40, "ALWAYS_ON")
+    decision = evaluate(
+        ws(mode="ALWAYS_ON"),
+        series,
+        THRESHOLDS,
+        datetime(2026, 11, 30, 1, 0, tzinfo=UTC),
+        run_day=LAST_DAY.date() - timedelta(days=1),
+    )
+    assert decision.action is Action.NONE
+
+
+@pytest.mark.parametrize(("conversion_timeout", "expected"), [(60, Action.TO_AUTO_STOP), (180, Action.NONE)])
+def test_always_on_is_judged_with_the_timeout_a_conversion_would_set(conversion_timeout, expected):
+    # 30 one-hour sessions: 30 x (1 + G) hours; 60 against 85 with G = 1, 120 with G = 3
+    start = LAST_DAY.replace(day=1, hour=0)
+    points = {start + timedelta(hours=h): float(h % 20 == 0) for h in range(600)}
+    decision = evaluate(
+        ws(mode="ALWAYS_ON"),
+        HourlyUsage(points),
+        THRESHOLDS,
+        LAST_DAY,
+        conversion_timeout_minutes=conversion_timeout,
+    )
+    assert decision.action is expected
+
+
+def test_always_on_with_no_datapoints_this_month_is_an_error_not_a_conversion():
+    decision = evaluate(ws(mode="ALWAYS_ON"), HourlyUsage({}), THRESHOLDS, LAST_DAY)
+    assert decision.action is Action.ERROR
+    assert "no UserConnected datapoints" in decision.reason
+
+
+@pytest.mark.parametrize(
+    "key", ["Skip_Convert", "skip_convert", "SKIP_CONVERT", "  Skip_Convert ", "sKiP_cOnVeRt"]
+)
+@pytest.mark.parametrize("value", ["", "true", "yes", "false", "no"])
+def test_skip_convert_tag_in_any_case_and_value_opts_out(key, value):
+    decision = decide(ws(), usage(MID_MONTH, 200), THRESHOLDS, {key: value, "Team": "x"}, MID_MONTH)
+    assert (decision.action, decision.reason) == (Action.SKIPPED, "Skip_Convert tag")
+    assert decision.billable_hours == 200
+
+
+def test_similar_tag_keys_do_not_opt_out():
+    for key in ("Skip_Converts", "Skip Convert", "SkipConvert"):
+        assert (
+            decide(ws(), usage(MID_MONTH, 200), THRESHOLDS, {key: ""}, MID_MONTH).action
+            is Action.TO_ALWAYS_ON
+        )
+
+
+def test_unreadable_tags_block_a_conversion():
+    decision = decide(
+        ws(), usage(MID_MONTH, 200), THRESHOLDS, TagsUnavailable("AccessDeniedException"), MID_MONTH
+    )
+    assert decision.action is Action.SKIPPED
+    assert "tags unreadable (AccessDeniedException)" in decision.reason
+
+
+def test_tags_do_not_change_a_decision_that_is_not_a_conversion():
+    decision = evaluate(ws(), usage(MID_MONTH, 10), THRESHOLDS, MID_MONTH)
+    assert apply_opt_out(decision, TagsUnavailable("AccessDeniedException")) == decision
+    assert apply_opt_out(decision, {"Skip_Convert": ""}) == decision
