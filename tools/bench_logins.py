@@ -19,12 +19,10 @@ child's peak memory. The checks can fail: `make bench-logins` exits 1 when one d
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
 import math
 import os
-import pkgutil
 import random
 import resource
 import socket
@@ -39,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.lambda_runtime import FakeContext, use_simulated_environment
+from tests.support.logins import access_event
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 START = datetime(2026, 11, 30, 8, 55, tzinfo=UTC)  # a Monday
@@ -282,13 +281,7 @@ def child(plan_file: str, endpoint: str) -> int:
     meter = Meter()
     clients = {n: boto3.client(n) for n in ("s3", "dynamodb", "sns", "sqs")}
     overrides = {"LogLevel": "ERROR", "LoginLookupsPerMinute": str(plan["lookups_per_minute"])}
-    # The deployment below loads the functions under the frozen clock; a module that defines a
-    # pydantic model with a datetime field cannot be imported there (freezegun has replaced
-    # datetime, and pydantic has no schema for its stand-in), so the layer is imported first.
-    import ws_autopilot
-
-    for module in pkgutil.walk_packages(ws_autopilot.__path__, "ws_autopilot."):
-        importlib.import_module(module.name)
+    # the layer was imported with tests.support.lambda_runtime, before any clock is frozen
     base_rss = _rss_mb()
     with pytest.MonkeyPatch.context() as patch, freeze_time(START, ignore=FREEZE_IGNORE) as frozen:
         virtual = VirtualTime().install(patch)
@@ -346,7 +339,7 @@ def storm(
 ) -> tuple[list[tuple[dict[str, Any], dict[str, Any], datetime]], list[float], list[float], float]:
     """Every login event delivered at its time to one of the containers, round robin; what each
     returned, its wall and own milliseconds, and the virtual seconds between events."""
-    from tests.support.lambda_runtime import load_event, load_handler_module
+    from tests.support.lambda_runtime import load_handler_module
 
     containers = [stack.handlers["LoginEventsFunction"]] + [
         load_handler_module("login_events").handler for _ in range(CONTAINERS - 1)
@@ -355,25 +348,20 @@ def storm(
         FakeContext(invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:login-events:c{i}")
         for i in range(CONTAINERS)
     ]
-    sample = load_event("login_current")
     outcomes, wall, own, gaps = [], [], [], 0.0
     for n, planned in enumerate(plan["events"]):
         gap = (datetime.fromisoformat(planned["at"]) - datetime.now(UTC)).total_seconds()
         if gap > 0:
             virtual.sleep(gap)
             gaps += gap
-        event = {
-            **sample,
-            "id": f"storm-{n:06d}",
-            "time": planned["at"][:19] + "Z",
-            "detail": {
-                **sample["detail"],
-                "workspaceId": planned["workspace_id"],
-                "directoryId": f"domain/{planned['directory_id']}",
-                "loginTime": planned["at"],
-                "clientIpAddress": f"198.51.{n % 200}.{n % 250}",
-            },
-        }
+        event = access_event(
+            planned["workspace_id"],
+            planned["directory_id"],
+            f"storm-{n:06d}",
+            planned["at"],
+            ip=f"198.51.{n % 200}.{n % 250}",
+        )
+        event["time"] = planned["at"][:19] + "Z"
         http_before, started = meter.http_seconds, _now()
         out = containers[n % CONTAINERS](event, contexts[n % CONTAINERS])
         elapsed = _now() - started

@@ -41,6 +41,7 @@ from moto import mock_aws
 
 from tests.support import fleet, simulator, step_functions
 from tests.support.lambda_runtime import ROOT, FakeContext, load_event
+from tests.support.logins import access_event
 from tests.support.virtual_time import VirtualTime
 from tools.local_run import FREEZE_IGNORE, deployed, parameter_defaults, run_daily
 from ws_autopilot.core.errors import InvalidLoginEvent
@@ -281,15 +282,12 @@ def replay_logins(clients, stack, seeded, now) -> Logins:  # type: ignore[no-unt
     # than the queue's retention (4 days) by the clock it reads.
     with freeze_time(now, ignore=FREEZE_IGNORE):
         for label, ws, sample, ip, event_id, minute in plan:
-            event = {**load_event(sample), "id": f"demo-{event_id}"}
-            if ip is not None:
-                event["detail"].update(
-                    {
-                        "workspaceId": ws.workspace_id,
-                        "directoryId": f"domain/{ws.directory_id}",
-                        "clientIpAddress": ip,
-                        "loginTime": (now.replace(hour=8, minute=0) + timedelta(minutes=minute)).isoformat(),
-                    }
+            if ip is None:  # the sample as it is: a malformed event stays malformed
+                event = {**load_event(sample), "id": f"demo-{event_id}"}
+            else:
+                at = now.replace(hour=8, minute=0) + timedelta(minutes=minute)
+                event = access_event(
+                    ws.workspace_id, ws.directory_id, f"demo-{event_id}", at, ip=ip, sample=sample
                 )
             stored_before = len(_login_records(clients, stack))
             try:

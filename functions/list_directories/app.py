@@ -2,7 +2,6 @@
 cannot be read (WorkSpaces not offered, access denied by a service control policy) is reported,
 not raised, so the other ones go on."""
 
-import os
 from functools import cache
 from typing import Any
 
@@ -14,12 +13,19 @@ from ws_autopilot.aws.accounts import AccountSessions, function_sessions
 from ws_autopilot.aws.fleet import WorkspacesFleet
 from ws_autopilot.core.errors import PermanentAwsError
 from ws_autopilot.core.models import Target
-from ws_autopilot.core.settings import parse_bucket
+from ws_autopilot.core.settings import AccessSettings
 from ws_autopilot.cost.contracts import ListDirectoriesRequest, check_covered
 from ws_autopilot.cost.report_store import ReportStore
+from ws_autopilot.cost.settings import DirectorySettings
 
 logger = Logger()
 tracer = Tracer()
+SETTINGS = (DirectorySettings, AccessSettings)
+
+
+@cache
+def config() -> DirectorySettings:
+    return DirectorySettings.from_env()
 
 
 @logger.inject_lambda_context
@@ -28,7 +34,7 @@ def handler(
     event: dict[str, Any], context: LambdaContext, *, sessions: AccountSessions | None = None
 ) -> dict[str, Any]:
     request = parse(event=event, model=ListDirectoriesRequest)
-    check_covered(request.target, run_targets(request.run_id))
+    check_covered(request.target, run_targets(config().report_bucket, request.run_id))
     where = sessions or function_sessions(context.invoked_function_arn)
     result: dict[str, Any] = {**request.model_dump(), "directories": [], "error": None}
     try:
@@ -43,7 +49,6 @@ def handler(
 
 
 @cache
-def run_targets(run_id: str) -> frozenset[Target]:
+def run_targets(bucket: str, run_id: str) -> frozenset[Target]:
     """The accounts and regions the run covers (written by ListTargets), once per container and run."""
-    bucket = parse_bucket(os.environ, "REPORT_BUCKET", "(the stack's report bucket)")
     return ReportStore(bucket).read_targets(run_id)

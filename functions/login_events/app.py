@@ -1,6 +1,7 @@
 """Records each WorkSpaces login (EventBridge `WorkSpaces Access`, from every covered account and
 region) and alerts on disallowed ones."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -15,29 +16,21 @@ from aws_lambda_powertools.utilities.idempotency import (
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ws_autopilot.aws.accounts import function_sessions
-from ws_autopilot.aws.fleet import WorkspacesFleet
-from ws_autopilot.aws.notifications import Notifier
-from ws_autopilot.aws.organization import OrganizationAccounts
-from ws_autopilot.aws.workspace_users import WorkspaceUserMap
 from ws_autopilot.core.errors import InvalidLoginEvent, UncoveredLoginEvent
-from ws_autopilot.core.models import Target
-from ws_autopilot.core.targets import account_of_function_arn
+from ws_autopilot.core.settings import AccessSettings
 from ws_autopilot.logins.events import WorkSpacesAccessEvent, parse_access_event
-from ws_autopilot.logins.lookup_budget import LookupBudget
-from ws_autopilot.logins.recorder import LoginRecorder
+from ws_autopilot.logins.recorder import LoginOutcome
 from ws_autopilot.logins.settings import LoginSettings
-from ws_autopilot.logins.sources import LoginSources
-from ws_autopilot.logins.store import LoginStore
-from ws_autopilot.logins.user_names import UserNameCache, UserNames
+from ws_autopilot.logins.user_names import UserNameCache
+from ws_autopilot.logins.wiring import LoginWiring
 
 logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
-settings = LoginSettings.from_env()
-users = UserNameCache()
+SETTINGS = (LoginSettings, AccessSettings)
 # EventBridge and Lambda's async retries can deliver an event again hours later.
-idempotency = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=24 * 3600)
-persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name)
+IDEMPOTENCY = IdempotencyConfig(event_key_jmespath="id", expires_after_seconds=24 * 3600)
+USERS = UserNameCache()  # user names looked up, kept for the container's life
 
 
 def now() -> datetime:
@@ -45,45 +38,32 @@ def now() -> datetime:
 
 
 @cache
-def sources(function_arn: str) -> LoginSources:
-    return LoginSources(settings.coverage, account_of_function_arn(function_arn), OrganizationAccounts, now)
+def config() -> LoginSettings:
+    return LoginSettings.from_env()
 
 
 @cache
-def recorder(function_arn: str) -> LoginRecorder:
-    sessions = function_sessions(function_arn)  # member roles, and the optimizer's rate limit
-    store = LoginStore(settings.table_name)
+def wiring(function_arn: str) -> LoginWiring:
+    """Built once per container: member sessions (and the optimizer's rate limit), the stores."""
+    return LoginWiring(config(), function_arn, function_sessions(function_arn), USERS, now)
 
-    def fleet_for(target: Target) -> WorkspacesFleet:
-        return WorkspacesFleet(sessions.client("workspaces", target))
 
-    names = UserNames(
-        WorkspaceUserMap(settings.user_table_name, clock=now),
-        LookupBudget(settings.user_table_name, settings.lookups_per_minute, clock=now),
-        store,
-        fleet_for,
-        users,
+@cache
+def record_once() -> Callable[..., dict[str, Any]]:
+    """Records an event at most once per event id (Powertools idempotency, in its own table)."""
+    persistence = DynamoDBPersistenceLayer(table_name=config().idempotency_table_name)
+
+    # powertools declares idempotent_function as returning Any, an untyped decorator to mypy --strict;
+    # record keeps its signature at run time, and handler() types what it returns.
+    @idempotent_function(  # type: ignore[untyped-decorator]
+        data_keyword_argument="event", config=IDEMPOTENCY, persistence_store=persistence
     )
-    return LoginRecorder(settings, store, names, Notifier(settings.alert_topic_arn), now)
+    def record(event: WorkSpacesAccessEvent, function_arn: str) -> dict[str, Any]:
+        outcome = wiring(function_arn).recorder.record(event)
+        publish(event, outcome)
+        return outcome.to_dict()
 
-
-# powertools declares idempotent_function as returning Any, an untyped decorator to mypy --strict;
-# record_once keeps its signature at run time, and handler() types what it returns.
-@idempotent_function(  # type: ignore[untyped-decorator]
-    data_keyword_argument="event", config=idempotency, persistence_store=persistence
-)
-def record_once(event: WorkSpacesAccessEvent, function_arn: str) -> dict[str, Any]:
-    outcome = recorder(function_arn).record(event)
-    metrics.add_metric(name="Logins", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="LoginAlerts", unit=MetricUnit.Count, value=len(outcome.alerts))
-    if not outcome.user_name_resolved:
-        metrics.add_metric(name="LoginUserUnresolved", unit=MetricUnit.Count, value=1)
-    with single_metric(name="LoginsByPlatform", unit=MetricUnit.Count, value=1) as by_platform:
-        by_platform.add_dimension(name="Platform", value=event.detail.client_platform or "unknown")
-    with single_metric(name="LoginsByAccountRegion", unit=MetricUnit.Count, value=1) as by_target:
-        by_target.add_dimension(name="AccountId", value=outcome.account_id)
-        by_target.add_dimension(name="Region", value=outcome.region)
-    return outcome.to_dict()
+    return record  # type: ignore[no-any-return]
 
 
 @logger.inject_lambda_context
@@ -99,7 +79,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.error("malformed WorkSpaces Access event", extra={"reason": exc.reason})
         raise
     try:
-        sources(context.invoked_function_arn).check(login.account, login.region)
+        wiring(context.invoked_function_arn).sources.check(login.account, login.region)
     except UncoveredLoginEvent as exc:
         metrics.add_metric(name="RejectedLoginEvents", unit=MetricUnit.Count, value=1)
         logger.error(
@@ -112,6 +92,18 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             },
         )
         raise
-    idempotency.register_lambda_context(context)
-    outcome: dict[str, Any] = record_once(event=login, function_arn=context.invoked_function_arn)
+    IDEMPOTENCY.register_lambda_context(context)
+    outcome: dict[str, Any] = record_once()(event=login, function_arn=context.invoked_function_arn)
     return outcome
+
+
+def publish(event: WorkSpacesAccessEvent, outcome: LoginOutcome) -> None:
+    metrics.add_metric(name="Logins", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="LoginAlerts", unit=MetricUnit.Count, value=len(outcome.alerts))
+    if not outcome.user_name_resolved:
+        metrics.add_metric(name="LoginUserUnresolved", unit=MetricUnit.Count, value=1)
+    with single_metric(name="LoginsByPlatform", unit=MetricUnit.Count, value=1) as by_platform:
+        by_platform.add_dimension(name="Platform", value=event.detail.client_platform or "unknown")
+    with single_metric(name="LoginsByAccountRegion", unit=MetricUnit.Count, value=1) as by_target:
+        by_target.add_dimension(name="AccountId", value=outcome.account_id)
+        by_target.add_dimension(name="Region", value=outcome.region)

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ws_autopilot.aws.accounts import function_sessions
 from ws_autopilot.core.models import Target
+from ws_autopilot.core.settings import AccessSettings
 from ws_autopilot.cost.billing import month_end_behind_schedule
 from ws_autopilot.cost.contracts import OptimizeDirectoryRequest
 from ws_autopilot.cost.optimizer import BatchReview, Continuation, DirectoryOptimizer, DirectoryProgress
@@ -23,6 +24,7 @@ from ws_autopilot.unused.wiring import unused_review
 logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
+SETTINGS = (OptimizerSettings, UnusedSettings, UserMapSettings, AccessSettings)
 
 # Stop starting new batches when less than this is left: a batch of up to 500 WorkSpaces with
 # its tag reads and conversions fits well inside it at the WorkSpaces API's 2 requests per second.

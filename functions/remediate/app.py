@@ -26,6 +26,7 @@ from ws_autopilot.remediation.store import RemediationStore
 logger = Logger()
 metrics = Metrics()
 tracer = Tracer()
+SETTINGS = (RemediationConfig,)
 
 # No pair is started, and no directory listed, with less than this left: what is already
 # decided is still carried out and recorded.
@@ -86,7 +87,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     now = datetime.now(UTC)
     targets, not_offered = coverage.targets(now)
     result = scan.run(targets, now, lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS)
-    count(result, dry_run=config().policy.dry_run)
+    publish(result, dry_run=config().dry_run)
     counts = dict(result.counts)
     logger.info("remediation scan finished", extra={"counts": counts, "targets": len(targets)})
     return {
@@ -100,7 +101,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     }
 
 
-def count(result: FleetResult, dry_run: bool) -> None:
+def publish(result: FleetResult, dry_run: bool) -> None:
     """Totals (the dashboard's), and each account and region's non-zero counts with its own
     dimensions: a pair gets metrics of its own only when something happened there."""
     dry = str(dry_run).lower()

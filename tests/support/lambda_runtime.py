@@ -5,9 +5,11 @@ served in this process (moto runs function code only in Docker, which these mach
 from __future__ import annotations
 
 import base64
+import importlib
 import importlib.util
 import json
 import os
+import pkgutil
 import sys
 import threading
 import traceback
@@ -20,6 +22,8 @@ from types import ModuleType
 from typing import Any
 
 from moto.awslambda.models import LambdaFunction
+
+import ws_autopilot
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENTS = ROOT / "events"
@@ -43,6 +47,19 @@ def use_simulated_environment(log_level: str, **extra: str) -> None:
             **extra,
         }
     )
+
+
+def import_layer() -> None:
+    """Import every module of the shared layer. A module that defines a pydantic model with a
+    datetime field cannot be imported under a frozen clock (freezegun has replaced datetime, and
+    pydantic has no schema for its stand-in), and handlers are loaded by deployments that tests
+    and tools make under one; so the layer is imported first, as Lambda's image holds it before
+    any invocation."""
+    for module in pkgutil.walk_packages(ws_autopilot.__path__, "ws_autopilot."):
+        importlib.import_module(module.name)
+
+
+import_layer()  # on import of this module: before any test or tool freezes a clock
 
 
 def load_handler_module(function: str) -> ModuleType:

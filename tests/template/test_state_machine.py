@@ -172,5 +172,5 @@ def test_the_run_lock_expires_with_the_state_machine_timeout():
 
 def test_a_targets_execution_times_out_before_the_run_so_the_run_can_still_report_it():
     # The longest legitimate run of one account and region: the month-end run's 12 hours from
-    # 12:00 UTC (README, "The month-end deadline"); the run's report needs minutes.
+    # 12:00 UTC (docs/cost.md, "The month-end deadline"); the run's report needs minutes.
     assert 12 * 3600 <= TARGET_JSON["TimeoutSeconds"] <= DEFINITION_JSON["TimeoutSeconds"] - 3600

@@ -9,6 +9,7 @@ from freezegun import freeze_time
 from tests.conftest import ACCOUNT, REGION
 from tests.support import simulator
 from tests.support.lambda_runtime import FakeContext, load_event
+from tests.support.logins import access_event
 from tools.local_run import FREEZE_IGNORE
 from ws_autopilot.core.errors import InvalidLoginEvent
 
@@ -31,17 +32,7 @@ def workspace(make_fleet):
 
 def login(workspace, event_id="ev-1", ip="198.51.100.23", at=NOW, name="login_current"):
     workspace_id, directory_id = workspace
-    event = load_event(name)
-    event["id"] = event_id
-    event["detail"].update(
-        {
-            "workspaceId": workspace_id,
-            "directoryId": f"domain/{directory_id}",
-            "clientIpAddress": ip,
-            "loginTime": at.isoformat(),
-        }
-    )
-    return event
+    return access_event(workspace_id, directory_id, event_id, at, ip=ip, sample=name)
 
 
 def stored_logins(aws, stack, workspace_id):

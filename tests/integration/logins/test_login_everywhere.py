@@ -12,7 +12,8 @@ from moto.sts.models import sts_backends
 
 from tests.conftest import ACCOUNT, REGION
 from tests.support import fleet
-from tests.support.lambda_runtime import FakeContext, load_event
+from tests.support.lambda_runtime import FakeContext
+from tests.support.logins import access_event
 from tools.local_run import FREEZE_IGNORE
 from ws_autopilot.aws.workspace_users import WorkspaceUserMap
 from ws_autopilot.core.errors import UncoveredLoginEvent
@@ -39,17 +40,16 @@ def workspace_in(account: str, region: str, user: str) -> tuple[str, str]:
 
 
 def login(account, region, workspace_id, directory_id, event_id, ip="198.51.100.23", at=NOW):
-    event = load_event("login_forwarded")
-    event.update({"id": event_id, "account": account, "region": region})
-    event["detail"].update(
-        {
-            "workspaceId": workspace_id,
-            "directoryId": f"domain/{directory_id}",
-            "clientIpAddress": ip,
-            "loginTime": at.isoformat(),
-        }
+    return access_event(
+        workspace_id,
+        directory_id,
+        event_id,
+        at,
+        ip=ip,
+        account=account,
+        region=region,
+        sample="login_forwarded",
     )
-    return event
 
 
 def items(aws, stack, table="LoginTable"):

@@ -11,7 +11,8 @@ from freezegun import freeze_time
 from tests.conftest import ACCOUNT, REGION
 from tests.integration.conftest import read_report
 from tests.support import fleet, simulator
-from tests.support.lambda_runtime import FakeContext, load_event, load_handler_module
+from tests.support.lambda_runtime import FakeContext, load_handler_module
+from tests.support.logins import access_event
 from tools.local_run import FREEZE_IGNORE, run_daily
 from ws_autopilot.aws.workspace_users import WorkspaceUserMap
 from ws_autopilot.core.errors import TransientAwsError
@@ -36,12 +37,7 @@ def clock():
 
 
 def login(workspace_id, directory_id, event_id, account=ACCOUNT):
-    event = load_event("login_current")
-    event.update({"id": event_id, "account": account})
-    event["detail"].update(
-        {"workspaceId": workspace_id, "directoryId": f"domain/{directory_id}", "loginTime": NOW.isoformat()}
-    )
-    return event
+    return access_event(workspace_id, directory_id, event_id, NOW, account=account)
 
 
 def deliver(handler, event, at):

@@ -4,11 +4,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ws_autopilot.core.models import Target, Workspace
+from ws_autopilot.remediation.alerts import Alert
 from ws_autopilot.remediation.policy import (
     BREAKER_REASON,
     REBOOT_LIMIT_REASON,
     REFUSALS_BEFORE_PERSON,
-    Alert,
     Phase,
     RebuildPolicy,
     Record,

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from ws_autopilot.aws.clients import aws_call, client
+from ws_autopilot.core.models import AlertMessage
 
 MAX_SUBJECT = 100
 
@@ -28,3 +29,7 @@ class Notifier:
         """Publish one alert; `kind` goes into the `alert_type` attribute for subscription filters."""
         with aws_call("Publish"):
             return str(self._client.publish(**self.request(self.topic_arn, kind, subject, body))["MessageId"])
+
+    def send(self, message: AlertMessage) -> str:
+        """Publish one alert built by a wing's `alerts` module. Raises AwsCallFailed as `publish` does."""
+        return self.publish(message.kind, message.subject, message.body)

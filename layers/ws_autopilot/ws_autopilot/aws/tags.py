@@ -4,7 +4,7 @@ WorkSpaces per call and outside the WorkSpaces API's 2 requests per second.
 When the tagging API is denied (an SCP, a member role deployed before it was allowed), tags are
 read with the WorkSpaces API's DescribeTags, one call per WorkSpace, and `fell_back` says so.
 The tagging API is eventually consistent: a tag added a few minutes before a run may not be seen
-by it (README, "Opting a WorkSpace out").
+by it (docs/cost.md, "Tags, and when they are seen").
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ in one encrypted DynamoDB table (partition key `id`):
 - `WAIT#<account>#<region>#<workspace id>`: a WorkSpace whose logins were stored without a user
   name: `logins` holds their sort keys in the login table. `waiting_in` (`<account>#<region>`)
   and `since` put it on the `waiting` index, oldest first, for the next lookup to take along.
-- `LOOKUP#...`: the shared lookup budget (adapters/lookup_budget.py).
+- `LOOKUP#...`: the shared lookup budget (logins/lookup_budget.py).
 
 User names are personal data: the table is encrypted with the stack's key and every item expires.
 """

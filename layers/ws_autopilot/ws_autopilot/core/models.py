@@ -136,3 +136,12 @@ class DailyUsage:
     """A WorkSpace's daily `UserConnected` Maximum series: day start (UTC) -> value."""
 
     points: Mapping[datetime, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertMessage:
+    """One message for the alert topic: its `alert_type` (`kind`), e-mail subject and JSON body."""
+
+    kind: str
+    subject: str
+    body: dict[str, object]

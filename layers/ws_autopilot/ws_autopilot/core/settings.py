@@ -1,7 +1,10 @@
-"""Settings read from the environment once, at cold start.
+"""Settings read from the environment once, at cold start: the strict parsers, the declarative
+fields every wing's settings are made of, and the settings several wings share.
 
 Each environment variable is set by the template from one or more parameters; an invalid value
-raises ConfigurationError naming the variable, the parameter and the bad value.
+raises ConfigurationError naming the variable, the parameter and the bad value. A settings class
+declares each field once, with its variable, parameter and parser (`setting()`), and inherits
+`from_env()` from `FromEnv`; fields several functions read are mixins (`DryRunSetting`...).
 
 Every check is ASCII-only, as the template's constraints are: str.isdigit() and the regular
 expression `\\d` also accept superscripts and other scripts' digits, int() reads some of these,
@@ -14,9 +17,12 @@ from __future__ import annotations
 import os
 import re
 import string
-from collections.abc import Mapping
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from enum import StrEnum
+from functools import cache, partial
+from typing import Any, Self, cast
 
 import botocore.session
 
@@ -122,39 +128,6 @@ def parse_member_role(env: Mapping[str, str]) -> str:
     return role
 
 
-@dataclass(frozen=True, slots=True)
-class AccessSettings:
-    """How member accounts are reached, how fast their WorkSpaces API may be called, and whether
-    their sessions may change anything (DryRun)."""
-
-    member_role_name: str
-    external_id: str
-    api_rate: float
-    api_burst: int
-    dry_run: bool
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> AccessSettings:
-        env = os.environ if env is None else env
-        role = parse_member_role(env)
-        rate_text = require(env, "WORKSPACES_API_RATE", "WorkSpacesApiRate")
-        rate = float(rate_text) if _DECIMAL_NUMBER.fullmatch(rate_text) else -1.0
-        if not 0.1 <= rate <= 100:
-            raise ConfigurationError(
-                "WORKSPACES_API_RATE",
-                "WorkSpacesApiRate",
-                "must be from 0.1 to 100 requests per second, got {value!r}",
-                value=rate_text,
-            )
-        return cls(
-            member_role_name=role,
-            external_id=require(env, "EXTERNAL_ID", "ExternalId"),
-            api_rate=rate,
-            api_burst=parse_int(env, "WORKSPACES_API_BURST", "WorkSpacesApiBurst", 1, 100),
-            dry_run=parse_bool(env, "DRY_RUN", "DryRun"),
-        )
-
-
 def parse_arn(env: Mapping[str, str], variable: str, parameter: str, service: str) -> str:
     value = require(env, variable, parameter)
     if not re.fullmatch(rf"arn:aws[a-z-]*:{service}:[a-z0-9-]+:[0-9]{{12}}:.+", value, re.ASCII):
@@ -175,26 +148,116 @@ def parse_rate(env: Mapping[str, str], variable: str, parameter: str) -> float:
     return rate
 
 
-@dataclass(frozen=True, slots=True)
-class CoverageSettings:
-    """The accounts and regions a capability covers: the deployment account and the member
-    accounts (listed, or discovered under organization roots and OUs), times the regions; the
-    role and external id that reach the member accounts. The same parameters as the optimizer's."""
+def parse_duration(
+    env: Mapping[str, str], variable: str, parameter: str, low: int, high: int, unit: str
+) -> timedelta:
+    """A whole number of `unit` (minutes, hours) from `low` to `high`, as a duration."""
+    return timedelta(**{unit: parse_int(env, variable, parameter, low, high)})
 
-    regions: tuple[str, ...]
-    member_accounts: tuple[str, ...]
-    organization_parents: tuple[str, ...]
-    member_role_name: str
-    external_id: str
+
+def parse_choice(env: Mapping[str, str], variable: str, parameter: str, choices: type[StrEnum]) -> Any:
+    """One of an enum's values, spelt exactly (the parameter's AllowedValues)."""
+    value = require(env, variable, parameter)
+    allowed = [c.value for c in choices]
+    if value not in allowed:
+        wording = " or ".join([", ".join(allowed[:-1]), allowed[-1]]) if len(allowed) > 1 else allowed[0]
+        raise ConfigurationError(variable, parameter, f"must be {wording}, got {{value!r}}", value=value)
+    return choices(value)
+
+
+# --- declarative settings ---------------------------------------------------------------------
+
+SOURCE = "ws_autopilot.source"
+Reader = Callable[..., Any]  # (env, variable, parameter, **bounds) -> value
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a settings field comes from: the template's environment variables it reads and how."""
+
+    variables: tuple[str, ...]
+    read: Callable[[Mapping[str, str]], Any]
+
+
+def setting(variable: str, parameter: str, parser: Reader, **bounds: Any) -> Any:
+    """A field read from one variable by one of the parsers above; `parameter` is what its
+    errors name (the template parameter, or the stack resource in parentheses)."""
+    read = partial(parser, **bounds) if bounds else parser
+    return field(metadata={SOURCE: Source((variable,), lambda env: read(env, variable, parameter))})
+
+
+def composite(read: Callable[[Mapping[str, str]], Any], *variables: str) -> Any:
+    """A field read from several variables at once, or by a parser that names its own."""
+    return field(metadata={SOURCE: Source(variables, read)})
+
+
+def nested(settings: type[FromEnv]) -> Any:
+    """A field that is a whole settings class of its own (e.g. the coverage of a capability)."""
+    return composite(settings.from_env, *sorted(settings.variables()))
+
+
+class FromEnv:
+    """The one `from_env()`: a settings dataclass reads its declared fields in their order."""
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> CoverageSettings:
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Self:
         env = os.environ if env is None else env
-        regions, role = parse_regions(env), parse_member_role(env)
-        return cls(
-            regions=regions,
-            member_accounts=parse_member_accounts(env),
-            organization_parents=parse_organization_parents(env),
-            member_role_name=role,
-            external_id=require(env, "EXTERNAL_ID", "ExternalId"),
-        )
+        values = {f.name: f.metadata[SOURCE].read(env) for f in fields(cast(Any, cls))}
+        return cls(**values)
+
+    @classmethod
+    def variables(cls) -> frozenset[str]:
+        """The environment variables the settings read (the template sets exactly these)."""
+        return frozenset(v for f in fields(cast(Any, cls)) for v in f.metadata[SOURCE].variables)
+
+
+@dataclass(frozen=True)
+class DryRunSetting(FromEnv):
+    dry_run: bool = setting("DRY_RUN", "DryRun", parse_bool)
+
+
+@dataclass(frozen=True)
+class ReportBucketSetting(FromEnv):
+    report_bucket: str = setting("REPORT_BUCKET", "(the stack's report bucket)", parse_bucket)
+
+
+@dataclass(frozen=True)
+class LedgerTableSetting(FromEnv):
+    ledger_table: str = setting("LEDGER_TABLE", "(the stack's ledger table)", require)
+
+
+@dataclass(frozen=True)
+class AlertTopicSetting(FromEnv):
+    alert_topic_arn: str = setting("ALERT_TOPIC_ARN", "(the stack's alert topic)", parse_arn, service="sns")
+
+
+@dataclass(frozen=True)
+class ReachSettings(FromEnv):
+    """The regions and member accounts (listed, or discovered under organization roots and OUs)
+    the product covers beside the deployment account."""
+
+    regions: tuple[str, ...] = composite(parse_regions, "REGIONS")
+    member_accounts: tuple[str, ...] = composite(parse_member_accounts, "MEMBER_ACCOUNTS")
+    organization_parents: tuple[str, ...] = composite(parse_organization_parents, "ORGANIZATION_PARENT_IDS")
+
+
+@dataclass(frozen=True)
+class CoverageSettings(ReachSettings):
+    """The accounts and regions a capability covers: the deployment account and the member
+    accounts, times the regions; the role and external id that reach the member accounts. The
+    same parameters as the optimizer's."""
+
+    member_role_name: str = composite(parse_member_role, "MEMBER_ROLE_NAME")
+    external_id: str = setting("EXTERNAL_ID", "ExternalId", require)
+
+
+@dataclass(frozen=True)
+class AccessSettings(FromEnv):
+    """How member accounts are reached, how fast their WorkSpaces API may be called, and whether
+    their sessions may change anything (DryRun)."""
+
+    member_role_name: str = composite(parse_member_role, "MEMBER_ROLE_NAME")
+    external_id: str = setting("EXTERNAL_ID", "ExternalId", require)
+    api_rate: float = setting("WORKSPACES_API_RATE", "WorkSpacesApiRate", parse_rate)
+    api_burst: int = setting("WORKSPACES_API_BURST", "WorkSpacesApiBurst", parse_int, low=1, high=100)
+    dry_run: bool = setting("DRY_RUN", "DryRun", parse_bool)

@@ -1,4 +1,4 @@
-"""Billable-hour arithmetic of the billing rules (docs: README "How the optimizer decides").
+"""Billable-hour arithmetic of the billing rules (docs/cost.md, "How the optimizer decides").
 
 All functions are pure: they take the facts and `now` and touch no clock and no AWS API.
 """

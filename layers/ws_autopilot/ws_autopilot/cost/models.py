@@ -79,7 +79,7 @@ class ReportRow:
     month_cost: Decimal | None = None  # USD, the month so far under running_mode_before
     other_mode_cost: Decimal | None = None  # USD, the month so far under the other running mode
     month_saving: Decimal | None = None  # USD, what the decision saves this month (0 when unchanged)
-    # Unused WorkSpaces (unused.py): the latest connection known for a WorkSpace with none this
+    # Unused WorkSpaces (unused/policy.py): the latest connection known for a WorkSpace with none this
     # month (ISO 8601 UTC, "" when none is known or it was not looked up), and what was done
     # about it: "" when not unused, else "reported", "stopped", "terminated", "would stop (dry
     # run)", "would terminate (dry run)", "held: <reason>", "failed: <code>" or "unknown: <reason>".

@@ -1,4 +1,5 @@
-"""One optimization run at a time: taking and releasing the run lock (README, "One run at a time").
+"""One optimization run at a time: taking and releasing the run lock (docs/cost.md, "Memory
+across runs"; D-054 in docs/decisions.md).
 
 A run that finds the lock held by a running execution does not start. A holder whose execution
 has ended without releasing it (failed, stopped by hand) is replaced; any doubt about the holder

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
 from ws_autopilot.core.errors import ConfigurationError
 from ws_autopilot.core.settings import (
+    DryRunSetting,
+    FromEnv,
+    LedgerTableSetting,
+    ReachSettings,
+    ReportBucketSetting,
+    composite,
     known_compute_types,
-    parse_bool,
-    parse_bucket,
+    parse_choice,
     parse_int,
-    parse_member_accounts,
-    parse_organization_parents,
-    parse_regions,
     require,
+    setting,
     strip_ascii,
     whole_number,
 )
@@ -76,33 +78,6 @@ def parse_auto_stop_timeout(env: Mapping[str, str]) -> int:
     return minutes
 
 
-@dataclass(frozen=True, slots=True)
-class RunSettings:
-    """What a run covers: regions, member accounts (listed or discovered), Map concurrency, and
-    the table that holds the one-run-at-a-time lock."""
-
-    map_concurrency: int
-    regions: tuple[str, ...]
-    member_accounts: tuple[str, ...]
-    organization_parents: tuple[str, ...]
-    ledger_table: str
-    report_bucket: str
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> RunSettings:
-        env = os.environ if env is None else env
-        regions = parse_regions(env)  # the parameters' errors come in the order they always have
-        return cls(
-            # An inline Map runs at most 40 iterations at a time.
-            map_concurrency=parse_int(env, "MAP_CONCURRENCY", "MapConcurrency", 1, 40),
-            regions=regions,
-            member_accounts=parse_member_accounts(env),
-            organization_parents=parse_organization_parents(env),
-            ledger_table=require(env, "LEDGER_TABLE", "(the stack's ledger table)"),
-            report_bucket=parse_bucket(env, "REPORT_BUCKET", "(the stack's report bucket)"),
-        )
-
-
 class ThresholdSource(StrEnum):
     """Where thresholds come from (parameter ThresholdSource)."""
 
@@ -110,77 +85,56 @@ class ThresholdSource(StrEnum):
     PARAMETERS = "Parameters"  # the hours of the Threshold* parameters only
 
 
-def parse_threshold_mode(env: Mapping[str, str]) -> ThresholdSource:
-    value = require(env, "THRESHOLD_SOURCE", "ThresholdSource")
-    if value not in {m.value for m in ThresholdSource}:
+def parse_all_thresholds(env: Mapping[str, str]) -> dict[str, int]:
+    """The nine Threshold* parameters (one variable) and ExtraThresholds, which may not name a
+    compute type that has its own parameter."""
+    base = parse_thresholds(require(env, "THRESHOLDS", "Threshold*"), "THRESHOLDS", "Threshold*")
+    extra = parse_thresholds(env.get("EXTRA_THRESHOLDS", ""), "EXTRA_THRESHOLDS", "ExtraThresholds")
+    for name in extra.keys() & base.keys():
         raise ConfigurationError(
-            "THRESHOLD_SOURCE",
-            "ThresholdSource",
-            "must be PriceList or Parameters, got {value!r}",
-            value=value,
+            "EXTRA_THRESHOLDS",
+            "ExtraThresholds",
+            "{name} has its own threshold parameter; set it there instead",
+            name=name,
         )
-    return ThresholdSource(value)
+    return {**base, **extra}
 
 
-@dataclass(frozen=True, slots=True)
-class OptimizerSettings:
-    dry_run: bool
-    thresholds: Mapping[str, int]
-    report_bucket: str
-    ledger_table: str
-    auto_stop_timeout_minutes: int
-    threshold_source: ThresholdSource = ThresholdSource.PRICE_LIST
+@dataclass(frozen=True)
+class RunSettings(ReportBucketSetting, LedgerTableSetting, ReachSettings):
+    """What a run covers: regions, member accounts (listed or discovered), Map concurrency, and
+    the table that holds the one-run-at-a-time lock."""
+
+    # An inline Map runs at most 40 iterations at a time.
+    map_concurrency: int = setting("MAP_CONCURRENCY", "MapConcurrency", parse_int, low=1, high=40)
+
+
+@dataclass(frozen=True)
+class DirectorySettings(ReportBucketSetting):
+    """The directory listing: where the run's list of accounts and regions is."""
+
+
+@dataclass(frozen=True)
+class OptimizerSettings(LedgerTableSetting, ReportBucketSetting, DryRunSetting):
+    thresholds: Mapping[str, int] = composite(parse_all_thresholds, "THRESHOLDS", "EXTRA_THRESHOLDS")
+    auto_stop_timeout_minutes: int = composite(parse_auto_stop_timeout, "AUTO_STOP_TIMEOUT_MINUTES")
+    threshold_source: ThresholdSource = setting(
+        "THRESHOLD_SOURCE", "ThresholdSource", parse_choice, choices=ThresholdSource
+    )
 
     @property
     def use_prices(self) -> bool:
         """True when thresholds come from prices (the hour parameters as fallback)."""
         return self.threshold_source is ThresholdSource.PRICE_LIST
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> OptimizerSettings:
-        env = os.environ if env is None else env
-        base = parse_thresholds(require(env, "THRESHOLDS", "Threshold*"), "THRESHOLDS", "Threshold*")
-        extra = parse_thresholds(env.get("EXTRA_THRESHOLDS", ""), "EXTRA_THRESHOLDS", "ExtraThresholds")
-        for name in extra.keys() & base.keys():
-            raise ConfigurationError(
-                "EXTRA_THRESHOLDS",
-                "ExtraThresholds",
-                "{name} has its own threshold parameter; set it there instead",
-                name=name,
-            )
-        return cls(
-            dry_run=parse_bool(env, "DRY_RUN", "DryRun"),
-            thresholds={**base, **extra},
-            report_bucket=parse_bucket(env, "REPORT_BUCKET", "(the stack's report bucket)"),
-            ledger_table=require(env, "LEDGER_TABLE", "(the stack's ledger table)"),
-            auto_stop_timeout_minutes=parse_auto_stop_timeout(env),
-            threshold_source=parse_threshold_mode(env),
-        )
+
+@dataclass(frozen=True)
+class ReportSettings(LedgerTableSetting, ReportBucketSetting, DryRunSetting):
+    """The run's report and the lock it releases."""
 
 
-@dataclass(frozen=True, slots=True)
-class ReportSettings:
-    dry_run: bool
-    report_bucket: str
-    ledger_table: str
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ReportSettings:
-        env = os.environ if env is None else env
-        return cls(
-            dry_run=parse_bool(env, "DRY_RUN", "DryRun"),
-            report_bucket=parse_bucket(env, "REPORT_BUCKET", "(the stack's report bucket)"),
-            ledger_table=require(env, "LEDGER_TABLE", "(the stack's ledger table)"),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class UserMapSettings:
+@dataclass(frozen=True)
+class UserMapSettings(FromEnv):
     """Where the daily run keeps the WorkSpace-to-user map the login function reads."""
 
-    table_name: str
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> UserMapSettings:
-        env = os.environ if env is None else env
-        return cls(table_name=require(env, "USER_TABLE", "(the stack's WorkSpace user table)"))
+    table_name: str = setting("USER_TABLE", "(the stack's WorkSpace user table)", require)

@@ -1,6 +1,6 @@
 """The month's reports in S3 as the monthly digest reads them, and the digests it writes.
 
-Reports are `reports/YYYY/MM/DD/<run>.csv` (adapters/reports.py); digests `digests/YYYY-MM.html`,
+Reports are `reports/YYYY/MM/DD/<run>.csv` (cost/report_store.py); digests `digests/YYYY-MM.html`,
 one per month, so a digest written twice replaces itself.
 """
 

@@ -1,6 +1,6 @@
 """The monthly digest as pure functions: a month's report rows in, a `Digest` out, rendered as
 one HTML page a manager can read in a mail client or a browser (Jinja2 with autoescaping, inline
-CSS, no scripts). README, "The monthly digest".
+CSS, no scripts). docs/digest.md.
 
 Where the figures come from (docs/decisions.md): the month's CSV reports in S3, one per run.
 - Conversions and opt-outs from every run of the month: a conversion is the row of the run that

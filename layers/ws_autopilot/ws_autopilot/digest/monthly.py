@@ -11,11 +11,11 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from ws_autopilot.aws.notifications import Notifier
+from ws_autopilot.digest.alerts import digest_alert
 from ws_autopilot.digest.archive import ReportArchive
-from ws_autopilot.digest.content import DigestBuilder, final_run, month_days, render, usd
+from ws_autopilot.digest.content import DigestBuilder, final_run, month_days, render
 
 logger = Logger(child=True)
-ALERT_TYPE = "monthly_digest"  # the alert topic's alert_type of the digest
 
 
 class MonthlyDigest:
@@ -36,10 +36,7 @@ class MonthlyDigest:
         digest = builder.digest(self.clock())
         key = self.archive.write_digest(month, render(digest))
         location = f"s3://{self.archive.bucket}/{key}"
-        body = {"alert_type": ALERT_TYPE, **digest.summary(), "digest": location}
-        subject = (
-            f"WorkSpaces Autopilot, {digest.title}: saved {usd(digest.saving)}, {len(digest.unused)} unused"
-        )
-        self.notifier.publish(ALERT_TYPE, subject, body)
+        message = digest_alert(digest, location)
+        self.notifier.send(message)
         logger.info("monthly digest sent", extra={"month": month, "digest": location, "runs": digest.runs})
-        return body
+        return message.body

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from ws_autopilot.aws.notifications import Notifier
 from ws_autopilot.core.models import Target
+from ws_autopilot.logins.alerts import login_alert
 from ws_autopilot.logins.events import WorkSpacesAccessEvent
 from ws_autopilot.logins.policy import (
     AlertReason,
@@ -20,13 +21,6 @@ from ws_autopilot.logins.policy import (
 from ws_autopilot.logins.settings import LoginSettings
 from ws_autopilot.logins.store import LoginStore
 from ws_autopilot.logins.user_names import NameSource, UserNames
-
-ALERT_SUBJECTS = {
-    AlertReason.OUTSIDE_ALLOWED_NETWORKS: "WorkSpaces login from outside the allowed networks",
-    AlertReason.NO_CLIENT_IP: "WorkSpaces login without a client IP address",
-    AlertReason.UNPARSEABLE_CLIENT_IP: "WorkSpaces login with an unreadable client IP address",
-    AlertReason.NEW_NETWORK: "WorkSpaces login from a network not used before",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +88,7 @@ class LoginRecorder:
             if late:  # mapped meanwhile, and filled into the login at once
                 login, source = replace(login, user_name=late), NameSource.MAP
         for reason in alerts:
-            self.notifier.publish(reason.value, ALERT_SUBJECTS[reason], self._alert_body(login, reason))
+            self.notifier.send(login_alert(login, reason, self.settings.allowed_networks))
         return LoginOutcome(
             event.id, login.account_id, login.region, workspace_id, source, [a.value for a in alerts]
         )
@@ -122,22 +116,3 @@ class LoginRecorder:
             if is_new_network(seen, has_history):
                 alerts.append(AlertReason.NEW_NETWORK)
         return alerts
-
-    def _alert_body(self, login: Login, reason: AlertReason) -> dict[str, object]:
-        address = parse_client_ip(login.client_ip)
-        return {
-            "alert": reason.value,
-            "user_name": login.user_name or "(not resolved)",
-            "account_id": login.account_id,
-            "region": login.region,
-            "workspace_id": login.workspace_id,
-            "directory_id": login.directory_id,
-            "client_ip": login.client_ip or "(empty)",
-            "client_network": str(network_of(address)) if address else None,
-            "client_platform": login.client_platform,
-            "client_product": login.client_product,
-            "client_version": login.client_version,
-            "login_time": login.login_time.isoformat(),
-            "event_id": login.event_id,
-            "allowed_networks": [str(n) for n in self.settings.allowed_networks],
-        }

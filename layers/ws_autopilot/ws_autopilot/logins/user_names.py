@@ -1,9 +1,9 @@
 """Who logged in: a WorkSpace's user name at the least WorkSpaces API cost.
 
 Looked for in order: this container's memory, the WorkSpace's last login, the map the daily run
-keeps (adapters/workspace_users.py), and only then the WorkSpaces API, through the member role of
+keeps (aws/workspace_users.py), and only then the WorkSpaces API, through the member role of
 the WorkSpace's account, under the container's token bucket and the budget all invocations share
-(adapters/lookup_budget.py). One lookup asks for its own WorkSpace and up to 24 of those waiting
+(logins/lookup_budget.py). One lookup asks for its own WorkSpace and up to 24 of those waiting
 for a name in the same call, so a storm of first logins costs a call per 25 WorkSpaces.
 
 A login that gets no name is stored without one and put on the waiting list. `settle()` fills

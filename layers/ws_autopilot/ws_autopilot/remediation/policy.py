@@ -82,25 +82,6 @@ class RemediationAction(StrEnum):
         return self in (RemediationAction.REBOOT, RemediationAction.REBUILD)
 
 
-class Alert(StrEnum):
-    """Every `alert_type` remediation publishes (README, "Alerts")."""
-
-    REBOOT = "remediation_reboot"
-    REBUILD = "remediation_rebuild"
-    RECOVERED = "remediation_recovered"
-    NEEDS_PERSON = "remediation_needs_person"
-    SKIP = "remediation_skip"
-    WAIT = "remediation_wait"  # a guard holds a WorkSpace back (connected user, unreadable tags...)
-    FAILED = "remediation_failed"
-    REBOOT_LIMIT = "remediation_reboot_limit"  # one per scan: the WorkSpaces the reboot cap held back
-    BREAKER_OPENED = "remediation_breaker_opened"
-    BREAKER_CLOSED = "remediation_breaker_closed"
-
-    @classmethod
-    def of(cls, action: RemediationAction) -> Alert:
-        return cls(f"remediation_{action.value}")
-
-
 @dataclass(frozen=True, slots=True)
 class RemediationSettings:
     grace: timedelta

@@ -4,7 +4,7 @@ decide each one's next step, then carry the steps out under optimistic locks and
 `plan()` reads the fleet; `execute()` reads only the guards of the WorkSpaces it is about to
 act on (tags, rebuild snapshots), then writes. A scan is `execute(plan(now), now)`; keeping them
 apart is what lets a test interleave two scans and see that only one of them acts, and what lets
-the fleet-wide scan (remediation_scan.py) share the per-scan reboot cap out between the plans of
+the fleet-wide scan (remediation/scan.py) share the per-scan reboot cap out between the plans of
 every account and region before any of them acts, so that no tags are read for the WorkSpaces
 the cap holds back.
 """
@@ -23,10 +23,10 @@ from ws_autopilot.aws.notifications import Notifier
 from ws_autopilot.aws.usage import UsageMetrics
 from ws_autopilot.core.errors import AwsCallFailed
 from ws_autopilot.core.models import TagsUnavailable, Target, Workspace
+from ws_autopilot.remediation.alerts import Alert, breaker_alert, describe, workspace_alert
 from ws_autopilot.remediation.policy import (
     REBOOT_LIMIT_REASON,
     REFUSALS_BEFORE_PERSON,
-    Alert,
     Phase,
     Record,
     RemediationAction,
@@ -44,10 +44,6 @@ from ws_autopilot.remediation.policy import (
 from ws_autopilot.remediation.store import RemediationStore
 
 logger = Logger(child=True)
-BREAKER_OPEN_MEANING = (
-    "nothing is done to this directory's WorkSpaces while it is open: "
-    "the cause is probably shared (directory, DNS, network)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,56 +319,25 @@ class Remediator:
         if not needs_notice(planned.record, decided, now):
             return
         if decided.reason == REBOOT_LIMIT_REASON:  # announced with the others in one message
-            result.held_back.append(self._describe(ws))
+            result.held_back.append(describe(ws, self.target))
         else:
             self._notify(ws, Alert.of(decided.action), decided.reason, claimed)
         if claimed is not None and decided.guard:
             self.store.save(replace(claimed, last_notice=decided.reason), claimed, now)
 
-    def _describe(self, ws: Workspace) -> dict[str, str]:
-        return {
-            **self._where(),
-            "workspace_id": ws.workspace_id,
-            "user_name": ws.user_name,
-            "directory_id": ws.directory_id,
-        }
-
     def _where(self) -> dict[str, str]:
         return {"account_id": self.target.account_id, "region": self.target.region}
 
     def _notify(self, ws: Workspace, alert: Alert, reason: str, record: Record | None) -> None:
-        prefix = "[dry run] " if self.settings.dry_run else ""
-        action = alert.value.removeprefix("remediation_")
-        self.notifier.publish(
-            alert.value,
-            f"{prefix}WorkSpace {ws.workspace_id} ({ws.user_name}) in {self.target}: {action}",
-            {
-                **self._describe(ws),
-                "state": ws.state,
-                "action": action,
-                "reason": reason,
-                "dry_run": self.settings.dry_run,
-                "reboots_so_far": record.reboots if record else 0,
-                "unhealthy_since": record.unhealthy_since.isoformat() if record else None,
-            },
-        )
+        self.notifier.send(workspace_alert(alert, ws, self.target, reason, record, self.settings.dry_run))
 
     def _announce_breakers(self, plan: RemediationPlan, now: datetime) -> None:
         for directory_id, health in plan.directories.items():
             is_open, unhealthy, total = health.breaker_open, health.unhealthy, health.total
             if not self.store.set_breaker(self.target, directory_id, is_open, now):
                 continue
-            alert = Alert.BREAKER_OPENED if is_open else Alert.BREAKER_CLOSED
-            state = "opened" if is_open else "closed"
-            self.notifier.publish(
-                alert.value,
-                f"Remediation circuit breaker {state} for directory {directory_id} in {self.target}",
-                {
-                    **self._where(),
-                    "directory_id": directory_id,
-                    "unhealthy": unhealthy,
-                    "workspaces": total,
-                    "breaker_percent": self.settings.breaker_percent,
-                    "meaning": BREAKER_OPEN_MEANING if is_open else "remediation resumes",
-                },
+            self.notifier.send(
+                breaker_alert(
+                    self.target, directory_id, is_open, unhealthy, total, self.settings.breaker_percent
+                )
             )

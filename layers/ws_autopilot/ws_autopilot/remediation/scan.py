@@ -26,9 +26,9 @@ from ws_autopilot.core.errors import AwsCallFailed
 from ws_autopilot.core.models import Target
 from ws_autopilot.core.settings import CoverageSettings
 from ws_autopilot.core.targets import plan_targets
+from ws_autopilot.remediation.alerts import reboot_limit_alert
 from ws_autopilot.remediation.policy import (
     REBOOT_LIMIT_REASON,
-    Alert,
     RemediationAction,
     RemediationSettings,
     RemediationStep,
@@ -39,7 +39,6 @@ from ws_autopilot.remediation.store import RemediationStore
 
 logger = Logger(child=True)
 WORKERS = 16  # pairs scanned at once; each waits mostly on its own account and region's API
-MAX_LISTED = 200  # WorkSpaces named in the reboot-limit message (SNS takes 256 KB)
 _In = TypeVar("_In")
 _Out = TypeVar("_Out")
 
@@ -151,20 +150,8 @@ class RemediationScan:
         episode (their records remember it)."""
         if not held_back:
             return
-        prefix = "[dry run] " if self.settings.dry_run else ""
-        self.notifier.publish(
-            Alert.REBOOT_LIMIT.value,
-            f"{prefix}Reboot limit reached: {len(held_back)} UNHEALTHY WorkSpace(s) wait for the next scan",
-            {
-                "max_reboots_per_run": self.settings.max_reboots_per_run,
-                "held_back_count": len(held_back),
-                "held_back": held_back[:MAX_LISTED],
-                "meaning": (
-                    "rebooted at later scans, the longest UNHEALTHY first; their opt-out tags and "
-                    "other guards are read when their turn comes"
-                ),
-                "dry_run": self.settings.dry_run,
-            },
+        self.notifier.send(
+            reboot_limit_alert(held_back, self.settings.max_reboots_per_run, self.settings.dry_run)
         )
 
 

@@ -20,8 +20,9 @@ from ws_autopilot.aws.notifications import Notifier
 from ws_autopilot.aws.tags import WorkspaceTags
 from ws_autopilot.core.claims import LedgerStatus, ledger_month
 from ws_autopilot.core.errors import AwsCallFailed
-from ws_autopilot.core.models import Target, Workspace
+from ws_autopilot.core.models import AlertMessage, Target, Workspace
 from ws_autopilot.cost.converter import Batch
+from ws_autopilot.unused.alerts import action_failed_alert, action_made_alert
 from ws_autopilot.unused.api import UnusedWorkspacesApi
 from ws_autopilot.unused.ledger_store import UnusedLedger
 from ws_autopilot.unused.policy import (
@@ -33,7 +34,6 @@ from ws_autopilot.unused.policy import (
     UnusedStep,
     check_tags,
     dry_run_text,
-    iso,
     plan,
     recall_action,
     report_text,
@@ -41,17 +41,6 @@ from ws_autopilot.unused.policy import (
 from ws_autopilot.unused.settings import UnusedSettings
 
 logger = Logger(child=True)
-
-FAILED_ALERT = "unused_failed"
-
-
-def alert_type(policy: UnusedPolicy) -> str:
-    """The alert topic's `alert_type` of an unused WorkSpace stopped or terminated."""
-    return f"unused_{policy.value}"
-
-
-# Every alert_type this module publishes (the README's alert table lists them).
-ALERT_TYPES = frozenset({alert_type(UnusedPolicy.STOP), alert_type(UnusedPolicy.TERMINATE), FAILED_ALERT})
 
 
 @dataclass(slots=True)
@@ -238,12 +227,10 @@ class ActionMaker:
             )
             self.settle_claim(self.ledger.release, entry)
             self._announce(
-                FAILED_ALERT,
-                f"{policy.doing.capitalize()} unused WorkSpace {entry.workspace_id} failed",
-                item.workspace,
-                item.judgement,
-                start,
-                {"action": policy.value, "error_code": refusal.error_code, "error": refusal.message},
+                item.workspace.workspace_id,
+                action_failed_alert(
+                    policy, entry, refusal, item.workspace, item.judgement, self.target, start, self.months
+                ),
             )
             texts[entry.workspace_id] = f"failed: {refusal.error_code}"
         return texts
@@ -257,12 +244,8 @@ class ActionMaker:
             extra={"workspace_id": entry.workspace_id, "action": entry.policy.value},
         )
         self._announce(
-            alert_type(entry.policy),
-            f"Unused WorkSpace {entry.workspace_id} {entry.policy.done}",
-            workspace,
-            judgement,
-            start,
-            {"action": entry.policy.value, "run_id": entry.run_id, "at": done_at.isoformat()},
+            workspace.workspace_id,
+            action_made_alert(entry, done_at, workspace, judgement, self.target, start, self.months),
         )
         return entry.policy.done
 
@@ -279,33 +262,11 @@ class ActionMaker:
                 "unused ledger not updated", extra={"workspace_id": entry.workspace_id, "error": str(exc)}
             )
 
-    def _announce(
-        self,
-        kind: str,
-        subject: str,
-        workspace: Workspace,
-        judgement: Judgement,
-        start: datetime,
-        details: dict[str, str],
-    ) -> None:
-        body = {
-            "alert_type": kind,
-            "account_id": self.target.account_id,
-            "region": self.target.region,
-            "workspace_id": workspace.workspace_id,
-            "directory_id": workspace.directory_id,
-            "user_name": workspace.user_name,
-            "state": workspace.state,
-            "running_mode": workspace.running_mode,
-            "last_connection": iso(judgement.last_connection) or "none known",
-            "no_connection_since": iso(start),
-            "unused_months": str(self.months),
-            **details,
-        }
+    def _announce(self, workspace_id: str, message: AlertMessage) -> None:
         try:
-            self.notifier.publish(kind, subject, body)
+            self.notifier.send(message)
         except AwsCallFailed as exc:
             logger.warning(
                 "unused WorkSpace not announced",
-                extra={"workspace_id": workspace.workspace_id, "error": str(exc)},
+                extra={"workspace_id": workspace_id, "error": str(exc)},
             )

@@ -1,7 +1,7 @@
 """Stops and terminations of unused WorkSpaces in the conversion ledger's table, and the run's
 cap on them.
 
-Keys (`pk`, `sk`), beside the conversions' (adapters/ledger.py):
+Keys (`pk`, `sk`), beside the conversions' (cost/ledger_store.py):
 - `<account>#<region>#<workspace id>`, `UNUSED#<YYYY-MM>`: the stop or termination the product
   made (claimed before the call, done after) to that WorkSpace in that month; kept 400 days;
 - `RUN#<run id>`, `UNUSED_ACTIONS`: the WorkSpaces the run has acted on (or, in a dry run, would

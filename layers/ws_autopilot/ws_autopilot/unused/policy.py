@@ -1,5 +1,5 @@
 """Unused WorkSpaces as pure policy: which WorkSpaces nobody connected to for N months, and what
-may be done about them (README, "Unused WorkSpaces").
+may be done about them (docs/unused.md).
 
 A WorkSpace is *unused* when no connection to it is known since the start of its window,
 00:00 UTC on the run's day N months back (N = `UnusedMonths`), from any of three sources: the

@@ -1,8 +1,8 @@
-"""Unused WorkSpaces in the daily run (the policy is unused.py). After the optimizer has judged a
+"""Unused WorkSpaces in the daily run (the policy is unused/policy.py). After the optimizer has judged a
 batch, `UnusedReview` takes its WorkSpaces with no connection this month, has `EvidenceReader`
 read what else is known about their connections (cheap sources first, the WorkSpaces API only
 for what they leave open), fills the rows' `last_connection` and `unused_action`, and hands the
-unused ones to `UnusedActor` (unused_actor.py), which acts only on a month's last day.
+unused ones to `UnusedActor` (unused/actor.py), which acts only on a month's last day.
 
 The split keeps the WorkSpaces API budget visible: the reader is the only place that calls
 DescribeWorkspacesConnectionStatus, the actor the only one that stops or terminates.
