@@ -80,22 +80,15 @@ def handler(
         time_left=lambda: context.get_remaining_time_in_millis() > SAFETY_MARGIN_MS,
         start=Continuation(start.next_token, start.sequence) if start else None,
     )
-    publish(progress, optimizer, settings.dry_run)
     behind = not progress.done and month_end_behind_schedule(run_day, now())
+    publish(progress, optimizer, settings.dry_run, behind)
+    where = {"target": str(request.target), "directory_id": request.directory_id}
     if behind:
         logger.warning(
-            "month-end run still going near midnight: later month-end resets will be late",
-            extra={"target": str(request.target), "directory_id": request.directory_id},
+            "month-end run still going near midnight: later month-end resets will be late", extra=where
         )
-    metrics.add_metric(name="MonthEndBehindSchedule", unit=MetricUnit.Count, value=int(behind))
     logger.info(
-        "directory batch finished",
-        extra={
-            "target": str(request.target),
-            "directory_id": request.directory_id,
-            "done": progress.done,
-            "counts": dict(progress.counts),
-        },
+        "directory batch finished", extra={**where, "done": progress.done, "counts": dict(progress.counts)}
     )
     position = progress.continuation
     return {
@@ -111,8 +104,9 @@ def handler(
     }
 
 
-def publish(progress: DirectoryProgress, optimizer: DirectoryOptimizer, dry_run: bool) -> None:
-    """The invocation's metrics: its decisions, late resets and what each batch review counted."""
+def publish(progress: DirectoryProgress, optimizer: DirectoryOptimizer, dry_run: bool, behind: bool) -> None:
+    """The invocation's metrics: its decisions, late resets, what each batch review counted, and
+    whether a month-end run is still at work near midnight."""
     metrics.add_dimension(name="DryRun", value=str(dry_run).lower())
     metrics.add_metric(name="WorkspacesEvaluated", unit=MetricUnit.Count, value=progress.counts.total())
     for action, name in METRIC_NAMES.items():
@@ -121,6 +115,7 @@ def publish(progress: DirectoryProgress, optimizer: DirectoryOptimizer, dry_run:
     for review in optimizer.reviews:
         for name, value in review.metrics().items():
             metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+    metrics.add_metric(name="MonthEndBehindSchedule", unit=MetricUnit.Count, value=int(behind))
 
 
 @cache
