@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import timedelta
 
 from ws_autopilot.core.settings import (
@@ -55,16 +55,5 @@ class RemediationConfig(AlertTopicSetting, DryRunSetting):
 
     @property
     def policy(self) -> RemediationSettings:
-        return RemediationSettings(
-            grace=self.grace,
-            reboot_wait=self.reboot_wait,
-            max_reboots=self.max_reboots,
-            rebuild_policy=self.rebuild_policy,
-            max_snapshot_age=self.max_snapshot_age,
-            max_reboots_per_run=self.max_reboots_per_run,
-            max_rebuilds_per_day=self.max_rebuilds_per_day,
-            breaker_percent=self.breaker_percent,
-            breaker_minimum=self.breaker_minimum,
-            dry_run=self.dry_run,
-            max_recoveries_per_day=self.max_recoveries_per_day,
-        )
+        """The fields the pure rules read, by the same names."""
+        return RemediationSettings(**{f.name: getattr(self, f.name) for f in fields(RemediationSettings)})
