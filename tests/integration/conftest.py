@@ -40,7 +40,8 @@ def virtual_time(monkeypatch) -> VirtualTime:
 @pytest.fixture
 def make_fleet(aws) -> Callable[..., Fleet]:
     """Create WorkSpaces from specs: name -> (mode, compute type, profile, state, tags, and os,
-    root_gib, user_gib: what DescribeWorkspaces reports of the OS and volumes, none by default)."""
+    root_gib, user_gib: what DescribeWorkspaces reports of the OS and volumes, none by default;
+    `since` and `gap` leave hours of the usage series without datapoints)."""
 
     def make(specs: dict[str, dict[str, Any]], now: datetime) -> Fleet:
         directory_id = fleet.create_directory(aws, "corp")
@@ -63,7 +64,16 @@ def make_fleet(aws) -> Callable[..., Fleet]:
             spec = specs[name]
             simulator.set_state(ACCOUNT, REGION, workspace_id, spec.get("state", "AVAILABLE"))
             if spec.get("profile"):
-                fleet.seed_usage(ACCOUNT, REGION, workspace_id, spec["profile"], spec["mode"], now)
+                fleet.seed_usage(
+                    ACCOUNT,
+                    REGION,
+                    workspace_id,
+                    spec["profile"],
+                    spec["mode"],
+                    now,
+                    since=spec.get("since"),
+                    gap=spec.get("gap"),
+                )
         return Fleet(aws, directory_id, dict(zip(names, ids, strict=True)))
 
     return make

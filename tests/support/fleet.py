@@ -170,10 +170,21 @@ def seed_usage(
     running_mode: str,
     now: datetime,
     timeout_hours: int = 1,
+    since: datetime | None = None,
+    gap: tuple[datetime, datetime] | None = None,
 ) -> None:
+    """The month-to-date series of `profile`; with `since`, none before (the WorkSpace was
+    created then), and with `gap`, none in [start, end) (a metric gap)."""
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = now.replace(minute=0, second=0, microsecond=0)
     series = _shared_series(profile, running_mode, month_start, end, timeout_hours)
+    if since is not None or gap is not None:
+        kept = [
+            (ts, value)
+            for ts, value in zip(*series, strict=True)
+            if (since is None or ts >= since) and (gap is None or not gap[0] <= ts < gap[1])
+        ]
+        series = ([ts for ts, _ in kept], [value for _, value in kept])
     simulator.share_hourly_series(
         account_id,
         region,

@@ -213,3 +213,77 @@ def test_tags_do_not_change_a_decision_that_is_not_a_conversion():
     decision = evaluate(ws(), usage(MID_MONTH, 10), THRESHOLDS, MID_MONTH)
     assert apply_opt_out(decision, TagsUnavailable("AccessDeniedException")) == decision
     assert apply_opt_out(decision, {"Skip_Convert": ""}) == decision
+
+
+# --- Partial months (billing rules, "Partial months"): hours without a datapoint are unmeasured
+
+
+def office_hours(first: datetime, now: datetime, gap: tuple[datetime, datetime] | None = None) -> HourlyUsage:
+    """An ALWAYS_ON series from `first` (its first datapoint) to `now`: connected 09:00-15:00 on
+    weekdays, 0 in every other hour it reports, nothing in the `gap`."""
+    points, hour = {}, first
+    while hour < now.replace(minute=0):
+        if gap is None or not gap[0] <= hour < gap[1]:
+            points[hour] = 1.0 if hour.weekday() < 5 and 9 <= hour.hour < 15 else 0.0
+        hour += timedelta(hours=1)
+    return HourlyUsage(points)
+
+
+def test_an_always_on_workspace_created_mid_month_is_judged_at_its_rate_not_as_idle_before_it_existed():
+    # Created on November 20: 7 working days x 7 billable hours = 49 h in 261 measured hours. Judged
+    # as if idle since the 1st it would be reset (49 <= 85); at its rate over the month's 717 hours
+    # it would have billed 135 h, and stays ALWAYS_ON.
+    series = office_hours(datetime(2026, 11, 20, tzinfo=UTC), LAST_DAY)
+    decision = evaluate(ws("ALWAYS_ON"), series, THRESHOLDS, LAST_DAY)
+    assert (decision.action, decision.billable_hours) == (Action.NONE, 49)
+    assert "135 h over the whole month" in decision.reason
+    assert "measured since 2026-11-20 00:00 UTC only (261 of 717 h)" in decision.reason
+
+
+def test_a_metric_gap_of_days_is_not_idle_time():
+    # 21 working days x 7 billable hours = 147 h: over 100, kept ALWAYS_ON. With November 9-22
+    # missing from the series only 77 h are billable, which alone would reset it; at their rate
+    # over the 381 measured hours, the whole month shows 145 h.
+    start, gap = (
+        datetime(2026, 11, 1, tzinfo=UTC),
+        (datetime(2026, 11, 9, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC)),
+    )
+    assert (
+        evaluate(ws("ALWAYS_ON"), office_hours(start, LAST_DAY), {"STANDARD": 100}, LAST_DAY).action
+        is Action.NONE
+    )
+    decision = evaluate(ws("ALWAYS_ON"), office_hours(start, LAST_DAY, gap), {"STANDARD": 100}, LAST_DAY)
+    assert (decision.action, decision.billable_hours) == (Action.NONE, 77)
+    assert decision.reason == (
+        "billable 77 h, 145 h over the whole month at that rate > threshold 100 h"
+        " (measured since 2026-11-01 00:00 UTC only (381 of 717 h))"
+    )
+
+
+def test_a_light_user_measured_part_of_the_month_is_reset_on_the_hours_a_whole_month_would_show():
+    # Created on November 10: 15 working days x 7 h = 105 billable hours would be over 85, but a
+    # user of 2 hours on Mondays only is reset: 3 Mondays x 3 h = 9 h, 13 h at that rate.
+    first = datetime(2026, 11, 10, tzinfo=UTC)
+    points, hour = {}, first
+    while hour < LAST_DAY:
+        points[hour] = 1.0 if hour.weekday() == 0 and 9 <= hour.hour < 11 else 0.0
+        hour += timedelta(hours=1)
+    decision = evaluate(ws("ALWAYS_ON"), HourlyUsage(points), THRESHOLDS, LAST_DAY)
+    assert (decision.action, decision.billable_hours) == (Action.TO_AUTO_STOP, 9)
+    assert decision.reason.startswith("month-end reset: billable 9 h, 13 h over the whole month at that rate")
+
+
+def test_under_a_week_measured_is_never_reset_and_judged_again_next_month():
+    first = datetime(2026, 11, 24, 22, tzinfo=UTC)  # 143 measured hours by 21:00 on the 30th
+    decision = evaluate(ws("ALWAYS_ON"), office_hours(first, LAST_DAY), THRESHOLDS, LAST_DAY)
+    assert decision.action is Action.NONE
+    assert decision.reason == (
+        "measured since 2026-11-24 22:00 UTC only (143 of 717 h): under 168 h, not reset;"
+        " judged again next month"
+    )
+
+
+def test_a_week_measured_exactly_is_enough_to_judge():
+    first = datetime(2026, 11, 23, 21, tzinfo=UTC)  # 168 measured hours, no connection at all
+    points = {first + timedelta(hours=h): 0.0 for h in range(168)}
+    assert evaluate(ws("ALWAYS_ON"), HourlyUsage(points), THRESHOLDS, LAST_DAY).action is Action.TO_AUTO_STOP

@@ -53,6 +53,13 @@ def connected_hours(points: Mapping[datetime, float], window: Window) -> list[in
     return sorted(hours)
 
 
+def measured_hours(points: Mapping[datetime, float], window: Window) -> list[int]:
+    """Sorted hour indexes of the window that have a datapoint, connected or not. An ALWAYS_ON
+    WorkSpace reports every hour it exists: its other hours are unmeasured (before it was
+    created, or a metric gap), neither connected nor idle (billing rules, "Partial months")."""
+    return sorted({i for ts in points if (i := window.hour_index(to_utc(ts))) is not None})
+
+
 def billable_hours(connected: Iterable[int], elapsed_hours: int, allowance: int) -> int:
     """Hours an AUTO_STOP WorkSpace would be billed for this month so far.
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from fractions import Fraction
 
-from ws_autopilot.core.calendar import evaluation_window, is_last_day_of_month, to_utc
+from ws_autopilot.core.calendar import HOUR, Window, evaluation_window, is_last_day_of_month, to_utc
 from ws_autopilot.core.models import MetricsUnavailable, RunningMode, Tags, TagsUnavailable, Usage, Workspace
 from ws_autopilot.core.opt_out import find_opt_out_tag
 from ws_autopilot.cost.billing import (
@@ -22,6 +23,7 @@ from ws_autopilot.cost.billing import (
     connected_hours,
     idle_allowance_hours,
     is_late,
+    measured_hours,
 )
 from ws_autopilot.cost.models import Action, Decision, ThresholdOrigin
 from ws_autopilot.cost.pricing import NoPrice, Priced
@@ -30,6 +32,7 @@ MODIFIABLE_STATES = frozenset({"AVAILABLE", "STOPPED"})
 MANAGED_MODES = frozenset({RunningMode.AUTO_STOP.value, RunningMode.ALWAYS_ON.value})
 SKIP_CONVERT_TAG = "Skip_Convert"
 THRESHOLD_TAG = "Autopilot_Threshold"
+MIN_MEASURED_HOURS = 168  # a week (billing rules, "Partial months"): less is too little to reset on
 MAX_THRESHOLD_HOURS = 744  # the hours of a 31-day month, as the threshold parameters allow
 NEGATIVE_TAG_VALUES = frozenset({"false", "no", "0", "off", "n"})
 
@@ -178,16 +181,50 @@ def evaluate(
             billable_hours=hours,
             threshold=threshold,
         )
-    if hours <= threshold:
+    return month_end_reset(hours, threshold, measured_hours(usage.points, window), window)
+
+
+def month_end_reset(hours: int, threshold: int, measured: list[int], window: Window) -> Decision:
+    """Rule 6 on the month's last day for an ALWAYS_ON WorkSpace with `hours` billable hours in
+    the window, of which the hours in `measured` have a datapoint (billing rules, "Partial
+    months"): judged on its hours as they are when the whole window was measured, on the hours a
+    whole window would have shown at the same rate when part was not, and not at all with less
+    than a week measured."""
+    if len(measured) == window.hours:
+        if hours <= threshold:
+            return Decision(
+                Action.TO_AUTO_STOP,
+                f"month-end reset: billable {hours} h <= threshold {threshold} h",
+                billable_hours=hours,
+                threshold=threshold,
+            )
+        return Decision(
+            Action.NONE,
+            f"billable {hours} h > threshold {threshold} h",
+            billable_hours=hours,
+            threshold=threshold,
+        )
+    first = window.start + measured[0] * HOUR
+    since = f"measured since {first:%Y-%m-%d %H:%M} UTC only ({len(measured)} of {window.hours} h)"
+    if len(measured) < MIN_MEASURED_HOURS:
+        return Decision(
+            Action.NONE,
+            f"{since}: under {MIN_MEASURED_HOURS} h, not reset; judged again next month",
+            billable_hours=hours,
+            threshold=threshold,
+        )
+    whole = Fraction(hours * window.hours, len(measured))
+    scaled = f"billable {hours} h, {round(whole)} h over the whole month at that rate"
+    if whole <= threshold:
         return Decision(
             Action.TO_AUTO_STOP,
-            f"month-end reset: billable {hours} h <= threshold {threshold} h",
+            f"month-end reset: {scaled} <= threshold {threshold} h ({since})",
             billable_hours=hours,
             threshold=threshold,
         )
     return Decision(
         Action.NONE,
-        f"billable {hours} h > threshold {threshold} h",
+        f"{scaled} > threshold {threshold} h ({since})",
         billable_hours=hours,
         threshold=threshold,
     )
