@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ReadTimeoutError
 from moto.cloudwatch.exceptions import ValidationError
 from moto.cloudwatch.models import CloudWatchBackend, cloudwatch_backends
 from moto.cloudwatch.responses import CloudWatchResponse
@@ -550,6 +551,9 @@ class Fault:
     account: str | None = None
     region: str | None = None
     after: int = 0
+    # "response": the call is carried out and its response never arrives; "request": it never
+    # arrives at all. Either way botocore reads a timeout (ReadTimeoutError), as over a network.
+    lost: str = ""
     seen: int = 0
     injected: int = 0
 
@@ -591,6 +595,12 @@ def call_action(self: BaseResponse) -> Any:
     CALL_LOG.append(Call(self.service_name, action, self.current_account, self.region, clock()))
     for fault in FAULTS:
         if fault.fires(self.service_name, action, self.current_account, self.region):
+            if fault.lost:
+                if fault.lost == "response":
+                    _original_call_action(self)
+                raise ReadTimeoutError(
+                    endpoint_url=f"https://{self.service_name}.{self.region}.amazonaws.com/"
+                )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the code has no error shape in the model
                 _modelled_status, headers, body = self.serialized(

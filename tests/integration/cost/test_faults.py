@@ -153,3 +153,54 @@ def test_a_directory_invocation_that_times_out_after_its_changes_is_retried_and_
         if n.startswith("busy")
     )
     assert any("batch retried, not changed again" in row["reason"] for row in rows)
+
+
+# ------------------------------------------------------------------------------------------------
+# A running-mode change whose response is lost: the claim is kept, the next listing settles it
+# ------------------------------------------------------------------------------------------------
+MID_MONTH = datetime(2026, 11, 18, 21, 5, tzinfo=UTC)
+NEXT_DAY = datetime(2026, 11, 19, 21, 5, tzinfo=UTC)
+
+
+def ledger_item(aws, stack, workspace_id):
+    key = {"pk": {"S": f"{ACCOUNT}#{REGION}#{workspace_id}"}, "sk": {"S": "2026-11"}}
+    return aws["dynamodb"].get_item(TableName=stack.refs["LedgerTable"], Key=key).get("Item")
+
+
+@pytest.mark.parametrize("lost", ["response", "request"])
+def test_a_change_whose_response_is_lost_keeps_its_claim_and_the_next_run_settles_it(
+    aws, make_fleet, deploy, retry_sleeps, lost
+):
+    fleet = make_fleet({"busy": {"mode": "AUTO_STOP", "profile": "office"}}, NEXT_DAY)
+    stack = deploy(DryRun="false")
+    busy = fleet.ids["busy"]
+
+    with inject(Fault("workspaces", "ModifyWorkspaceProperties", "ReadTimeout", lost=lost)) as timeouts:
+        output, _ = run_daily(stack.state_machine, MID_MONTH, run_id="first")
+    (row,) = read_report(aws["s3"], output)[0]
+    assert timeouts.injected > 1, "botocore retried the timeouts before giving up"
+    modified = simulator.CALLS[("workspaces", "ModifyWorkspaceProperties")]
+    assert (row["action"], row["error_code"], row["running_mode_after"]) == (
+        "error",
+        "ReadTimeoutError",
+        "AUTO_STOP",
+    )
+    assert row["reason"] == (
+        "ModifyWorkspaceProperties to ALWAYS_ON: outcome unknown, its response was lost (ReadTimeoutError);"
+        " the claim is kept and the next listing settles it"
+    )
+    assert ledger_item(aws, stack, busy)["status"]["S"] == "unknown"
+    assert fleet.mode("busy") == ("ALWAYS_ON" if lost == "response" else "AUTO_STOP")
+
+    output, _ = run_daily(stack.state_machine, NEXT_DAY, run_id="second")
+    (row,) = read_report(aws["s3"], output)[0]
+    settled = ledger_item(aws, stack, busy)
+    if lost == "response":  # made: recorded as done by the first run, not converted again
+        assert (row["action"], row["running_mode_before"]) == ("none", "ALWAYS_ON")
+        assert (settled["status"]["S"], settled["run_id"]["S"]) == ("done", "first")
+        assert simulator.CALLS[("workspaces", "ModifyWorkspaceProperties")] == modified
+    else:  # not made: released, and converted by this run
+        assert (row["action"], row["running_mode_after"]) == ("to_always_on", "ALWAYS_ON")
+        assert (settled["status"]["S"], settled["run_id"]["S"]) == ("done", "second")
+        assert simulator.CALLS[("workspaces", "ModifyWorkspaceProperties")] == modified + 1
+    assert fleet.mode("busy") == "ALWAYS_ON"

@@ -129,3 +129,40 @@ def test_a_reset_made_after_midnight_is_marked_late_and_names_the_month_it_is_bi
     assert (
         mark_if_late(TO_ALWAYS_ON, date(2026, 11, 30), datetime(2026, 12, 1, 1, tzinfo=UTC)) == TO_ALWAYS_ON
     )
+
+
+# --- A change whose response was lost (status unknown): the next listing settles it
+
+
+def test_an_unknown_outcome_the_listing_shows_made_is_settled_done_and_not_converted_again():
+    lost = entry("scheduled", LedgerStatus.UNKNOWN)
+    # another run, the next day: the WorkSpace shows ALWAYS_ON, so the change was made
+    later = recall(NONE, ws("ALWAYS_ON"), lost, "next-day", NOW, LISTED)
+    assert (later.step, later.settles, later.settled_made) == (RecallStep.NOTHING, lost, True)
+    assert later.decision == NONE
+    # the same run's retried batch reports the conversion it made, changing nothing
+    retried = recall(TO_ALWAYS_ON, ws("ALWAYS_ON"), lost, "scheduled", NOW, LISTED)
+    assert (retried.step, retried.decision.action, retried.settled_made) == (
+        RecallStep.RECORDED,
+        Action.TO_ALWAYS_ON,
+        True,
+    )
+    assert retried.made_at == lost.claimed_at
+
+
+def test_an_unknown_outcome_the_listing_shows_not_made_is_released_and_decided_afresh():
+    lost = entry("scheduled", LedgerStatus.UNKNOWN)
+    again = recall(TO_ALWAYS_ON, ws("AUTO_STOP"), lost, "next-day", NOW, LISTED)
+    assert (again.step, again.decision, again.settles, again.settled_made) == (
+        RecallStep.CLAIM,
+        TO_ALWAYS_ON,
+        lost,
+        False,
+    )
+    quiet = recall(NONE, ws("AUTO_STOP"), lost, "next-day", NOW, LISTED)
+    assert (quiet.step, quiet.settles, quiet.settled_made) == (RecallStep.NOTHING, lost, False)
+
+
+def test_entries_of_known_outcome_settle_nothing():
+    for status in (LedgerStatus.CLAIMED, LedgerStatus.DONE):
+        assert recall(NONE, ws("ALWAYS_ON"), entry("scheduled", status), "next", NOW, LISTED).settles is None

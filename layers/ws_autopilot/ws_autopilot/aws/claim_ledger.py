@@ -99,15 +99,28 @@ class ClaimLedger(Generic[E]):
             UpdateExpression="SET #status = :done, done_at = :at",
         )
 
-    def release(self, target: Target, entry: E) -> bool:
-        """Drop this run's claim of an action that was not made (the API refused it), so a later
-        run may try again; False when it is not this run's claim any more."""
+    def release(self, target: Target, entry: E, status: LedgerStatus = LedgerStatus.CLAIMED) -> bool:
+        """Drop the claim of an action that was not made (the API refused it, or a later listing
+        showed that a change of unknown outcome was not made), so a later run may try again;
+        False when the entry is not `entry.run_id`'s in `status` any more."""
         return self._change_own(
             "DeleteItem",
             target,
             entry,
+            "run_id = :run AND #status = :status",
+            {":status": {"S": status.value}},
+        )
+
+    def mark_unknown(self, target: Target, entry: E) -> bool:
+        """Keep this run's claim of a change whose response was lost, marked so that the next
+        listing settles it; False when it is not this run's claim any more."""
+        return self._change_own(
+            "UpdateItem",
+            target,
+            entry,
             "run_id = :run AND #status = :claimed",
-            {":claimed": {"S": LedgerStatus.CLAIMED.value}},
+            {":claimed": {"S": LedgerStatus.CLAIMED.value}, ":unknown": {"S": LedgerStatus.UNKNOWN.value}},
+            UpdateExpression="SET #status = :unknown",
         )
 
     def _put(self, target: Target, entry: E, condition: str, values: dict[str, Any]) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ConnectionClosedError, ReadTimeoutError
 
 from ws_autopilot.aws.clients import aws_call, client, error_code
 from ws_autopilot.core.errors import InvalidWorkspaceRecord
@@ -37,9 +37,14 @@ class FailedRequest:
 
 @dataclass(frozen=True, slots=True)
 class ModifyResult:
+    """What ModifyWorkspaceProperties answered. `outcome_unknown`: the request was sent and its
+    response lost (read timeout, connection closed, after botocore's retries): the change may
+    have been made, and only the WorkSpace's running mode can tell later."""
+
     ok: bool
     error_code: str = ""
     message: str = ""
+    outcome_unknown: bool = False
 
 
 class WorkspacesFleet:
@@ -166,6 +171,8 @@ class WorkspacesFleet:
                 WorkspaceId=workspace_id,
                 WorkspaceProperties=self.running_mode_properties(mode, auto_stop_timeout_minutes),
             )
+        except (ReadTimeoutError, ConnectionClosedError) as exc:
+            return ModifyResult(False, error_code(exc), str(exc), outcome_unknown=True)
         except (ClientError, BotoCoreError) as exc:
             return ModifyResult(False, error_code(exc), str(exc))
         return ModifyResult(True)

@@ -14,6 +14,7 @@ CLAIM_STALE_AFTER = timedelta(minutes=15)
 class LedgerStatus(StrEnum):
     CLAIMED = "claimed"  # written before ModifyWorkspaceProperties
     DONE = "done"  # the change was made
+    UNKNOWN = "unknown"  # the change was requested and its response lost: the WorkSpace's mode tells
 
 
 def ledger_month(run_day: date) -> str:

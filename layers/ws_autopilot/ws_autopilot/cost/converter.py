@@ -62,6 +62,8 @@ class Converter:
         """Make the change a conversion asks for, claimed in the ledger first and marked done
         after. Dry run is decided here and nowhere else."""
         decision = remembered.decision
+        if remembered.settles is not None and not self.dry_run:
+            self._settle_unknown(remembered.settles, remembered.settled_made)
         if remembered.step is RecallStep.RECORDED:  # a retried batch: marked late as the change was
             made_at = remembered.made_at or batch.now
             return mark_if_late(
@@ -97,6 +99,21 @@ class Converter:
         if claimed is not None:
             return claimed, workspace.running_mode
         result = self.fleet.set_running_mode(workspace.workspace_id, target, self.auto_stop_timeout_minutes)
+        if result.outcome_unknown:
+            logger.warning(
+                "running mode change of unknown outcome",
+                extra={"workspace_id": workspace.workspace_id, "error_code": result.error_code},
+            )
+            self._settle(self.ledger.mark_unknown, entry)  # the claim stays: it may have been made
+            unknown = Decision(
+                Action.ERROR,
+                f"ModifyWorkspaceProperties to {target.value}: outcome unknown, its response was lost"
+                f" ({result.error_code}); the claim is kept and the next listing settles it",
+                decision.billable_hours,
+                decision.threshold,
+                result.error_code,
+            )
+            return unknown, workspace.running_mode
         if not result.ok:
             logger.warning(
                 "running mode change refused",
@@ -119,6 +136,22 @@ class Converter:
             extra={"workspace_id": workspace.workspace_id, "to": target.value, "reason": decision.reason},
         )
         return decision, target.value
+
+    def _settle_unknown(self, entry: LedgerEntry, made: bool) -> None:
+        """Record what a listing showed of a change whose response was lost: done (when it was
+        requested) or released, so that a later run may make it."""
+        if made:
+            self._settle(
+                lambda where, unknown: self.ledger.complete(where, unknown, unknown.claimed_at), entry
+            )
+        else:
+            self._settle(
+                lambda where, unknown: self.ledger.release(where, unknown, LedgerStatus.UNKNOWN), entry
+            )
+        logger.info(
+            "change of unknown outcome settled",
+            extra={"workspace_id": entry.workspace_id, "made": made, "run_id": entry.run_id},
+        )
 
     def _settle(self, write: Callable[[Target, LedgerEntry], bool], entry: LedgerEntry) -> None:
         """Complete or release a claim. A failure here is logged, not raised: the change itself

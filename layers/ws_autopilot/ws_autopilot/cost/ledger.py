@@ -9,7 +9,7 @@ batches, second runs and overlapping runs change a WorkSpace at most once a mont
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -60,6 +60,10 @@ class Recall:
     step: RecallStep
     mode_after: str | None = None
     made_at: datetime | None = None  # RECORDED: when this run made the change
+    # An entry of unknown outcome this listing settles: done when the WorkSpace shows its new
+    # mode, released when it does not (the converter writes it before anything else)
+    settles: LedgerEntry | None = None
+    settled_made: bool = False
 
 
 def recall(
@@ -79,6 +83,14 @@ def recall(
     if entry is None:
         return Recall(decision, RecallStep.CLAIM if decision.action.is_conversion else RecallStep.NOTHING)
     converted = workspace.running_mode == entry.to_mode
+    if entry.status is LedgerStatus.UNKNOWN:
+        # A change whose response was lost: this listing shows whether it was made. Made, it is
+        # remembered as done when it was requested; not made, as if it had never been claimed.
+        if converted:
+            done = replace(entry, status=LedgerStatus.DONE, done_at=entry.claimed_at)
+            settled = recall(decision, workspace, done, run_id, now, listed_at)
+            return replace(settled, settles=entry, settled_made=True)
+        return replace(recall(decision, workspace, None, run_id, now, listed_at), settles=entry)
     if entry.run_id == run_id:
         if converted:
             reason = (

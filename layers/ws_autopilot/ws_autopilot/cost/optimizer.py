@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Protocol
 
@@ -251,7 +251,7 @@ class DirectoryOptimizer:
         if remembered.step in ACTING:
             checked = self._opt_out(workspace, remembered.decision, tags)
             if not checked.action.is_conversion:
-                remembered = Recall(checked, RecallStep.NOTHING)
+                remembered = replace(remembered, decision=checked, step=RecallStep.NOTHING)
         return self.converter.carry_out(workspace, remembered, batch)
 
     def _opt_out(self, workspace: Workspace, decision: Decision, tags: Tags) -> Decision:
