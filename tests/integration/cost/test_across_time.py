@@ -114,6 +114,25 @@ def test_a_month_end_run_still_going_after_midnight_resets_every_workspace_and_m
     assert evaluated[0] < "2026-12-01" <= evaluated[-1], "one batch before midnight, one after"
 
 
+def test_a_switch_to_always_on_made_after_midnight_is_marked_late_with_the_fee_it_costs(aws, deploy):
+    # 150 heavy AUTO_STOP WorkSpaces converted to ALWAYS_ON by a run of November 30 that reaches
+    # the second batch on December 1st: those pay December's AUTO_STOP fee on top (the
+    # late-conversion alarm counts them, as it counts late resets).
+    start = datetime(2026, 11, 30, 23, 59, 30, tzinfo=UTC)
+    fleet = make_fleet(aws, [{"mode": "AUTO_STOP", "profile": "office"}] * 150, start)
+    stack = deploy(**LIVE)
+
+    output, _ = run_daily(stack.state_machine, start, context_factory=lambda _f: ONE_BATCH_PER_INVOCATION)
+
+    rows = by_name(fleet, read_report(aws["s3"], output)[0])
+    assert {row["action"] for row in rows.values()} == {"to_always_on"}
+    late = {name for name, row in rows.items() if row["late"] == "True"}
+    assert 0 < len(late) < 150
+    fee = "(late: made after 00:00 UTC on the 1st, December 2026 pays the AUTO_STOP monthly fee as well)"
+    assert all(rows[name]["reason"].endswith(fee) for name in late)
+    assert not any("late" in rows[name]["reason"] for name in set(rows) - late)
+
+
 def test_the_late_count_and_the_behind_schedule_signal_reach_the_metrics(aws, deploy, capsys, monkeypatch):
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")  # whatever another test set
     start = datetime(2026, 11, 30, 23, 59, 30, tzinfo=UTC)

@@ -126,9 +126,18 @@ def test_a_reset_made_after_midnight_is_marked_late_and_names_the_month_it_is_bi
     assert mark_if_late(TO_AUTO_STOP, date(2026, 11, 30), datetime(2026, 11, 30, 23, 59, tzinfo=UTC)) == (
         TO_AUTO_STOP
     )
-    assert (
-        mark_if_late(TO_ALWAYS_ON, date(2026, 11, 30), datetime(2026, 12, 1, 1, tzinfo=UTC)) == TO_ALWAYS_ON
+    assert mark_if_late(NONE, date(2026, 11, 30), datetime(2026, 12, 1, 1, tzinfo=UTC)) == NONE
+
+
+def test_a_switch_to_always_on_made_after_midnight_is_late_and_names_the_fee_it_costs():
+    late = mark_if_late(TO_ALWAYS_ON, date(2026, 11, 30), datetime(2026, 12, 1, 0, 1, tzinfo=UTC))
+    assert late.late
+    assert late.reason == (
+        "billable 126 h > threshold 85 h "
+        "(late: made after 00:00 UTC on the 1st, December 2026 pays the AUTO_STOP monthly fee as well)"
     )
+    on_time = datetime(2026, 11, 30, 23, 59, 59, tzinfo=UTC)
+    assert mark_if_late(TO_ALWAYS_ON, date(2026, 11, 30), on_time) == TO_ALWAYS_ON
 
 
 # --- A change whose response was lost (status unknown): the next listing settles it

@@ -287,3 +287,22 @@ def test_a_week_measured_exactly_is_enough_to_judge():
     first = datetime(2026, 11, 23, 21, tzinfo=UTC)  # 168 measured hours, no connection at all
     points = {first + timedelta(hours=h): 0.0 for h in range(168)}
     assert evaluate(ws("ALWAYS_ON"), HourlyUsage(points), THRESHOLDS, LAST_DAY).action is Action.TO_AUTO_STOP
+
+
+def test_hours_before_the_products_switch_to_always_on_were_auto_stop_and_are_measured():
+    # AUTO_STOP until the product switched it at 21:00 on the 30th: the series holds its running
+    # hours only (a light user's, 45 billable), which are not a partial month
+    switched = datetime(2026, 11, 30, 21, tzinfo=UTC)
+    points = {}
+    hour = datetime(2026, 11, 1, tzinfo=UTC)
+    while hour < switched:
+        if hour.weekday() in (0, 2) and 9 <= hour.hour < 13:
+            points[hour] = 1.0
+            points[hour + timedelta(hours=4)] = 0.0
+        hour += timedelta(hours=1)
+    later = LAST_DAY + timedelta(hours=1)
+    sparse = evaluate(ws("ALWAYS_ON"), HourlyUsage(points), THRESHOLDS, later)
+    assert sparse.action is Action.NONE and "measured since" in sparse.reason
+    known = evaluate(ws("ALWAYS_ON"), HourlyUsage(points), THRESHOLDS, later, always_on_since=switched)
+    assert known.action is Action.TO_AUTO_STOP
+    assert known.reason.startswith("month-end reset: billable 45 h, 45 h over the whole month at that rate")

@@ -20,9 +20,9 @@ from ws_autopilot.aws.fleet import WorkspacePage, WorkspacesFleet
 from ws_autopilot.aws.tags import WorkspaceTags
 from ws_autopilot.aws.usage import UsageMetrics, batch_size
 from ws_autopilot.core.calendar import evaluation_window
-from ws_autopilot.core.claims import ledger_month
+from ws_autopilot.core.claims import LedgerStatus, ledger_month
 from ws_autopilot.core.errors import AwsCallFailed, InvalidWorkspaceRecord
-from ws_autopilot.core.models import Tags, TagsUnavailable, Target, Usage, Workspace
+from ws_autopilot.core.models import RunningMode, Tags, TagsUnavailable, Target, Usage, Workspace
 from ws_autopilot.core.opt_out import find_opt_out_tag
 from ws_autopilot.cost.converter import ACTING, Batch, Converter
 from ws_autopilot.cost.costing import BatchCosting, Costing
@@ -217,6 +217,10 @@ class DirectoryOptimizer:
             return Recall(_internal_error(workspace, exc), RecallStep.NOTHING)
 
     def _decide(self, workspace: Workspace, usage: Usage, batch: Batch, chosen: Threshold) -> Recall:
+        entry = (batch.entries or {}).get(workspace.workspace_id)
+        always_on_since = None  # when this month's switch to ALWAYS_ON by the product was made
+        if entry is not None and entry.status is LedgerStatus.DONE and entry.to_mode == RunningMode.ALWAYS_ON:
+            always_on_since = entry.done_at or entry.claimed_at
         decision = evaluate(
             workspace,
             usage,
@@ -225,6 +229,7 @@ class DirectoryOptimizer:
             run_day=batch.run_day,
             conversion_timeout_minutes=self.settings.auto_stop_timeout_minutes,
             chosen=chosen,
+            always_on_since=always_on_since,
         )
         if batch.entries is None:
             if decision.action.is_conversion:

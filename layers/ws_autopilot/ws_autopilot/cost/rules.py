@@ -119,6 +119,7 @@ def evaluate(
     run_day: date | None = None,
     conversion_timeout_minutes: int = DEFAULT_AUTO_STOP_TIMEOUT_MINUTES,
     chosen: Threshold | None = None,
+    always_on_since: datetime | None = None,
 ) -> Decision:
     """Rules 1-7 of the billing rules, without the tag opt-out.
 
@@ -127,7 +128,9 @@ def evaluate(
     series or the reason it could not be read. `run_day` is the UTC day the run started (default:
     `now`'s day): the month and the last-day rule are that day's, however late `now` is.
     `conversion_timeout_minutes` is the AutoStop timeout a conversion to AUTO_STOP sets, which
-    gives an ALWAYS_ON WorkSpace its G.
+    gives an ALWAYS_ON WorkSpace its G. `always_on_since`: when the product switched the
+    WorkSpace to ALWAYS_ON this month (the ledger's); it was AUTO_STOP before, so its hours
+    without datapoints then are hours it did not run, not unmeasured ones.
     """
     day = run_day or to_utc(now).date()
     if workspace.state not in MODIFIABLE_STATES:
@@ -181,7 +184,13 @@ def evaluate(
             billable_hours=hours,
             threshold=threshold,
         )
-    return month_end_reset(hours, threshold, measured_hours(usage.points, window), window)
+    measured = measured_hours(usage.points, window)
+    if always_on_since is not None:  # every hour while AUTO_STOP is known: run or not
+        auto_stop_hours = (
+            window.hours if window.end <= always_on_since else window.hour_index(always_on_since) or 0
+        )
+        measured = sorted({*range(auto_stop_hours), *measured})
+    return month_end_reset(hours, threshold, measured, window)
 
 
 def month_end_reset(hours: int, threshold: int, measured: list[int], window: Window) -> Decision:
@@ -231,12 +240,17 @@ def month_end_reset(hours: int, threshold: int, measured: list[int], window: Win
 
 
 def mark_if_late(decision: Decision, run_day: date, at: datetime) -> Decision:
-    """A month-end reset carried out at `at`, once the month after `run_day` has begun, is late:
-    it takes effect a month later, and the report's reason says so."""
-    if decision.action is not Action.TO_AUTO_STOP or not is_late(run_day, at):
+    """A conversion carried out at `at`, once the month after `run_day` has begun, is late, and
+    the report's reason says what it costs (billing rules, "When to switch"): a month-end reset
+    takes effect a month later; a switch to ALWAYS_ON comes after the new month started
+    AUTO_STOP, so that month pays the AUTO_STOP monthly fee on top of its monthly price."""
+    if not decision.action.is_conversion or not is_late(run_day, at):
         return decision
     month = to_utc(at).strftime("%B %Y")
-    late = f"late: made after 00:00 UTC on the 1st, billed monthly for {month} all the same"
+    if decision.action is Action.TO_AUTO_STOP:
+        late = f"late: made after 00:00 UTC on the 1st, billed monthly for {month} all the same"
+    else:
+        late = f"late: made after 00:00 UTC on the 1st, {month} pays the AUTO_STOP monthly fee as well"
     return replace(decision, reason=f"{decision.reason} ({late})", late=True)
 
 
