@@ -242,22 +242,24 @@ class ReachSettings(FromEnv):
 
 
 @dataclass(frozen=True)
-class CoverageSettings(ReachSettings):
-    """The accounts and regions a capability covers: the deployment account and the member
-    accounts, times the regions; the role and external id that reach the member accounts. The
-    same parameters as the optimizer's."""
+class MemberRoleSettings(FromEnv):
+    """The role the product assumes in member accounts, and the external id it presents."""
 
     member_role_name: str = composite(parse_member_role, "MEMBER_ROLE_NAME")
     external_id: str = setting("EXTERNAL_ID", "ExternalId", require)
 
 
 @dataclass(frozen=True)
-class AccessSettings(FromEnv):
+class CoverageSettings(MemberRoleSettings, ReachSettings):
+    """The accounts and regions a capability covers: the deployment account and the member
+    accounts, times the regions; the role and external id that reach the member accounts. The
+    same parameters as the optimizer's."""
+
+
+@dataclass(frozen=True)
+class AccessSettings(DryRunSetting, MemberRoleSettings):
     """How member accounts are reached, how fast their WorkSpaces API may be called, and whether
     their sessions may change anything (DryRun)."""
 
-    member_role_name: str = composite(parse_member_role, "MEMBER_ROLE_NAME")
-    external_id: str = setting("EXTERNAL_ID", "ExternalId", require)
     api_rate: float = setting("WORKSPACES_API_RATE", "WorkSpacesApiRate", parse_rate)
     api_burst: int = setting("WORKSPACES_API_BURST", "WorkSpacesApiBurst", parse_int, low=1, high=100)
-    dry_run: bool = setting("DRY_RUN", "DryRun", parse_bool)
