@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).parents[2] / "layers" / "ws_autopilot" / "ws_autopilot"
+PACKAGE = Path(__file__).parents[2] / "layers" / "ws_autopilot" / "ws_autopilot"  # from tests/unit/
 
 # What each wing may import besides itself; the reason for each arrow across capabilities.
 ALLOWED: dict[str, set[str]] = {

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.lambda_runtime import ROOT
 from tools.demo import parse_args
 
-ROOT = Path(__file__).resolve().parents[2]
 # The demo runs in its own process: it sets its own environment, and its metrics stay its own.
 slow = pytest.mark.slow
 
