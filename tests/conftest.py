@@ -9,7 +9,7 @@ import freezegun
 import pytest
 from moto import mock_aws
 
-from tests.support import simulator, step_functions
+from tests.support import lambda_runtime, simulator, step_functions
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -32,6 +32,7 @@ os.environ.update(
         "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",  # as simulator.install() sets it for the tools
     }
 )
+lambda_runtime.import_layer()  # before any test freezes a clock (lambda_runtime.import_layer)
 
 
 SERVICES = (

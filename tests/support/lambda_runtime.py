@@ -47,6 +47,7 @@ def use_simulated_environment(log_level: str, **extra: str) -> None:
             **extra,
         }
     )
+    import_layer()
 
 
 def import_layer() -> None:
@@ -54,12 +55,10 @@ def import_layer() -> None:
     datetime field cannot be imported under a frozen clock (freezegun has replaced datetime, and
     pydantic has no schema for its stand-in), and handlers are loaded by deployments that tests
     and tools make under one; so the layer is imported first, as Lambda's image holds it before
-    any invocation."""
+    any invocation: by the tests' conftest and by `use_simulated_environment`, once Powertools'
+    variables are set (its loggers take their service name when they are made)."""
     for module in pkgutil.walk_packages(ws_autopilot.__path__, "ws_autopilot."):
         importlib.import_module(module.name)
-
-
-import_layer()  # on import of this module: before any test or tool freezes a clock
 
 
 def load_handler_module(function: str) -> ModuleType:

@@ -391,6 +391,12 @@ def r_get_resources(self: ResourceGroupsTaggingAPIResponse) -> Any:
                 raise ResourceGroupsTaggingAPIError(
                     "InvalidParameterException", f"ResourceARNList cannot be combined with {other}."
                 )
+        # AWS answers a list of ARNs whole (it takes no pagination parameter to ask for more);
+        # moto would page it by its default of 50 resources and return a token
+        read_int = self._get_int_param
+        self._get_int_param = lambda name, default=None: (  # type: ignore[method-assign]
+            MAX_TAGGING_ARNS if name == "ResourcesPerPage" else read_int(name, default)
+        )
     return _original_get_resources(self)
 
 

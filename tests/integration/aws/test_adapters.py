@@ -218,6 +218,9 @@ def test_tags_are_read_100_workspaces_per_call_outside_the_workspaces_api(aws):
     assert tags[ids[0]] == {" skip_convert ": ""}
     assert tags[ids[1]] == {"Team": "t1"}
     assert tags[ids[2]] == {}
+    # every WorkSpace of each call is answered, the 100th of the first and the last of the second too
+    expected = {ws: ({" skip_convert ": ""}, {"Team": f"t{n}"}, {})[n % 3] for n, ws in enumerate(ids)}
+    assert tags == expected
     assert not reader.fell_back
 
 
