@@ -413,7 +413,11 @@ def test_the_monthly_digest_runs_on_the_first_in_utc_for_the_scheduled_month():
 
 def test_the_digest_reads_reports_writes_digests_and_remembers_only_its_own_items():
     by_sid = {s["Sid"]: s for name, s in iam_statements() if name == "MonthlyDigestFunction"}
-    assert by_sid["ReadReports"]["Resource"] == {"Fn::Sub": "${ReportBucket.Arn}/reports/*"}
+    assert by_sid["ReadReports"]["Resource"] == [
+        {"Fn::Sub": "${ReportBucket.Arn}/reports/*"},
+        {"Fn::Sub": "${ReportBucket.Arn}/digests/*"},  # earlier months' figures, for the chart
+    ]
+    assert by_sid["ListReports"]["Condition"] == {"StringLike": {"s3:prefix": ["reports/*", "digests/*"]}}
     assert by_sid["WriteDigests"]["Resource"] == {"Fn::Sub": "${ReportBucket.Arn}/digests/*"}
     assert by_sid["RememberDigestsSent"]["Condition"] == {
         "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["DIGEST#monthly"]}

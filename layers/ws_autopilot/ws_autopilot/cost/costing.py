@@ -14,13 +14,16 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from ws_autopilot.aws.tags import WorkspaceTags
-from ws_autopilot.core.calendar import HOUR, evaluation_window, month_end
+from ws_autopilot.core.calendar import evaluation_window
+from ws_autopilot.core.claims import LedgerStatus
 from ws_autopilot.core.errors import AwsCallFailed
-from ws_autopilot.core.models import Tags, Target, Workspace
-from ws_autopilot.cost.models import Decision, ReportRow
+from ws_autopilot.core.models import RunningMode, Tags, Target, Workspace
+from ws_autopilot.cost.bill import SwitchToAlwaysOn, WorkspaceMonth, month_start, row_dollars, use_rate
+from ws_autopilot.cost.ledger import LedgerEntry
+from ws_autopilot.cost.models import Action, Decision, ReportRow
 from ws_autopilot.cost.price_list import PriceList
-from ws_autopilot.cost.pricing import NoPrice, Priced, month_costs, price_key
-from ws_autopilot.cost.rules import MANAGED_MODES, Threshold, choose_threshold, is_evaluated
+from ws_autopilot.cost.pricing import BundlePrices, NoPrice, Priced, price_key
+from ws_autopilot.cost.rules import Threshold, choose_threshold, is_evaluated
 from ws_autopilot.cost.settings import OptimizerSettings
 
 
@@ -93,42 +96,66 @@ class Costing:
             return {ws.workspace_id: NoPrice(f"price list unavailable: {exc}") for ws in workspaces}
         return {ws.workspace_id: book.lookup(ws) for ws in workspaces}
 
+    def prices_of(self, costing: BatchCosting, workspace: Workspace) -> BundlePrices | None:
+        found = costing.priced.get(workspace.workspace_id)
+        return found.prices if isinstance(found, Priced) else None
+
     def priced_row(
         self,
         costing: BatchCosting,
         row: ReportRow,
         workspace: Workspace,
         decision: Decision,
+        entry: LedgerEntry | None,
         now: datetime,
         run_day: date,
     ) -> ReportRow:
         """The row with where its threshold came from (only when one applied), the prices behind
-        it or why there were none, and its dollars (None without prices or billable hours)."""
+        it or why there were none, and its dollars from the bill model (None without prices or
+        billable hours). `entry` is the WorkSpace's conversion of this month in the ledger, if
+        any: it says how the month began and when a switch to ALWAYS_ON was made."""
         chosen = costing.chosen.get(workspace.workspace_id)
         if chosen is None or not is_evaluated(workspace):
             return row
         source = chosen.source.value if chosen.source is not None and decision.threshold is not None else ""
         row = replace(row, threshold_source=source, prices=chosen.prices)
-        found = costing.priced.get(workspace.workspace_id)
-        if not isinstance(found, Priced) or decision.billable_hours is None:
+        prices = self.prices_of(costing, workspace)
+        if prices is None or decision.billable_hours is None:
             return row
-        if workspace.running_mode not in MANAGED_MODES:
-            return row
-        window = evaluation_window(now, run_day)
-        costs = month_costs(
-            found.prices,
-            workspace.running_mode,
-            decision.action,
-            decision.billable_hours,
-            window.hours,
-            int((month_end(run_day) - window.start) / HOUR),
-        )
+        month = evaluation_window(now, run_day).start
+        facts = month_so_far(RunningMode(workspace.running_mode), month, decision, entry, now)
+        rate = use_rate(decision.billable_hours, decision.measured_hours or 0)
+        dollars = row_dollars(prices, facts, decision.action, rate, now)
         return replace(
             row,
-            month_cost=costs.month_cost,
-            other_mode_cost=costs.other_mode_cost,
-            month_saving=costs.month_saving,
+            month_cost=dollars.month_cost,
+            saving_this_month=dollars.saving_this_month,
+            saving_next_month=dollars.saving_next_month,
+            price_always_on_monthly=prices.always_on_monthly,
+            price_auto_stop_monthly=prices.auto_stop_monthly,
+            price_auto_stop_hourly=prices.auto_stop_hourly,
         )
+
+
+def month_so_far(
+    mode: RunningMode, month: datetime, decision: Decision, entry: LedgerEntry | None, now: datetime
+) -> WorkspaceMonth:
+    """The WorkSpace's month as its bill depends on it, with the decision carried out: how it
+    began (before a conversion the product made this month, as the ledger remembers it) and the
+    switch to ALWAYS_ON made this month, by an earlier run (the ledger's time and hours) or by
+    this decision (now). A switch made after the month ended (late) is next month's."""
+    hours = decision.billable_hours or 0
+    done = entry is not None and entry.status is LedgerStatus.DONE and entry.to_mode == mode
+    if done and entry is not None and mode is RunningMode.AUTO_STOP:
+        return WorkspaceMonth(month, RunningMode.ALWAYS_ON, hours)  # reset this month: billed M
+    switch = None
+    if done and entry is not None and mode is RunningMode.ALWAYS_ON:
+        switch = SwitchToAlwaysOn(entry.done_at or entry.claimed_at, entry.billable_hours or 0)
+    elif decision.action is Action.TO_ALWAYS_ON:
+        switch = SwitchToAlwaysOn(now, hours)
+    if switch is None or month_start(switch.at) != month:
+        return WorkspaceMonth(month, mode, hours)
+    return WorkspaceMonth(month, RunningMode.AUTO_STOP, hours, switched_on=switch)
 
 
 def _unpriced(workspace: Workspace, no_price_list: bool) -> NoPrice:

@@ -19,6 +19,14 @@ class ThresholdOrigin(StrEnum):
     TAG = "tag"
 
 
+class ConversionTiming(StrEnum):
+    """When an AUTO_STOP WorkSpace over its threshold is switched to ALWAYS_ON (template
+    parameter `ConversionTiming`; billing rules, "When to switch: the timing rule")."""
+
+    SAVINGS = "Savings"  # when switching pays this month, else on the month's last day
+    THRESHOLD = "Threshold"  # the first day its billable hours exceed the threshold
+
+
 class Action(StrEnum):
     """What the optimizer decided for one WorkSpace (the report's `action` column)."""
 
@@ -51,6 +59,7 @@ class Decision:
     threshold: int | None = None
     error_code: str = ""
     late: bool = False
+    measured_hours: int | None = None  # the hours of the window the use rate is taken over
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +85,14 @@ class ReportRow:
     late: bool = False
     threshold_source: str = ""  # "price_list", "parameter" or "tag"; "" when no threshold applied
     prices: str = ""  # the prices the threshold came from, or why the price list was not used
-    month_cost: Decimal | None = None  # USD, the month so far under running_mode_before
-    other_mode_cost: Decimal | None = None  # USD, the month so far under the other running mode
-    month_saving: Decimal | None = None  # USD, what the decision saves this month (0 when unchanged)
+    # USD, from the bill model (cost/bill.py; billing rules, "Dollars in reports"); None without prices.
+    month_cost: Decimal | None = None  # this month's bill so far as AWS computes it, the decision's included
+    saving_this_month: Decimal | None = None  # this month's bill without the decision minus with it
+    saving_next_month: Decimal | None = None  # next month's bill in the old mode minus in the new one
+    # The list prices the dollars come from (ALWAYS_ON monthly, AUTO_STOP monthly, AUTO_STOP hourly)
+    price_always_on_monthly: Decimal | None = None
+    price_auto_stop_monthly: Decimal | None = None
+    price_auto_stop_hourly: Decimal | None = None
     # Unused WorkSpaces (unused/policy.py): the latest connection known for a WorkSpace with none this
     # month (ISO 8601 UTC, "" when none is known or it was not looked up), and what was done
     # about it: "" when not unused, else "reported", "stopped", "terminated", "would stop (dry
@@ -152,8 +166,11 @@ class ReportRow:
             threshold_source=values["threshold_source"] or "",
             prices=values["prices"] or "",
             month_cost=_money(values["month_cost"]),
-            other_mode_cost=_money(values["other_mode_cost"]),
-            month_saving=_money(values["month_saving"]),
+            saving_this_month=_money(values["saving_this_month"]),
+            saving_next_month=_money(values["saving_next_month"]),
+            price_always_on_monthly=_money(values["price_always_on_monthly"]),
+            price_auto_stop_monthly=_money(values["price_auto_stop_monthly"]),
+            price_auto_stop_hourly=_money(values["price_auto_stop_hourly"]),
             last_connection=values["last_connection"] or "",
             unused_action=values["unused_action"] or "",
         )

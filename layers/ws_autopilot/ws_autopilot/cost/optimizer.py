@@ -30,6 +30,7 @@ from ws_autopilot.cost.ledger import LedgerEntry, Recall, RecallStep, recall
 from ws_autopilot.cost.ledger_store import ConversionLedger
 from ws_autopilot.cost.models import Action, Decision, ReportRow
 from ws_autopilot.cost.price_list import PriceList
+from ws_autopilot.cost.pricing import BundlePrices
 from ws_autopilot.cost.report_store import ReportStore
 from ws_autopilot.cost.rules import (
     SKIP_CONVERT_TAG,
@@ -207,16 +208,20 @@ class DirectoryOptimizer:
             except Exception as exc:
                 decision, mode_after = _internal_error(ws, exc), ws.running_mode
             row = self._row(ws, decision, mode_after, batch.now)
-            rows.append(self.costing.priced_row(costing, row, ws, decision, batch.now, batch.run_day))
+            entry = (batch.entries or {}).get(ws.workspace_id)
+            rows.append(self.costing.priced_row(costing, row, ws, decision, entry, batch.now, batch.run_day))
         return rows
 
     def _judge_one(self, workspace: Workspace, usage: Usage, batch: Batch, costing: BatchCosting) -> Recall:
         try:
-            return self._decide(workspace, usage, batch, self.costing.threshold(costing, workspace))
+            chosen = self.costing.threshold(costing, workspace)
+            return self._decide(workspace, usage, batch, chosen, self.costing.prices_of(costing, workspace))
         except Exception as exc:
             return Recall(_internal_error(workspace, exc), RecallStep.NOTHING)
 
-    def _decide(self, workspace: Workspace, usage: Usage, batch: Batch, chosen: Threshold) -> Recall:
+    def _decide(
+        self, workspace: Workspace, usage: Usage, batch: Batch, chosen: Threshold, prices: BundlePrices | None
+    ) -> Recall:
         entry = (batch.entries or {}).get(workspace.workspace_id)
         always_on_since = None  # when this month's switch to ALWAYS_ON by the product was made
         if entry is not None and entry.status is LedgerStatus.DONE and entry.to_mode == RunningMode.ALWAYS_ON:
@@ -230,6 +235,8 @@ class DirectoryOptimizer:
             conversion_timeout_minutes=self.settings.auto_stop_timeout_minutes,
             chosen=chosen,
             always_on_since=always_on_since,
+            prices=prices,
+            timing=self.settings.conversion_timing,
         )
         if batch.entries is None:
             if decision.action.is_conversion:

@@ -18,12 +18,11 @@ import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from ws_autopilot.core.models import RunningMode, Workspace
-from ws_autopilot.cost.models import Action
+from ws_autopilot.core.models import Workspace
 
 SERVICE_CODE = "AmazonWorkSpaces"
 CENT = Decimal("0.01")
@@ -329,64 +328,3 @@ def _period(unit: str) -> str:
     if unit.startswith(("mo", "month")):
         return "month"
     return ""
-
-
-# ------------------------------------------------------------------------------------------
-# Dollars: what a WorkSpace costs this month, and what a decision saves
-# ------------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class MonthCosts:
-    """USD, rounded to the cent: the month so far under the WorkSpace's running mode and under
-    the other one, and what the decision saves in the billing month it changes."""
-
-    month_cost: Decimal
-    other_mode_cost: Decimal
-    month_saving: Decimal
-
-
-def cost_so_far(prices: BundlePrices, mode: str, billable_hours: int) -> Decimal:
-    """The month so far as AWS bills it: ALWAYS_ON's monthly price and AUTO_STOP's monthly fee in
-    full (billed at 00:00 UTC on the 1st), plus AUTO_STOP's hourly price per billable hour."""
-    if mode == RunningMode.ALWAYS_ON:
-        return prices.always_on_monthly
-    return prices.auto_stop_monthly + prices.auto_stop_hourly * billable_hours
-
-
-def month_costs(
-    prices: BundlePrices,
-    running_mode: str,
-    action: Action,
-    billable_hours: int,
-    elapsed_hours: int,
-    month_hours: int,
-) -> MonthCosts:
-    """The dollars of one WorkSpace judged after `elapsed_hours` of a month of `month_hours`.
-
-    Saving, projected at the month's use so far (billable hours per elapsed hour):
-    - to_always_on (takes effect at once): the rest of this month, AUTO_STOP's hours it would
-      have billed minus the prorated ALWAYS_ON price AWS charges for it;
-    - to_auto_stop (takes effect on the 1st): next month, ALWAYS_ON's price minus AUTO_STOP's fee
-      and hours for a whole month at this month's use;
-    - anything else: 0.
-    """
-    other = RunningMode.AUTO_STOP if running_mode == RunningMode.ALWAYS_ON else RunningMode.ALWAYS_ON
-    rate = Decimal(billable_hours) / elapsed_hours if elapsed_hours > 0 else Decimal(0)
-    saving = Decimal(0)
-    if action is Action.TO_ALWAYS_ON:
-        remaining = Decimal(max(0, month_hours - elapsed_hours))
-        hours_left = min(remaining, rate * remaining)
-        saving = prices.auto_stop_hourly * hours_left - prices.always_on_monthly * remaining / month_hours
-    elif action is Action.TO_AUTO_STOP:
-        whole_month = min(Decimal(month_hours), rate * month_hours)
-        saving = prices.always_on_monthly - prices.auto_stop_monthly - prices.auto_stop_hourly * whole_month
-    return MonthCosts(
-        cents(cost_so_far(prices, running_mode, billable_hours)),
-        cents(cost_so_far(prices, other, billable_hours)),
-        cents(saving),
-    )
-
-
-def cents(amount: Decimal) -> Decimal:
-    """`amount` rounded to the cent, half up; never `-0.00`."""
-    rounded = amount.quantize(CENT, rounding=ROUND_HALF_UP)
-    return rounded if rounded != 0 else Decimal("0.00")

@@ -7,10 +7,12 @@ import io
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from ws_autopilot.core.models import Target
+from ws_autopilot.cost.bill import next_month_start
 from ws_autopilot.cost.models import Action, ReportRow
 
 
@@ -104,7 +106,11 @@ def to_csv(rows: Iterable[ReportRow]) -> str:
 
 
 def summarize(
-    rows: Sequence[ReportRow], failures: Sequence[Failure], dry_run: bool, targets: Sequence[Target]
+    rows: Sequence[ReportRow],
+    failures: Sequence[Failure],
+    dry_run: bool,
+    targets: Sequence[Target],
+    run_day: date,
 ) -> dict[str, Any]:
     """Counts by action over the WorkSpaces rows; the accounts and regions covered and the parts
     of the fleet that could not be finished, apart; and the dollars (`dollars`)."""
@@ -115,29 +121,28 @@ def summarize(
         "dry_run": dry_run,
         "targets": [str(t) for t in targets],
         "failed": [f.where for f in failures],
-        **dollars(rows),
+        **dollars(rows, run_day),
     }
 
 
-def dollars(rows: Sequence[ReportRow]) -> dict[str, Any]:
-    """The fleet's dollars, over the rows that have them (USD text with two decimals):
-    - month_to_date_cost: what the fleet cost this month so far, each WorkSpace in its running
-      mode before the run (`month_cost`);
-    - conversion_saving: what today's conversions save at the month's use so far, had each
-      WorkSpace been in its new mode since the 1st (`month_cost - other_mode_cost` of each);
-    - projected_month_saving: what today's conversions save over the billing month each one
-      changes, projected at the month's use so far (`month_saving`);
+def dollars(rows: Sequence[ReportRow], run_day: date) -> dict[str, Any]:
+    """The fleet's dollars over the rows that have them (USD text with two decimals), each
+    total of its own column and naming the month it concerns (billing rules, "Dollars in
+    reports"); none of them is a saving made, only what the bill model projects:
+    - month / next_month: the run's month and the one after (YYYY-MM);
+    - month_to_date_cost: the run's month's bill so far, today's conversions included;
+    - saving_this_month: what today's decisions take off the run's month's bill, projected at
+      each WorkSpace's use so far (a switch to ALWAYS_ON can add to it: negative);
+    - saving_next_month: what they take off next month's bill, at the same use;
     - priced_workspaces: how many rows the totals cover (the others had no prices)."""
-    priced = [r for r in rows if r.month_cost is not None and r.other_mode_cost is not None]
-    converted = [r for r in priced if r.action.is_conversion]
+    priced = [r for r in rows if r.month_cost is not None]
+    first = datetime(run_day.year, run_day.month, 1, tzinfo=UTC)
     return {
+        "month": f"{first:%Y-%m}",
+        "next_month": f"{next_month_start(first):%Y-%m}",
         "month_to_date_cost": _usd(r.month_cost for r in priced),
-        "conversion_saving": _usd(
-            r.month_cost - r.other_mode_cost
-            for r in converted
-            if r.month_cost is not None and r.other_mode_cost is not None
-        ),
-        "projected_month_saving": _usd(r.month_saving for r in converted),
+        "saving_this_month": _usd(r.saving_this_month for r in priced),
+        "saving_next_month": _usd(r.saving_next_month for r in priced),
         "priced_workspaces": len(priced),
     }
 

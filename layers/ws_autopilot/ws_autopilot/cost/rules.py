@@ -17,6 +17,7 @@ from fractions import Fraction
 from ws_autopilot.core.calendar import HOUR, Window, evaluation_window, is_last_day_of_month, to_utc
 from ws_autopilot.core.models import MetricsUnavailable, RunningMode, Tags, TagsUnavailable, Usage, Workspace
 from ws_autopilot.core.opt_out import find_opt_out_tag
+from ws_autopilot.cost.bill import cents, switch_extra_cost, switching_pays, use_rate
 from ws_autopilot.cost.billing import (
     DEFAULT_AUTO_STOP_TIMEOUT_MINUTES,
     billable_hours,
@@ -25,8 +26,8 @@ from ws_autopilot.cost.billing import (
     is_late,
     measured_hours,
 )
-from ws_autopilot.cost.models import Action, Decision, ThresholdOrigin
-from ws_autopilot.cost.pricing import NoPrice, Priced
+from ws_autopilot.cost.models import Action, ConversionTiming, Decision, ThresholdOrigin
+from ws_autopilot.cost.pricing import BundlePrices, NoPrice, Priced
 
 MODIFIABLE_STATES = frozenset({"AVAILABLE", "STOPPED"})
 MANAGED_MODES = frozenset({RunningMode.AUTO_STOP.value, RunningMode.ALWAYS_ON.value})
@@ -120,6 +121,8 @@ def evaluate(
     conversion_timeout_minutes: int = DEFAULT_AUTO_STOP_TIMEOUT_MINUTES,
     chosen: Threshold | None = None,
     always_on_since: datetime | None = None,
+    prices: BundlePrices | None = None,
+    timing: ConversionTiming = ConversionTiming.SAVINGS,
 ) -> Decision:
     """Rules 1-7 of the billing rules, without the tag opt-out.
 
@@ -130,7 +133,8 @@ def evaluate(
     `conversion_timeout_minutes` is the AutoStop timeout a conversion to AUTO_STOP sets, which
     gives an ALWAYS_ON WorkSpace its G. `always_on_since`: when the product switched the
     WorkSpace to ALWAYS_ON this month (the ledger's); it was AUTO_STOP before, so its hours
-    without datapoints then are hours it did not run, not unmeasured ones.
+    without datapoints then are hours it did not run, not unmeasured ones. `prices` and
+    `timing`: when an AUTO_STOP WorkSpace over its threshold is switched (`timing_rule`).
     """
     day = run_day or to_utc(now).date()
     if workspace.state not in MODIFIABLE_STATES:
@@ -155,20 +159,21 @@ def evaluate(
     hours = billable_hours(connected_hours(usage.points, window), window.hours, allowance)
 
     if workspace.running_mode == RunningMode.AUTO_STOP:
-        if hours > threshold:
-            return Decision(
-                Action.TO_ALWAYS_ON,
-                f"billable {hours} h > threshold {threshold} h",
-                billable_hours=hours,
-                threshold=threshold,
-            )
-        return Decision(
-            Action.NONE,
-            f"billable {hours} h <= threshold {threshold} h",
-            billable_hours=hours,
-            threshold=threshold,
+        # Billing rules, "Partial months": an AUTO_STOP WorkSpace's hours without datapoints are
+        # hours it did not run, so its whole window is measured.
+        judged = Decision(
+            Action.NONE, "", billable_hours=hours, threshold=threshold, measured_hours=window.hours
         )
+        if hours > threshold:
+            return timing_rule(judged, prices, timing, now, day)
+        return replace(judged, reason=f"billable {hours} h <= threshold {threshold} h")
 
+    measured = measured_hours(usage.points, window)
+    if always_on_since is not None:  # every hour while AUTO_STOP is known: run or not
+        auto_stop_hours = (
+            window.hours if window.end <= always_on_since else window.hour_index(always_on_since) or 0
+        )
+        measured = sorted({*range(auto_stop_hours), *measured})
     if window.hours > 0 and not usage.has_datapoints:
         return Decision(
             Action.ERROR,
@@ -176,6 +181,7 @@ def evaluate(
             error_code="NoDatapoints",
             billable_hours=hours,
             threshold=threshold,
+            measured_hours=len(measured),
         )
     if not is_last_day_of_month(day):
         return Decision(
@@ -183,14 +189,35 @@ def evaluate(
             "ALWAYS_ON is converted only on the last day of the month",
             billable_hours=hours,
             threshold=threshold,
+            measured_hours=len(measured),
         )
-    measured = measured_hours(usage.points, window)
-    if always_on_since is not None:  # every hour while AUTO_STOP is known: run or not
-        auto_stop_hours = (
-            window.hours if window.end <= always_on_since else window.hour_index(always_on_since) or 0
-        )
-        measured = sorted({*range(auto_stop_hours), *measured})
     return month_end_reset(hours, threshold, measured, window)
+
+
+def timing_rule(
+    over: Decision, prices: BundlePrices | None, timing: ConversionTiming, now: datetime, run_day: date
+) -> Decision:
+    """Billing rules, "When to switch": `over` is an AUTO_STOP WorkSpace over its threshold.
+    `Threshold` switches it now. `Savings` switches it on the month's last day, and on another
+    day only when switching now costs less for the rest of the month than staying hourly at its
+    rate so far; without prices it behaves as `Threshold` and says so."""
+    crossed = f"billable {over.billable_hours} h > threshold {over.threshold} h"
+    convert = replace(over, action=Action.TO_ALWAYS_ON, reason=crossed)
+    if timing is ConversionTiming.THRESHOLD or is_last_day_of_month(run_day):
+        return convert
+    if prices is None:
+        return replace(convert, reason=f"{crossed} (no prices, so converted on the threshold)")
+    rate = use_rate(over.billable_hours or 0, over.measured_hours or 0)
+    if switching_pays(prices, rate, now):
+        return convert
+    extra = cents(switch_extra_cost(prices, rate, now))
+    return replace(
+        over,
+        reason=(
+            f"{crossed}, but switching today would cost ${extra} more this month than staying"
+            " AUTO_STOP at this use; the month-end run converts it"
+        ),
+    )
 
 
 def month_end_reset(hours: int, threshold: int, measured: list[int], window: Window) -> Decision:
@@ -206,12 +233,14 @@ def month_end_reset(hours: int, threshold: int, measured: list[int], window: Win
                 f"month-end reset: billable {hours} h <= threshold {threshold} h",
                 billable_hours=hours,
                 threshold=threshold,
+                measured_hours=len(measured),
             )
         return Decision(
             Action.NONE,
             f"billable {hours} h > threshold {threshold} h",
             billable_hours=hours,
             threshold=threshold,
+            measured_hours=len(measured),
         )
     first = window.start + measured[0] * HOUR
     since = f"measured since {first:%Y-%m-%d %H:%M} UTC only ({len(measured)} of {window.hours} h)"
@@ -221,6 +250,7 @@ def month_end_reset(hours: int, threshold: int, measured: list[int], window: Win
             f"{since}: under {MIN_MEASURED_HOURS} h, not reset; judged again next month",
             billable_hours=hours,
             threshold=threshold,
+            measured_hours=len(measured),
         )
     whole = Fraction(hours * window.hours, len(measured))
     scaled = f"billable {hours} h, {round(whole)} h over the whole month at that rate"
@@ -230,6 +260,7 @@ def month_end_reset(hours: int, threshold: int, measured: list[int], window: Win
             f"month-end reset: {scaled} <= threshold {threshold} h ({since})",
             billable_hours=hours,
             threshold=threshold,
+            measured_hours=len(measured),
         )
     return Decision(
         Action.NONE,

@@ -5,7 +5,7 @@ summary, release the lock). The directories in between are the optimizer's."""
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -118,7 +118,13 @@ class RunEnd:
         rows = unique_rows(store.read_parts(request.run_id))
         summary = {
             "status": RunStatus.COMPLETED.value,
-            **summarize(rows, failures, config.dry_run, [t.target for t in targets]),
+            **summarize(
+                rows,
+                failures,
+                config.dry_run,
+                [t.target for t in targets],
+                date.fromisoformat(request.run_date),
+            ),
             "notes": store.read_notes(request.run_id),
         }
         report = to_csv(rows + failure_rows(failures, config.dry_run, request.run_date))

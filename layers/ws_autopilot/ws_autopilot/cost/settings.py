@@ -22,6 +22,7 @@ from ws_autopilot.core.settings import (
     strip_ascii,
     whole_number,
 )
+from ws_autopilot.cost.models import ConversionTiming
 
 MAX_MONTH_HOURS = 744
 
@@ -120,6 +121,9 @@ class OptimizerSettings(LedgerTableSetting, ReportBucketSetting, DryRunSetting):
     auto_stop_timeout_minutes: int = composite(parse_auto_stop_timeout, "AUTO_STOP_TIMEOUT_MINUTES")
     threshold_source: ThresholdSource = setting(
         "THRESHOLD_SOURCE", "ThresholdSource", parse_choice, choices=ThresholdSource
+    )
+    conversion_timing: ConversionTiming = setting(
+        "CONVERSION_TIMING", "ConversionTiming", parse_choice, choices=ConversionTiming
     )
 
     @property
