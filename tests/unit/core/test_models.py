@@ -118,8 +118,11 @@ def test_dollars_round_trip_exactly_through_a_report_part():
         threshold_source="price_list",
         prices="us-east-1 STANDARD ...",
         month_cost=Decimal("36.75"),
-        other_mode_cost=Decimal("35.00"),
-        month_saving=Decimal("-0.10"),
+        saving_this_month=Decimal("-0.10"),
+        saving_next_month=Decimal("36.85"),
+        price_always_on_monthly=Decimal("35.00"),
+        price_auto_stop_monthly=Decimal("9.75"),
+        price_auto_stop_hourly=Decimal("0.30"),
     )
     record = json.loads(json.dumps(part_record(row)))
     assert record["month_cost"] == "36.75"
@@ -132,7 +135,7 @@ def test_a_part_written_before_the_dollar_columns_reads_as_without_them():
             part_record(ReportRow.error(Target("1" * 12, "us-east-1"), "ws-1", "d-1", "r", "E", False, "t"))
         )
     )
-    for name in ("threshold_source", "prices", "month_cost", "other_mode_cost", "month_saving"):
+    for name in ("threshold_source", "prices", "month_cost", "saving_this_month", "saving_next_month"):
         record.pop(name)
     row = ReportRow.from_record(record)
-    assert (row.threshold_source, row.prices, row.month_cost, row.month_saving) == ("", "", None, None)
+    assert (row.threshold_source, row.prices, row.month_cost, row.saving_next_month) == ("", "", None, None)

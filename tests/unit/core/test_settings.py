@@ -4,6 +4,7 @@ from hypothesis import strategies as st
 
 from ws_autopilot.core.errors import MAX_SHOWN, ConfigurationError
 from ws_autopilot.core.settings import AccessSettings
+from ws_autopilot.cost.models import ConversionTiming
 from ws_autopilot.cost.settings import OptimizerSettings, RunSettings, parse_thresholds
 from ws_autopilot.logins.settings import LoginSettings
 from ws_autopilot.remediation.settings import RemediationConfig
@@ -17,6 +18,7 @@ BASE = {
     "LEDGER_TABLE": "autopilot-ledger",
     "AUTO_STOP_TIMEOUT_MINUTES": "60",
     "THRESHOLD_SOURCE": "PriceList",
+    "CONVERSION_TIMING": "Savings",
 }
 
 
@@ -52,6 +54,11 @@ def test_settings_read_the_nine_thresholds_and_extra_ones():
             " got 'Prices'",
         ),
         ({"THRESHOLD_SOURCE": ""}, "THRESHOLD_SOURCE (template parameter ThresholdSource): is not set"),
+        (
+            {"CONVERSION_TIMING": "savings"},
+            "CONVERSION_TIMING (template parameter ConversionTiming): must be Savings or Threshold,"
+            " got 'savings'",
+        ),
     ],
 )
 def test_invalid_settings_name_the_variable_parameter_and_value(env, message):
@@ -63,6 +70,12 @@ def test_invalid_settings_name_the_variable_parameter_and_value(env, message):
 def test_threshold_source_chooses_prices_or_the_hour_parameters_only():
     assert OptimizerSettings.from_env(BASE).use_prices is True
     assert OptimizerSettings.from_env({**BASE, "THRESHOLD_SOURCE": "Parameters"}).use_prices is False
+
+
+def test_conversion_timing_is_savings_or_threshold():
+    assert OptimizerSettings.from_env(BASE).conversion_timing is ConversionTiming.SAVINGS
+    chosen = OptimizerSettings.from_env({**BASE, "CONVERSION_TIMING": "Threshold"}).conversion_timing
+    assert chosen is ConversionTiming.THRESHOLD
 
 
 def test_missing_thresholds_variable_is_reported():

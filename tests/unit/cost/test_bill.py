@@ -10,7 +10,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ws_autopilot.core.models import RunningMode
-from ws_autopilot.cost.bill import SwitchToAlwaysOn, WorkspaceMonth, month_bill, month_hours
+from ws_autopilot.cost.bill import (
+    Dollars,
+    SwitchToAlwaysOn,
+    WorkspaceMonth,
+    cents,
+    month_bill,
+    month_hours,
+    row_dollars,
+    switch_extra_cost,
+    switching_pays,
+    use_rate,
+)
+from ws_autopilot.cost.models import Action
 from ws_autopilot.cost.pricing import BundlePrices
 
 STANDARD = BundlePrices(Decimal("35.00"), Decimal("9.75"), Decimal("0.30"))
@@ -118,3 +130,88 @@ def test_a_switch_costs_between_the_hours_before_it_and_the_fee_plus_a_whole_mon
     bill = month_bill(STANDARD, WorkspaceMonth(at, AUTO, hours, switched_on=SwitchToAlwaysOn(at, hours)))
     hourly_part = STANDARD.auto_stop_monthly + STANDARD.auto_stop_hourly * hours
     assert hourly_part <= bill <= hourly_part + STANDARD.always_on_monthly
+
+
+# --- Dollars in reports: a decision's month_cost and its two savings ----------------------------
+def test_a_heavy_user_switched_mid_month_pays_the_overlap_and_saves_both_months():
+    # November 16 at 00:00: 360 of 720 h elapsed, 120 billable (r = 1/3), switched now
+    at = datetime(2026, 11, 16, tzinfo=UTC)
+    facts = WorkspaceMonth(at, AUTO, 120, switched_on=SwitchToAlwaysOn(at, 120))
+    dollars = row_dollars(STANDARD, facts, Action.TO_ALWAYS_ON, use_rate(120, 360), at)
+    assert dollars == Dollars(
+        month_cost=Decimal("63.25"),  # 9.75 + 0.30 x 120 + 35 x 360/720
+        saving_this_month=Decimal("18.50"),  # 0.30 x 1/3 x 360 - 35 x 360/720
+        saving_next_month=Decimal("49.15"),  # December's 744 h: 9.75 + 0.30 x 1/3 x 744 - 35
+    )
+
+
+def test_a_switch_that_costs_more_this_month_shows_a_negative_saving_this_month():
+    # the row: November 30 at 21:00, 717 h elapsed, 85 billable
+    at = datetime(2026, 11, 30, 21, tzinfo=UTC)
+    facts = WorkspaceMonth(at, AUTO, 85, switched_on=SwitchToAlwaysOn(at, 85))
+    dollars = row_dollars(STANDARD, facts, Action.TO_ALWAYS_ON, use_rate(85, 717), at)
+    assert dollars.saving_this_month == Decimal("-0.04")  # 0.30 x 85/717 x 3 - 35 x 3/720
+    assert dollars.saving_next_month == Decimal("1.21")  # 9.75 + 0.30 x 85/717 x 744 - 35
+    assert dollars.month_cost == Decimal("35.40")  # 9.75 + 25.50 + 0.15
+
+
+def test_a_month_end_reset_saves_nothing_this_month_and_next_month_at_this_use():
+    # November 30 at 21:00: 717 h measured, 40 billable, reset: December (744 h) projected
+    at = datetime(2026, 11, 30, 21, tzinfo=UTC)
+    dollars = row_dollars(STANDARD, WorkspaceMonth(at, ON, 40), Action.TO_AUTO_STOP, use_rate(40, 717), at)
+    assert dollars == Dollars(Decimal("35.00"), Decimal("0.00"), Decimal("12.80"))  # 35 - 9.75 - 12.45
+
+
+def test_next_months_projection_takes_that_months_own_length():
+    # a reset on January 31, 2027 at 21:00 (741 h, 100 billable), projected over February's 672 h
+    at = datetime(2027, 1, 31, 21, tzinfo=UTC)
+    dollars = row_dollars(STANDARD, WorkspaceMonth(at, ON, 100), Action.TO_AUTO_STOP, use_rate(100, 741), at)
+    assert dollars.saving_next_month == Decimal("-1.96")  # 35 - 9.75 - 0.30 x 100/741 x 672 = -1.9565...
+
+
+def test_a_late_switch_to_always_on_changes_nothing_in_the_runs_month():
+    # decided for November 30, made at 00:30 on December 1: November stays hourly; December pays
+    # its AUTO_STOP fee either way, so it saves its hours minus the prorated monthly price
+    month = datetime(2026, 11, 30, 21, tzinfo=UTC)
+    at = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+    dollars = row_dollars(STANDARD, WorkspaceMonth(month, AUTO, 360), Action.TO_ALWAYS_ON, Decimal("0.5"), at)
+    assert dollars.month_cost == Decimal("117.75")  # 9.75 + 0.30 x 360
+    assert dollars.saving_this_month == Decimal("0.00")
+    assert dollars.saving_next_month == Decimal("76.62")  # 0.30 x 0.5 x 744 - 35 x 743.5/744
+
+
+def test_a_late_reset_saves_nothing_next_month():
+    month = datetime(2026, 11, 30, 21, tzinfo=UTC)
+    at = datetime(2026, 12, 1, 0, 30, tzinfo=UTC)
+    dollars = row_dollars(STANDARD, WorkspaceMonth(month, ON, 40), Action.TO_AUTO_STOP, Decimal("0.05"), at)
+    assert (dollars.saving_this_month, dollars.saving_next_month) == (Decimal("0.00"), Decimal("0.00"))
+
+
+def test_nothing_decided_saves_nothing():
+    at = datetime(2026, 11, 15, tzinfo=UTC)
+    dollars = row_dollars(STANDARD, WorkspaceMonth(at, AUTO, 100), Action.NONE, use_rate(100, 336), at)
+    assert dollars == Dollars(Decimal("39.75"), Decimal("0.00"), Decimal("0.00"))
+
+
+def test_the_use_rate_is_over_the_measured_hours_and_never_above_one():
+    assert use_rate(40, 400) == Decimal("0.1")
+    assert use_rate(10, 0) == 0
+    assert use_rate(500, 400) == 1
+
+
+@given(
+    elapsed=st.integers(min_value=1, max_value=719),
+    billable=st.integers(min_value=0, max_value=719),
+)
+def test_switching_pays_exactly_when_this_months_saving_is_positive(elapsed, billable):
+    billable = min(billable, elapsed)
+    at = NOV + timedelta(hours=elapsed)
+    rate = use_rate(billable, elapsed)
+    facts = WorkspaceMonth(at, AUTO, billable, switched_on=SwitchToAlwaysOn(at, billable))
+    exact = (
+        STANDARD.auto_stop_hourly * rate * (720 - elapsed)
+        - STANDARD.always_on_monthly * (720 - elapsed) / 720
+    )
+    assert switching_pays(STANDARD, rate, at) == (exact > 0)
+    assert row_dollars(STANDARD, facts, Action.TO_ALWAYS_ON, rate, at).saving_this_month == cents(exact)
+    assert cents(switch_extra_cost(STANDARD, rate, at)) == cents(-exact)

@@ -1,4 +1,5 @@
-"""Prices read from the Price List's own shape, the break-even they give, and a month's dollars."""
+"""Prices read from the Price List's own shape and the break-even they give (a month's dollars:
+test_bill.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from hypothesis import strategies as st
 from tests.support.price_list import catalogue, product
 from ws_autopilot.core.models import Workspace
 from ws_autopilot.core.settings import known_compute_types
-from ws_autopilot.cost.models import Action
 from ws_autopilot.cost.pricing import (
     BundlePrices,
     Licence,
@@ -20,7 +20,6 @@ from ws_autopilot.cost.pricing import (
     OsFamily,
     PriceBook,
     Priced,
-    month_costs,
     os_and_licence,
     parse_price_list,
     price_key,
@@ -205,41 +204,6 @@ def test_usd_keeps_every_digit_of_a_price():
         "$0.0725",
         "$12.15",
     ]
-
-
-STANDARD = BundlePrices(Decimal("35.00"), Decimal("9.75"), Decimal("0.30"))
-NOVEMBER = 720  # hours of a 30-day month
-
-
-def test_the_month_so_far_is_billed_as_aws_bills_it():
-    # the 15th at 00:00: 336 hours elapsed, 100 of them billable on AUTO_STOP
-    costs = month_costs(STANDARD, "AUTO_STOP", Action.NONE, 100, 336, NOVEMBER)
-    assert (costs.month_cost, costs.other_mode_cost, costs.month_saving) == (
-        Decimal("39.75"),  # 9.75 + 100 x 0.30
-        Decimal("35.00"),  # ALWAYS_ON's price, billed in full on the 1st
-        Decimal("0.00"),  # nothing changes
-    )
-    assert month_costs(STANDARD, "ALWAYS_ON", Action.NONE, 100, 336, NOVEMBER).month_cost == Decimal("35.00")
-
-
-def test_going_always_on_saves_the_rest_of_the_month_at_its_use_so_far():
-    # 120 billable hours in the first 360 of 720: another 120 expected in the remaining 360
-    costs = month_costs(STANDARD, "AUTO_STOP", Action.TO_ALWAYS_ON, 120, 360, NOVEMBER)
-    assert costs.month_saving == Decimal("18.50")  # 120 x 0.30 - 35.00 x 360 / 720
-    assert costs.month_cost - costs.other_mode_cost == Decimal("10.75")  # 45.75 - 35.00
-
-
-def test_the_month_end_reset_saves_next_month_at_this_months_use():
-    # the 30th at 21:00: 717 hours elapsed, 40 billable
-    costs = month_costs(STANDARD, "ALWAYS_ON", Action.TO_AUTO_STOP, 40, 717, NOVEMBER)
-    assert costs.month_saving == Decimal("13.20")  # 35.00 - 9.75 - 0.30 x 40 x 720 / 717 = 13.1998...
-    assert (costs.month_cost, costs.other_mode_cost) == (Decimal("35.00"), Decimal("21.75"))
-
-
-def test_at_the_first_hour_of_the_month_nothing_is_projected():
-    costs = month_costs(STANDARD, "AUTO_STOP", Action.TO_ALWAYS_ON, 0, 0, NOVEMBER)
-    assert costs.month_saving == Decimal("-35.00")
-    assert str(month_costs(STANDARD, "AUTO_STOP", Action.SKIPPED, 0, 0, NOVEMBER).month_saving) == "0.00"
 
 
 def test_price_key_of_a_workspace():

@@ -1,6 +1,7 @@
 import csv
 import dataclasses
 import io
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -63,6 +64,7 @@ def test_summary_counts_every_action_and_names_what_was_not_finished():
         [Failure(HOME, "d-1", "TransientAwsError"), Failure(other, "", "AssumeRole failed: AccessDenied")],
         dry_run=True,
         targets=[HOME, other],
+        run_day=date(2026, 12, 31),
     )
     assert summary == {
         "workspaces": 3,
@@ -70,9 +72,11 @@ def test_summary_counts_every_action_and_names_what_was_not_finished():
         "dry_run": True,
         "targets": ["123456789012/us-east-1", "210987654321/eu-west-1"],
         "failed": ["123456789012/us-east-1/d-1", "210987654321/eu-west-1"],
+        "month": "2026-12",
+        "next_month": "2027-01",
         "month_to_date_cost": "0.00",
-        "conversion_saving": "0.00",
-        "projected_month_saving": "0.00",
+        "saving_this_month": "0.00",
+        "saving_next_month": "0.00",
         "priced_workspaces": 0,
     }
 
@@ -170,37 +174,44 @@ def test_any_text_reads_back_as_one_record_per_row_and_never_starts_like_a_formu
                 assert cell == value
 
 
-def priced(workspace_id: str, action: Action, cost: str, other: str, saving: str) -> ReportRow:
+def priced(workspace_id: str, action: Action, cost: str, this_month: str, next_month: str) -> ReportRow:
     return dataclasses.replace(
         row(workspace_id, action),
         threshold_source="price_list",
         prices="us-east-1 VALUE ...",
         month_cost=Decimal(cost),
-        other_mode_cost=Decimal(other),
-        month_saving=Decimal(saving),
+        saving_this_month=Decimal(this_month),
+        saving_next_month=Decimal(next_month),
+        price_always_on_monthly=Decimal("35.00"),
+        price_auto_stop_monthly=Decimal("9.75"),
+        price_auto_stop_hourly=Decimal("0.30"),
     )
 
 
-def test_the_summary_totals_the_fleets_dollars_over_the_rows_that_have_them():
+def test_the_summary_totals_each_dollar_column_apart_naming_its_month():
     rows = [
-        priced("ws-1", Action.TO_ALWAYS_ON, "45.75", "35.00", "18.50"),
-        priced("ws-2", Action.TO_AUTO_STOP, "35.00", "21.75", "13.20"),
-        priced("ws-3", Action.NONE, "12.35", "35.00", "0.00"),
-        priced("ws-4", Action.SKIPPED, "60.00", "35.00", "0.00"),  # opted out: saves nothing
+        priced("ws-1", Action.TO_ALWAYS_ON, "63.25", "18.50", "49.15"),
+        priced("ws-2", Action.TO_AUTO_STOP, "35.00", "0.00", "12.80"),
+        priced("ws-3", Action.NONE, "12.35", "0.00", "0.00"),
+        priced("ws-4", Action.SKIPPED, "60.00", "0.00", "0.00"),  # opted out: changes nothing
         row("ws-5", Action.TO_ALWAYS_ON),  # no prices: not in the totals
     ]
-    summary = summarize(rows, [], False, [HOME])
-    assert {k: summary[k] for k in ("month_to_date_cost", "conversion_saving", "projected_month_saving")} == {
-        "month_to_date_cost": "153.10",
-        "conversion_saving": "24.00",  # 10.75 + 13.25
-        "projected_month_saving": "31.70",  # 18.50 + 13.20
+    summary = summarize(rows, [], False, [HOME], date(2026, 11, 30))
+    assert {k: summary[k] for k in ("month", "next_month", "month_to_date_cost")} == {
+        "month": "2026-11",
+        "next_month": "2026-12",
+        "month_to_date_cost": "170.60",
     }
+    assert (summary["saving_this_month"], summary["saving_next_month"]) == ("18.50", "61.95")
     assert summary["priced_workspaces"] == 4
+    assert not any("conversion_saving" in key or "projected" in key for key in summary)
 
 
 def test_dollars_are_bare_numbers_in_the_csv_a_negative_saving_included():
-    body = to_csv([priced("ws-1", Action.TO_ALWAYS_ON, "45.75", "35.00", "-1.50")])
+    body = to_csv([priced("ws-1", Action.TO_ALWAYS_ON, "45.75", "-1.50", "36.85")])
     # then the unused check's two text columns, empty here
-    assert body.splitlines()[1].endswith(',"price_list","us-east-1 VALUE ...",45.75,35.00,-1.50,"",""')
+    assert body.splitlines()[1].endswith(
+        ',"price_list","us-east-1 VALUE ...",45.75,-1.50,36.85,35.00,9.75,0.30,"",""'
+    )
     (parsed,) = csv.DictReader(io.StringIO(body))
-    assert (parsed["month_cost"], parsed["month_saving"]) == ("45.75", "-1.50")
+    assert (parsed["month_cost"], parsed["saving_this_month"]) == ("45.75", "-1.50")

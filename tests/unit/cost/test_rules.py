@@ -1,9 +1,13 @@
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ws_autopilot.core.models import HourlyUsage, MetricsUnavailable, TagsUnavailable, Workspace
-from ws_autopilot.cost.models import Action
+from ws_autopilot.cost.models import Action, ConversionTiming
+from ws_autopilot.cost.pricing import BundlePrices
 from ws_autopilot.cost.rules import apply_opt_out, decide, evaluate
 
 THRESHOLDS = {"STANDARD": 85, "VALUE": 81}
@@ -306,3 +310,66 @@ def test_hours_before_the_products_switch_to_always_on_were_auto_stop_and_are_me
     known = evaluate(ws("ALWAYS_ON"), HourlyUsage(points), THRESHOLDS, later, always_on_since=switched)
     assert known.action is Action.TO_AUTO_STOP
     assert known.reason.startswith("month-end reset: billable 45 h, 45 h over the whole month at that rate")
+
+
+# --- When to switch: the timing rule (STANDARD Windows list prices, threshold 84 h) -------------
+STANDARD_PRICES = BundlePrices(Decimal("35.00"), Decimal("9.75"), Decimal("0.30"))
+PRICED = {"STANDARD": 84}
+
+
+def test_savings_converts_a_heavy_user_the_day_switching_pays_this_month():
+    # the 10th at 21:00: 237 h elapsed, 90 billable: r x L = 90/237 x 720 = 273 h > M/p = 116.7 h
+    now = datetime(2026, 11, 10, 21, tzinfo=UTC)
+    decision = evaluate(ws(), usage(now, 90), PRICED, now, prices=STANDARD_PRICES)
+    assert (decision.action, decision.reason) == (Action.TO_ALWAYS_ON, "billable 90 h > threshold 84 h")
+
+
+def test_savings_holds_a_late_crossing_for_the_month_end_run_saying_what_switching_today_costs():
+    # the 27th at 00:00: 624 h elapsed, 85 billable: r x L = 98 h < 116.7 h. Switching now would bill
+    # 35 x 96/720 = 4.67 for the 96 hours left, where AUTO_STOP projects 0.30 x 85/624 x 96 = 3.92
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    decision = evaluate(ws(), usage(now, 85), PRICED, now, prices=STANDARD_PRICES)
+    assert decision.action is Action.NONE
+    assert decision.reason == (
+        "billable 85 h > threshold 84 h, but switching today would cost $0.74 more this month than"
+        " staying AUTO_STOP at this use; the month-end run converts it"
+    )
+
+
+def test_savings_converts_on_the_months_last_day_whatever_it_costs_this_month():
+    decision = evaluate(ws(), usage(LAST_DAY, 85), PRICED, LAST_DAY, prices=STANDARD_PRICES)
+    assert decision.action is Action.TO_ALWAYS_ON
+
+
+def test_threshold_timing_converts_on_the_crossing_day():
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    decision = evaluate(
+        ws(), usage(now, 85), PRICED, now, prices=STANDARD_PRICES, timing=ConversionTiming.THRESHOLD
+    )
+    assert (decision.action, decision.reason) == (Action.TO_ALWAYS_ON, "billable 85 h > threshold 84 h")
+
+
+def test_savings_without_prices_converts_on_the_threshold_and_says_so():
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    decision = evaluate(ws(), usage(now, 85), PRICED, now)
+    assert decision.action is Action.TO_ALWAYS_ON
+    assert decision.reason == "billable 85 h > threshold 84 h (no prices, so converted on the threshold)"
+
+
+@given(
+    elapsed=st.integers(min_value=24, max_value=695),
+    billable=st.integers(min_value=0, max_value=695),
+)
+def test_savings_converts_before_the_last_day_exactly_when_the_switch_costs_less_this_month(
+    elapsed, billable
+):
+    billable = min(billable, elapsed - 2)
+    now = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(hours=elapsed)
+    decision = evaluate(ws(), usage(now, billable), {"STANDARD": 0}, now, prices=STANDARD_PRICES)
+    if billable == 0:
+        assert decision.action is Action.NONE  # 0 h is not over any threshold
+        return
+    left = Decimal(720 - elapsed)
+    staying = Decimal("0.30") * Decimal(billable) / Decimal(elapsed) * left
+    switching = Decimal("35.00") * left / 720
+    assert (decision.action is Action.TO_ALWAYS_ON) == (switching < staying)
