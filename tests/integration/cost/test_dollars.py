@@ -86,25 +86,29 @@ def test_each_workspace_is_judged_by_the_break_even_of_its_own_prices(aws, make_
     assert report["unpriced_no_parameter"]["prices"].startswith(
         "price list not used: the price list has no price"
     )
-    # the month so far: 9.75 + 30 x 1.00 on AUTO_STOP, 35.00 on ALWAYS_ON; the rest of the month
-    # at the same use: 30 x 291 / 429 hours at 1.00 instead of 35.00 x 291 / 720
-    assert (report["priced"]["month_cost"], report["priced"]["other_mode_cost"]) == ("39.75", "35.00")
-    assert report["priced"]["month_saving"] == "6.20"
-    assert (report["monthly"]["month_cost"], report["monthly"]["month_saving"]) == ("35.00", "0.00")
-    assert report["no_os"]["month_cost"] == report["unpriced"]["month_saving"] == ""
+    # switched at 21:05 on the 18th, 290.92 h before December: November bills 9.75 + 30 x 1.00 for
+    # the hours before and 35.00 x 290.92 / 720 after; at its rate so far (30 of 429 h) staying
+    # hourly would have billed 30 / 429 x 290.92 x 1.00, and December 9.75 + 30 / 429 x 744 x 1.00
+    priced_row = report["priced"]
+    assert (priced_row["month_cost"], priced_row["saving_this_month"], priced_row["saving_next_month"]) == (
+        "53.89",
+        "6.20",
+        "26.78",
+    )
+    assert (priced_row["price_always_on_monthly"], priced_row["price_auto_stop_hourly"]) == ("35.00", "1.00")
+    monthly = report["monthly"]
+    assert (monthly["month_cost"], monthly["saving_this_month"], monthly["saving_next_month"]) == (
+        "35.00",
+        "0.00",
+        "0.00",
+    )
+    assert report["no_os"]["month_cost"] == report["unpriced"]["saving_next_month"] == ""
     priced = [r for r in rows if r["month_cost"]]
     assert summary["priced_workspaces"] == len(priced) == 4
-    assert Decimal(summary["month_to_date_cost"]) == sum(Decimal(r["month_cost"]) for r in priced)
-    assert summary["conversion_saving"] == str(
-        sum(
-            Decimal(r["month_cost"]) - Decimal(r["other_mode_cost"])
-            for r in priced
-            if r["action"] == "to_always_on"
-        )
-    )
-    assert summary["projected_month_saving"] == str(
-        sum(Decimal(r["month_saving"]) for r in priced if r["action"] == "to_always_on")
-    )
+    assert (summary["month"], summary["next_month"]) == ("2026-11", "2026-12")
+    for column in ("month_cost", "saving_this_month", "saving_next_month"):
+        total = summary["month_to_date_cost" if column == "month_cost" else column]
+        assert Decimal(total) == sum(Decimal(r[column]) for r in priced), column
     assert simulator.CALLS[("pricing", "GetProducts")] == 2  # US East's 108 products, 100 a page
 
 
@@ -124,7 +128,7 @@ def test_with_threshold_source_parameters_prices_only_count_the_dollars(aws, mak
     assert report["priced"]["month_cost"] == "39.75"
 
 
-def test_the_month_end_reset_reports_next_months_saving(aws, make_fleet, deploy):
+def test_a_light_user_reset_on_the_last_day_reports_next_months_saving(aws, make_fleet, deploy):
     fleet = make_fleet(
         {"light_monthly": {"mode": "ALWAYS_ON", "profile": "part_time", "os": WINDOWS}}, LAST_DAY
     )
@@ -136,9 +140,15 @@ def test_the_month_end_reset_reports_next_months_saving(aws, make_fleet, deploy)
     (row,) = rows
     # Mondays and Wednesdays of November: 9 sessions of 4 + 1 hours; next month at that use
     assert (row["action"], row["billable_hours"], row["threshold"]) == ("to_auto_stop", "45", "84")
-    assert (row["month_cost"], row["other_mode_cost"]) == ("35.00", "23.25")  # 9.75 + 45 x 0.30
-    assert row["month_saving"] == "11.69"  # 35.00 - 9.75 - 0.30 x 45 x 720 / 717
-    assert (summary["conversion_saving"], summary["projected_month_saving"]) == ("11.75", "11.69")
+    # November is billed monthly whatever happens now; December (744 h) at November's rate:
+    # 35.00 - (9.75 + 0.30 x 45 / 717 x 744)
+    assert (row["month_cost"], row["saving_this_month"], row["saving_next_month"]) == (
+        "35.00",
+        "0.00",
+        "11.24",
+    )
+    assert (summary["saving_this_month"], summary["saving_next_month"]) == ("0.00", "11.24")
+    assert (summary["month"], summary["next_month"]) == ("2026-11", "2026-12")
     assert fleet.mode("light_monthly") == "ALWAYS_ON"  # dry run
 
 
@@ -166,7 +176,7 @@ def test_a_threshold_tag_overrides_one_workspace_and_an_invalid_one_converts_not
         },
         MID_MONTH,
     )
-    stack = deploy(DryRun="false")
+    stack = deploy(DryRun="false", ConversionTiming="Threshold")  # converted on the crossing day
 
     output, _ = run_daily(stack.state_machine, MID_MONTH)
 

@@ -22,7 +22,7 @@ from ws_autopilot.cost.bill import SwitchToAlwaysOn, WorkspaceMonth, month_start
 from ws_autopilot.cost.ledger import LedgerEntry
 from ws_autopilot.cost.models import Action, Decision, ReportRow
 from ws_autopilot.cost.price_list import PriceList
-from ws_autopilot.cost.pricing import BundlePrices, NoPrice, Priced, price_key
+from ws_autopilot.cost.pricing import BundlePrices, NoPrice, Priced, price_digits, price_key
 from ws_autopilot.cost.rules import Threshold, choose_threshold, is_evaluated
 from ws_autopilot.cost.settings import OptimizerSettings
 
@@ -131,9 +131,9 @@ class Costing:
             month_cost=dollars.month_cost,
             saving_this_month=dollars.saving_this_month,
             saving_next_month=dollars.saving_next_month,
-            price_always_on_monthly=prices.always_on_monthly,
-            price_auto_stop_monthly=prices.auto_stop_monthly,
-            price_auto_stop_hourly=prices.auto_stop_hourly,
+            price_always_on_monthly=price_digits(prices.always_on_monthly),
+            price_auto_stop_monthly=price_digits(prices.auto_stop_monthly),
+            price_auto_stop_hourly=price_digits(prices.auto_stop_hourly),
         )
 
 

@@ -152,9 +152,15 @@ class BundlePrices:
 
 def usd(amount: Decimal) -> str:
     """`$35.00`, `$0.26`, `$0.0725`: at least two decimals, never a digit of the price lost."""
+    return f"${price_digits(amount):f}"
+
+
+def price_digits(amount: Decimal) -> Decimal:
+    """A price with at least two decimals and no trailing zero after them (the Price List writes
+    `35.0000000000`): 35.00, 0.26, 0.0725."""
     if amount == amount.quantize(CENT):
-        return f"${amount.quantize(CENT)}"
-    return f"${amount.normalize():f}"
+        return amount.quantize(CENT)
+    return amount.normalize()
 
 
 @dataclass(frozen=True, slots=True)
