@@ -540,6 +540,11 @@ def print_remediation(remediation: Remediation, dry_run: bool) -> None:
 
 
 # -- the optimization -----------------------------------------------------------------------------
+def _month_name(month: str) -> str:
+    """'November 2026' from '2026-11'."""
+    return datetime.strptime(month, "%Y-%m").strftime("%B %Y")
+
+
 def _listing(counts: Any) -> str:
     """'175 AUTO_STOP, 120 ALWAYS_ON' from a Counter or a mapping of counts."""
     items = counts.most_common() if isinstance(counts, Counter) else counts.items()
@@ -562,10 +567,15 @@ def print_summary(
         print(f"  {action:<14}{count:>6}")
     print(f"  {'total':<14}{output['workspaces']:>6}")
     sources = Counter(r["threshold_source"] or "none" for r in rows)
-    print(f"\nDollars (list prices, USD; {output['priced_workspaces']} WorkSpaces priced)")
-    print(f"  the fleet's month so far:                 {output['month_to_date_cost']:>10}")
-    print(f"  what the conversions save at this use:    {output['conversion_saving']:>10}")
-    print(f"  what they save over their month, projected: {output['projected_month_saving']:>8}")
+    month, following = (_month_name(output[key]) for key in ("month", "next_month"))
+    print(f"\nDollars (list prices, USD, by the bill model; {output['priced_workspaces']} WorkSpaces priced)")
+    for label, key in (
+        (f"{month}: the fleet's bill so far, today's decisions included", "month_to_date_cost"),
+        (f"{month}: what today's decisions take off it, projected", "saving_this_month"),
+        (f"{following}: what they take off that month's bill, projected", "saving_next_month"),
+    ):
+        print(f"  {label:<66}{output[key]:>10}")
+    print("  (projections at each WorkSpace's use so far; the monthly digest reports what was saved)")
     print(f"  thresholds from: {_listing(sources)}")
     conversions = sorted(
         (r for r in rows if r["action"] in ("to_always_on", "to_auto_stop")), key=lambda r: r["user_name"]
@@ -574,15 +584,26 @@ def print_summary(
         title = "Conversions that would be made (dry run)" if args.dry_run else "Conversions made"
         shown = f", the first {SHOWN_CONVERSIONS} by user" if len(conversions) > SHOWN_CONVERSIONS else ""
         print(f"\n{title}: {len(conversions)}{shown}")
-        header = ("WorkSpace", "user", "compute type", "from", "to", "hours", "thr.", "saving $")
-        print("  {:<14} {:<10} {:<24} {:<10} {:<10} {:>5} {:>5} {:>9}".format(*header))
+        header = (
+            "WorkSpace",
+            "user",
+            "compute type",
+            "from",
+            "to",
+            "hours",
+            "thr.",
+            month[:3],
+            following[:3],
+        )
+        print("  {:<14} {:<10} {:<24} {:<10} {:<10} {:>5} {:>5} {:>8} {:>8}".format(*header))
         for r in conversions[:SHOWN_CONVERSIONS]:
             target = "ALWAYS_ON" if r["action"] == "to_always_on" else "AUTO_STOP"
             print(
                 f"  {r['workspace_id']:<14} {r['user_name']:<10} {r['compute_type']:<24} "
                 f"{r['running_mode_before']:<10} {target:<10} {r['billable_hours']:>5} {r['threshold']:>5} "
-                f"{r['month_saving'] or '-':>9}"
+                f"{r['saving_this_month'] or '-':>8} {r['saving_next_month'] or '-':>8}"
             )
+        print(f"  ({month[:3]}, {following[:3]}: what each saves in that month, projected, $)")
     reasons = Counter(r["reason"].split(":")[0] for r in rows if r["action"] in ("skipped", "error"))
     if reasons:
         print("\nSkips and errors by reason")

@@ -61,6 +61,7 @@ def test_the_demo_prints_what_happened(tmp_path):
     printed = run_demo(tmp_path)
     readable(printed)
     conversions_titled(printed)
+    dollars_name_their_month(printed["real"])
     repeated_login_sends_nothing(printed["real"])
     remediation_labels_counted(printed["real"])
     dry_run_changes_nothing(printed["dry"])
@@ -72,6 +73,17 @@ def readable(printed: dict[str, str]) -> None:
         assert '"_aws"' not in text
         assert re.search(r"fleet: 30 WorkSpaces in 1 directory \(\d+ AUTO_STOP, \d+ ALWAYS_ON", text)
         assert "[(" not in text and "{'" not in text
+
+
+def dollars_name_their_month(text: str) -> None:
+    """Each total names the month it concerns, and nothing projected is called saved."""
+    for label in (
+        "November 2026: the fleet's bill so far",
+        "November 2026: what today's decisions take off it, projected",
+        "December 2026: what they take off that month's bill, projected",
+    ):
+        assert re.search(rf"\n  {re.escape(label)}[^\n]* +-?\d+\.\d\d\n", text), label
+    assert "saved" not in text.split("\nDollars", 1)[1].split("\nRun\n", 1)[0].replace("what was saved", "")
 
 
 def conversions_titled(printed: dict[str, str]) -> None:

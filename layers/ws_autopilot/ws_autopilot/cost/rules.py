@@ -325,6 +325,8 @@ def decide(
     run_day: date | None = None,
     conversion_timeout_minutes: int = DEFAULT_AUTO_STOP_TIMEOUT_MINUTES,
     chosen: Threshold | None = None,
+    prices: BundlePrices | None = None,
+    timing: ConversionTiming = ConversionTiming.SAVINGS,
 ) -> Decision:
     """The whole rule set for one WorkSpace: action, reason and billable hours."""
     decision = evaluate(
@@ -335,5 +337,7 @@ def decide(
         run_day=run_day,
         conversion_timeout_minutes=conversion_timeout_minutes,
         chosen=chosen,
+        prices=prices,
+        timing=timing,
     )
     return apply_opt_out(decision, tags)
