@@ -6,7 +6,6 @@ once p x r x L > M, that is at a use rate r above 35 / (0.30 x 720) = 16.2 % in 
 from datetime import UTC, datetime
 
 from tests.integration.conftest import read_report
-from tests.integration.cost.test_daily_optimization import by_name
 from tools.local_run import run_daily
 
 WINDOWS = "WINDOWS_SERVER_2022"
