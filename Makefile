@@ -94,6 +94,21 @@ unit: $(VENV)/.installed
 integration: $(VENV)/.installed
 	$(PYTEST) tests/integration
 
+## The digest sample (docs/digest-sample.html) regenerated and rendered to build/digest-sample.png
+## with headless Chromium (Debian package chromium; not part of `make test`), to look at it.
+CHROMIUM ?= chromium
+DIGEST_PNG_SIZE ?= 900,3400
+.PHONY: digest-png
+digest-png: $(VENV)/.installed
+	@command -v $(CHROMIUM) >/dev/null || { echo "digest-png needs Chromium: apt-get install chromium (or make digest-png CHROMIUM=<path>)"; exit 1; }
+	$(PY) -m tools.digest_sample > docs/digest-sample.html
+	mkdir -p build
+	@# Chromium's own chatter (D-Bus, GPU) goes to a log, shown only when it fails.
+	$(CHROMIUM) --headless --no-sandbox --disable-gpu --hide-scrollbars --screenshot=build/digest-sample.png \
+		--window-size=$(DIGEST_PNG_SIZE) file://$(CURDIR)/docs/digest-sample.html 2>build/chromium.log \
+		|| { cat build/chromium.log; exit 1; }
+	@echo "written: build/digest-sample.png"
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -1,43 +1,41 @@
 """docs/digest-sample.html: the monthly digest of a made-up month, rendered by the product's own
-code (report rows written as CSV by report.to_csv, read back, built and rendered by digest.py).
+code (report rows priced by the bill model, cost/bill.py, written as CSV by report.to_csv, read
+back, built and rendered by the digest wing).
 
     .venv/bin/python -m tools.digest_sample > docs/digest-sample.html
 
-The amounts are illustrative, not prices from the Price List. tests/unit/tools/test_digest_sample.py
-checks that the committed page is what this renders."""
+November 2026 of 24 WorkSpaces: resets made at the end of October (one switched back to
+ALWAYS_ON on the 13th, one whose user came back and cost more, one made after midnight), switches to
+ALWAYS_ON on the 9th, month-end resets projected for December, and the figures of the months
+before for the chart. The amounts are illustrative, not prices from the Price List.
+tests/unit/tools/test_digest_sample.py checks that the committed page is what this renders."""
 
 from __future__ import annotations
 
 import io
 import random
 import sys
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from ws_autopilot.core.models import RunningMode
+from ws_autopilot.cost.bill import SwitchToAlwaysOn, WorkspaceMonth, row_dollars, use_rate
 from ws_autopilot.cost.models import Action, ReportRow
+from ws_autopilot.cost.pricing import BundlePrices
 from ws_autopilot.cost.report import to_csv
-from ws_autopilot.digest.content import DigestBuilder, ReportRun, final_run, read_rows, render
+from ws_autopilot.digest.chart import MonthFigures, chart_months
+from ws_autopilot.digest.content import DigestBuilder, final_run, render
+from ws_autopilot.digest.rows import ReportRun, read_rows
 
 GENERATED_AT = datetime(2026, 12, 1, 6, 0, 41, tzinfo=UTC)
+NOVEMBER = datetime(2026, 11, 1, tzinfo=UTC)
+OCTOBER = datetime(2026, 10, 1, tzinfo=UTC)
 MISSING = {14, 15}  # a weekend the schedule was disabled: the digest names the days
-MONTHLY = {
-    "VALUE": Decimal("25.00"),
-    "STANDARD": Decimal("35.00"),
-    "PERFORMANCE": Decimal("60.00"),
-    "POWER": Decimal("78.00"),
-}
-FEE = {
-    "VALUE": Decimal("7.25"),
-    "STANDARD": Decimal("9.75"),
-    "PERFORMANCE": Decimal("11.00"),
-    "POWER": Decimal("19.00"),
-}
-HOURLY = {
-    "VALUE": Decimal("0.22"),
-    "STANDARD": Decimal("0.30"),
-    "PERFORMANCE": Decimal("0.57"),
-    "POWER": Decimal("0.68"),
+PRICES = {
+    "VALUE": BundlePrices(Decimal("25.00"), Decimal("7.25"), Decimal("0.22")),
+    "STANDARD": BundlePrices(Decimal("35.00"), Decimal("9.75"), Decimal("0.30")),
+    "PERFORMANCE": BundlePrices(Decimal("60.00"), Decimal("11.00"), Decimal("0.57")),
+    "POWER": BundlePrices(Decimal("78.00"), Decimal("19.00"), Decimal("0.68")),
 }
 PEOPLE = [
     "a.moreau",
@@ -65,83 +63,140 @@ PEOPLE = [
     "w.kim",
     "x.fischer",
 ]
+# The story: November's billable hours (and compute type) of the WorkSpaces it is about.
+RESET_IN_OCTOBER = {"c.okafor": 12, "h.chen": 40, "o.dubois": 24, "s.ahmed": 120, "w.kim": 150}
+LATE_RESET = {"x.fischer": 30}  # made at 00:20 on Nov 1: ALWAYS_ON billing all November
+# to ALWAYS_ON on that day of November: s.ahmed, reset in October, came back late in the month
+SWITCHED = {"b.nakamura": 9, "k.patel": 9, "w.kim": 13, "s.ahmed": 30}
+HEAVY = {"b.nakamura": 210, "k.patel": 160}
+RESET_AT_MONTH_END = {"e.lindqvist": 20, "q.tanaka": 35, "g.kowalski": 15}  # g.kowalski opts out
+UNUSED = {"j.murphy", "t.larsen", "d.silva", "u.costa"}
+# The figures earlier digests stored: installed in February, dry run for two months.
+HISTORY = {
+    "2026-02": ("1184.40", "0.00", True),
+    "2026-03": ("1176.95", "0.00", True),
+    "2026-04": ("1102.35", "48.20", False),
+    "2026-05": ("1061.90", "71.45", False),
+    "2026-06": ("1043.15", "66.10", False),
+    "2026-07": ("997.80", "92.35", False),
+    "2026-08": ("1012.60", "84.90", False),
+    "2026-09": ("968.25", "103.40", False),
+    "2026-10": ("955.70", "97.15", False),
+}
 
 
-def fleet(rng: random.Random) -> list[ReportRow]:
-    rows = []
+def fleet(rng: random.Random) -> list[dict[str, object]]:
+    """Each WorkSpace: who, where, compute type, November's billable hours and its running mode
+    on November 1."""
+    people = []
     for n, person in enumerate(PEOPLE):
-        compute = rng.choice(list(MONTHLY))
-        hours = rng.choice([0, 12, 40, 70, 95, 130, 160, 210])
-        mode = "ALWAYS_ON" if hours > 90 else "AUTO_STOP"
-        hourly_cost = FEE[compute] + HOURLY[compute] * hours
-        cost = MONTHLY[compute] if mode == "ALWAYS_ON" else hourly_cost
-        other = hourly_cost if mode == "ALWAYS_ON" else MONTHLY[compute]
-        rows.append(
-            ReportRow(
-                account_id="111122223333" if n % 3 else "444455556666",
-                region="eu-west-1" if n % 4 else "us-east-1",
-                workspace_id=f"ws-{rng.getrandbits(36):09x}",
-                directory_id="d-9067a1b2c3",
-                user_name=person,
-                compute_type=compute,
-                state="AVAILABLE" if hours or n % 2 else "STOPPED",
-                running_mode_before=mode,
-                running_mode_after=mode,
-                billable_hours=hours,
-                threshold=85,
-                action=Action.NONE,
-                reason="",
-                dry_run=False,
-                error_code="",
-                evaluated_at="",
-                threshold_source="price_list",
-                month_cost=cost.quantize(Decimal("0.01")),
-                other_mode_cost=other.quantize(Decimal("0.01")),
-                month_saving=Decimal("0.00"),
-            )
+        compute = rng.choice(list(PRICES))
+        hours = rng.choice([40, 70, 95, 130, 160, 210])
+        hours = {**RESET_IN_OCTOBER, **LATE_RESET, **HEAVY, **RESET_AT_MONTH_END}.get(person, hours)
+        hours = 0 if person in UNUSED else hours
+        mode = "ALWAYS_ON" if hours > 90 or person in RESET_AT_MONTH_END else "AUTO_STOP"
+        if person in RESET_IN_OCTOBER or person in LATE_RESET or person in HEAVY:
+            mode = "AUTO_STOP"
+        people.append(
+            {
+                "account_id": "111122223333" if n % 3 else "444455556666",
+                "region": "eu-west-1" if n % 4 else "us-east-1",
+                "workspace_id": f"ws-{rng.getrandbits(36):09x}",
+                "user_name": person,
+                "compute_type": "STANDARD" if person in RESET_IN_OCTOBER else compute,
+                "hours": hours,
+                "mode": mode,
+            }
         )
-    return rows
+    return people
 
 
-def month_runs() -> dict[ReportRun, list[ReportRow]]:
-    rng = random.Random(2026_11)
-    base = fleet(rng)
-    by_user = {r.user_name: r for r in base}
-    runs: dict[ReportRun, list[ReportRow]] = {}
-    for day in range(1, 31):
-        if day in MISSING:
-            continue
-        rows = list(base)
-        if day == 9:  # heavy users switched to monthly billing mid-month
-            for person, saving in (("b.nakamura", "14.60"), ("k.patel", "22.35")):
-                converted = by_user[person]
-                rows[rows.index(converted)] = replace(
-                    converted,
-                    action=Action.TO_ALWAYS_ON,
-                    running_mode_after="ALWAYS_ON",
-                    month_saving=Decimal(saving),
-                )
-        if day == 30:
-            rows = [_month_end(r) for r in rows]
-        runs[_run(day)] = rows
-    return runs
+def _row(person: dict[str, object], at: datetime, hours: int, mode: str, **changes: object) -> ReportRow:
+    made = ReportRow(
+        account_id=str(person["account_id"]),
+        region=str(person["region"]),
+        workspace_id=str(person["workspace_id"]),
+        directory_id="d-9067a1b2c3",
+        user_name=str(person["user_name"]),
+        compute_type=str(person["compute_type"]),
+        state="AVAILABLE" if hours else "STOPPED",
+        running_mode_before=mode,
+        running_mode_after=mode,
+        billable_hours=hours,
+        threshold=PRICES[str(person["compute_type"])].break_even_hours(),
+        action=Action.NONE,
+        reason="",
+        dry_run=False,
+        error_code="",
+        evaluated_at=at.isoformat(),
+        threshold_source="price_list",
+    )
+    return ReportRow(**{**made.to_record(), **changes})
+
+
+def _priced(row: ReportRow, facts: WorkspaceMonth, at: datetime, measured: int) -> ReportRow:
+    """The row with its dollars from the bill model and the list prices they come from."""
+    prices = PRICES[row.compute_type]
+    dollars = row_dollars(prices, facts, row.action, use_rate(row.billable_hours or 0, measured), at)
+    return ReportRow(
+        **{
+            **row.to_record(),
+            "month_cost": dollars.month_cost,
+            "saving_this_month": dollars.saving_this_month,
+            "saving_next_month": dollars.saving_next_month,
+            "price_always_on_monthly": prices.always_on_monthly,
+            "price_auto_stop_monthly": prices.auto_stop_monthly,
+            "price_auto_stop_hourly": prices.auto_stop_hourly,
+        }
+    )
+
+
+def november_row(person: dict[str, object], day: int) -> ReportRow:
+    """The WorkSpace's row in the run of November `day` at 21:05 UTC."""
+    at = datetime(2026, 11, day, 21, 5, tzinfo=UTC)
+    measured = (day - 1) * 24 + 21
+    total = int(str(person["hours"]))
+    hours = round(total * measured / 720)
+    name = str(person["user_name"])
+    mode = str(person["mode"])
+    start = RunningMode.ALWAYS_ON if mode == "ALWAYS_ON" or name in LATE_RESET else RunningMode.AUTO_STOP
+    facts = WorkspaceMonth(NOVEMBER, start, hours)
+    switch_day = SWITCHED.get(name)
+    if switch_day is not None and day >= switch_day:
+        switched_at = datetime(2026, 11, switch_day, 21, 5, tzinfo=UTC)
+        before = round(total * ((switch_day - 1) * 24 + 21) / 720)
+        facts = WorkspaceMonth(NOVEMBER, start, hours, switched_on=SwitchToAlwaysOn(switched_at, before))
+        if day == switch_day:
+            reason = f"billable {hours} h > threshold; switching pays this month"
+            row = _row(person, at, hours, "AUTO_STOP", action=Action.TO_ALWAYS_ON, reason=reason)
+            return _priced(
+                ReportRow(**{**row.to_record(), "running_mode_after": "ALWAYS_ON"}), facts, at, measured
+            )
+        mode = "ALWAYS_ON"
+    row = _row(person, at, hours, mode)
+    if day == 30:
+        row = _month_end(row)
+    return _priced(row, facts, at, measured) if row.action is not Action.ERROR else row
 
 
 def _month_end(row: ReportRow) -> ReportRow:
+    changes: dict[str, object] = {}
     if row.user_name in ("e.lindqvist", "q.tanaka"):
-        return replace(
-            row, action=Action.TO_AUTO_STOP, running_mode_after="AUTO_STOP", reason="month-end reset"
-        )
-    if row.user_name == "g.kowalski":
-        return replace(row, action=Action.SKIPPED, reason="Skip_Convert tag")
-    if row.user_name == "m.garcia":
-        return replace(
-            row,
-            action=Action.ERROR,
-            reason="metrics unavailable: GetMetricData status Forbidden",
-            error_code="MetricsUnavailable",
-        )
-    if row.billable_hours == 0:
+        changes = {
+            "action": Action.TO_AUTO_STOP,
+            "running_mode_after": "AUTO_STOP",
+            "reason": "month-end reset",
+        }
+    elif row.user_name == "g.kowalski":
+        changes = {"action": Action.SKIPPED, "reason": "Skip_Convert tag"}
+    elif row.user_name == "m.garcia":
+        changes = {
+            "action": Action.ERROR,
+            "reason": "metrics unavailable: GetMetricData status Forbidden",
+            "error_code": "MetricsUnavailable",
+            "billable_hours": None,
+        }
+    elif row.billable_hours == 0:
         texts = {
             "j.murphy": (
                 "",
@@ -151,24 +206,80 @@ def _month_end(row: ReportRow) -> ReportRow:
             "t.larsen": ("2026-07-02T16:20:45+00:00", "held: Skip_Terminate tag"),
         }
         last, text = texts.get(row.user_name, ("2026-09-11T10:04:00+00:00", "stopped"))
-        return replace(row, last_connection=last, unused_action=text)
-    return row
+        changes = {"last_connection": last, "unused_action": text}
+    return ReportRow(**{**row.to_record(), **changes})
 
 
-def _run(day: int) -> ReportRun:
+def october_resets(people: list[dict[str, object]]) -> list[ReportRow]:
+    """The conversions of the October 31 month-end run: resets of light users, one made late."""
+    rows = []
+    for person in people:
+        name = str(person["user_name"])
+        if name not in RESET_IN_OCTOBER and name not in LATE_RESET:
+            continue
+        late = name in LATE_RESET
+        at = datetime(2026, 11, 1, 0, 20, tzinfo=UTC) if late else datetime(2026, 10, 31, 12, 5, tzinfo=UTC)
+        hours = 48 if name == "s.ahmed" else 30
+        reason = "month-end reset" + (" (late: made after 00:00 UTC on the 1st)" if late else "")
+        row = _row(
+            person,
+            at,
+            hours,
+            "ALWAYS_ON",
+            action=Action.TO_AUTO_STOP,
+            running_mode_after="AUTO_STOP",
+            reason=reason,
+            late=late,
+        )
+        rows.append(_priced(row, WorkspaceMonth(OCTOBER, RunningMode.ALWAYS_ON, hours), at, 30 * 24 + 12))
+    return rows
+
+
+def _run(day: date, hour: int = 21) -> ReportRun:
     return ReportRun(
-        f"reports/2026/11/{day:02d}/ws-autopilot-daily-{day:02d}.csv",
-        date(2026, 11, day),
-        datetime(2026, 11, day, 21, 40, tzinfo=UTC),
+        f"reports/{day:%Y/%m/%d}/ws-autopilot-daily-{day:%d}.csv",
+        day,
+        datetime(day.year, day.month, day.day, hour, 40, tzinfo=UTC),
     )
 
 
+def month_runs() -> tuple[dict[ReportRun, list[ReportRow]], dict[ReportRun, list[ReportRow]]]:
+    """The reports of October 31 and those of November."""
+    people = fleet(random.Random(2026_11))
+    previous = {_run(date(2026, 10, 31), 12): october_resets(people)}
+    runs = {
+        _run(date(2026, 11, day)): [november_row(p, day) for p in people]
+        for day in range(1, 31)
+        if day not in MISSING
+    }
+    return previous, runs
+
+
+def history() -> list[tuple[str, MonthFigures | None]]:
+    months = chart_months("2026-11")[:-1]
+    return [
+        (
+            m,
+            MonthFigures(m, Decimal(HISTORY[m][0]), Decimal(HISTORY[m][1]), HISTORY[m][2])
+            if m in HISTORY
+            else None,
+        )
+        for m in months
+    ]
+
+
+def _read(rows: list[ReportRow]) -> io.StringIO:
+    return io.StringIO(to_csv(rows), newline="")
+
+
 def sample() -> str:
-    runs = month_runs()
+    previous, runs = month_runs()
     builder = DigestBuilder("2026-11", final=final_run(runs))
+    for run, rows in previous.items():
+        builder.add_previous(run, read_rows(_read(rows)))
     for run, rows in runs.items():
-        builder.add(run, read_rows(io.StringIO(to_csv(rows), newline="")))
-    return render(builder.digest(GENERATED_AT))
+        builder.add(run, read_rows(_read(rows)))
+    return render(builder.digest(GENERATED_AT, history()))
 
 
 if __name__ == "__main__":

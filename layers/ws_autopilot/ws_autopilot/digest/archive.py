@@ -1,7 +1,8 @@
-"""The month's reports in S3 as the monthly digest reads them, and the digests it writes.
+"""The reports in S3 as the monthly digest reads them, and the digests it writes.
 
-Reports are `reports/YYYY/MM/DD/<run>.csv` (cost/report_store.py); digests `digests/YYYY-MM.html`,
-one per month, so a digest written twice replaces itself.
+Reports are `reports/YYYY/MM/DD/<run>.csv` (cost/report_store.py), filed under the day their run
+started; digests `digests/YYYY-MM.html`, one per month, so a digest written twice replaces
+itself, with the month's figures for later digests' charts beside it, `digests/YYYY-MM.json`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,15 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
 from ws_autopilot.aws.clients import aws_call, client
+from ws_autopilot.core.errors import PermanentAwsError
 from ws_autopilot.cost.report_store import REPORTS_PREFIX
-from ws_autopilot.digest.content import DigestRow, ReportRun, read_rows
+from ws_autopilot.digest.chart import MonthFigures
+from ws_autopilot.digest.rows import DigestRow, ReportRun, read_rows
+
+logger = Logger(child=True)
 
 DIGESTS_PREFIX = "digests"
 
@@ -27,15 +34,24 @@ class ReportArchive:
     def digest_key(month: str) -> str:
         return f"{DIGESTS_PREFIX}/{month}.html"
 
+    @staticmethod
+    def figures_key(month: str) -> str:
+        return f"{DIGESTS_PREFIX}/{month}.json"
+
     def month_reports(self, month: str) -> list[ReportRun]:
         """The CSV reports of every run of `month` (YYYY-MM), oldest first. A key that does not
         read as reports/YYYY/MM/DD/<run>.csv is left out. Raises AwsCallFailed."""
+        return self._reports(f"{REPORTS_PREFIX}/{month.replace('-', '/')}/")
+
+    def day_reports(self, day: date) -> list[ReportRun]:
+        """The CSV reports of the runs that started on `day`, oldest first. Raises AwsCallFailed."""
+        return self._reports(f"{REPORTS_PREFIX}/{day:%Y/%m/%d}/")
+
+    def _reports(self, prefix: str) -> list[ReportRun]:
         runs: list[ReportRun] = []
         paginator = self._client.get_paginator("list_objects_v2")
         with aws_call("ListObjectsV2"):
-            for page in paginator.paginate(
-                Bucket=self.bucket, Prefix=f"{REPORTS_PREFIX}/{month.replace('-', '/')}/"
-            ):
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
                 for obj in page.get("Contents", []):
                     day = _report_day(obj["Key"])
                     if day is not None:
@@ -50,12 +66,39 @@ class ReportArchive:
             with io.TextIOWrapper(body, encoding="utf-8", newline="") as text:
                 yield from read_rows(text)
 
+    def month_figures(self, month: str) -> MonthFigures | None:
+        """The figures the digest of `month` stored; None when there are none (no digest was
+        written that month, NoSuchKey) or they do not read as figures (logged). Raises
+        AwsCallFailed for any other failure."""
+        try:
+            with aws_call("GetObject"):
+                body = self._client.get_object(Bucket=self.bucket, Key=self.figures_key(month))["Body"].read()
+        except PermanentAwsError as exc:
+            if exc.error_code == "NoSuchKey":
+                return None
+            raise
+        try:
+            return MonthFigures.from_json(body)
+        except ValueError as exc:
+            logger.warning("digest figures unreadable", extra={"month": month, "error": str(exc)})
+            return None
+
     def write_digest(self, month: str, html: str) -> str:
         """Store the month's digest (encrypted by the bucket's default key). Raises AwsCallFailed."""
         key = self.digest_key(month)
         with aws_call("PutObject"):
             self._client.put_object(
                 Bucket=self.bucket, Key=key, Body=html.encode(), ContentType="text/html; charset=utf-8"
+            )
+        return key
+
+    def write_figures(self, figures: MonthFigures) -> str:
+        """Store the month's figures beside its digest, for the charts of the months after it.
+        Raises AwsCallFailed."""
+        key = self.figures_key(figures.month)
+        with aws_call("PutObject"):
+            self._client.put_object(
+                Bucket=self.bucket, Key=key, Body=figures.to_json().encode(), ContentType="application/json"
             )
         return key
 

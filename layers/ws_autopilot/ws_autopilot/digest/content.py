@@ -1,34 +1,41 @@
 """The monthly digest as pure functions: a month's report rows in, a `Digest` out, rendered as
 one HTML page a manager can read in a mail client or a browser (Jinja2 with autoescaping, inline
-CSS, no scripts). docs/digest.md.
+CSS, one inline SVG chart, no scripts). docs/digest.md.
 
-Where the figures come from (docs/decisions.md): the month's CSV reports in S3, one per run.
-- Conversions and opt-outs from every run of the month: a conversion is the row of the run that
-  made it (a WorkSpace is converted at most once a month; later runs report `none`), and its
-  saving is that row's `month_saving`. In a dry run the same decision recurs daily: one per
-  WorkSpace is counted, the latest.
-- Errors, the ten costliest WorkSpaces and the unused ones from the month's final view: the last
-  run of the latest day that has a report. Stops and terminations of unused WorkSpaces from the
-  runs that made them (the WorkSpace may be gone from the final view).
+Where the figures come from (docs/decisions.md): the CSV reports in S3, one per run.
+- Realized savings (digest/realized.py): the resets made at the end of the previous month (the
+  reports of its last day only) and the switches to ALWAYS_ON made during the month, each worked
+  out with the bill model from the month's final view.
+- Conversions of the month and their projections from every run of the month: a conversion is
+  the row of the run that made it (a WorkSpace is converted at most once a month; later runs
+  report `none`), with the `saving_this_month` and `saving_next_month` its run projected. In a
+  dry run the same decision recurs daily: one per WorkSpace is counted, the latest. Nothing
+  projected is called saved.
+- Errors, the ten costliest WorkSpaces, the unused ones and the fleet's modelled bill from the
+  month's final view: the last run of the latest day that has a report. Stops and terminations
+  of unused WorkSpaces from the runs that made them (the WorkSpace may be gone from the final
+  view).
+- The chart (digest/chart.py): this month's figures and those the previous eleven digests stored.
 - Days of the month without a report are named, never guessed.
 """
 
 from __future__ import annotations
 
-import csv
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ws_autopilot.cost.report import FORMULA_LEADS
+from ws_autopilot.digest.chart import MonthFigures
+from ws_autopilot.digest.model import ConversionTotal, Digest, month_name
+from ws_autopilot.digest.realized import CONVERSIONS, ConversionsInEffect, FinalFacts, RealizedMonth
+from ws_autopilot.digest.rows import DigestRow, ReportRun
 
-CONVERSIONS = ("to_always_on", "to_auto_stop")
 COSTLIEST = 10
 ACTED = ("stopped", "terminated")  # unused_action words of WorkSpaces the product changed
 
@@ -71,188 +78,77 @@ def month_days(month: str) -> list[date]:
     return [first + timedelta(days=n) for n in range((following - first).days)]
 
 
-@dataclass(frozen=True, slots=True)
-class DigestRow:
-    """The columns of one report row that the digest reads."""
-
-    account_id: str
-    region: str
-    workspace_id: str
-    directory_id: str
-    user_name: str
-    compute_type: str
-    state: str
-    running_mode_before: str
-    running_mode_after: str
-    action: str
-    reason: str
-    dry_run: bool
-    error_code: str
-    month_cost: Decimal | None
-    month_saving: Decimal | None
-    last_connection: str
-    unused_action: str
-
-    @property
-    def key(self) -> tuple[str, str, str]:
-        return self.account_id, self.region, self.workspace_id
-
-    @property
-    def unused_word(self) -> str:
-        """unused_action's first word: reported, stopped, terminated, would, held, failed,
-        unknown, or "" (not unused)."""
-        return self.unused_action.split(":")[0].split(" ")[0]
-
-    @property
-    def opted_out(self) -> bool:
-        return self.action == "skipped" and self.reason == "Skip_Convert tag"
-
-
-def _text(value: str | None) -> str:
-    """A CSV cell as the product wrote it, without the quote that keeps a spreadsheet from
-    reading it as a formula (report.to_csv)."""
-    text = value or ""
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_LEADS) else text
-
-
-def _money(value: str | None) -> Decimal | None:
-    text = _text(value).strip()
-    if not text:
-        return None
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        return None
-    return amount if amount.is_finite() else None
-
-
-def read_rows(lines: Iterable[str]) -> Iterator[DigestRow]:
-    """The rows of one CSV report (report.to_csv). Columns a report lacks (reports written
-    before the column existed) read as empty. A row without a WorkSpace id (a directory or
-    region that could not be read) is skipped: it has nothing to count."""
-    for record in csv.DictReader(lines):
-        workspace_id = _text(record.get("workspace_id"))
-        if not workspace_id:
-            continue
-        yield DigestRow(
-            account_id=_text(record.get("account_id")),
-            region=_text(record.get("region")),
-            workspace_id=workspace_id,
-            directory_id=_text(record.get("directory_id")),
-            user_name=_text(record.get("user_name")),
-            compute_type=_text(record.get("compute_type")),
-            state=_text(record.get("state")),
-            running_mode_before=_text(record.get("running_mode_before")),
-            running_mode_after=_text(record.get("running_mode_after")),
-            action=_text(record.get("action")),
-            reason=_text(record.get("reason")),
-            dry_run=(record.get("dry_run") or "").strip().lower() == "true",
-            error_code=_text(record.get("error_code")),
-            month_cost=_money(record.get("month_cost")),
-            month_saving=_money(record.get("month_saving")),
-            last_connection=_text(record.get("last_connection")),
-            unused_action=_text(record.get("unused_action")),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ReportRun:
-    """One run's CSV report: its S3 key, the run's day and when the report was written."""
-
-    key: str
-    day: date
-    written_at: datetime
-
-    @property
-    def run_id(self) -> str:
-        return self.key.rsplit("/", 1)[-1].removesuffix(".csv")
-
-
 def final_run(runs: Iterable[ReportRun]) -> ReportRun | None:
     """The month's final view: the last report written on the latest day that has one."""
     return max(runs, key=lambda r: (r.day, r.written_at), default=None)
 
 
-@dataclass(frozen=True, slots=True)
-class ConversionTotal:
-    direction: str
-    rows: list[DigestRow]
+@dataclass(slots=True)
+class FinalView:
+    """The month's final view, taken row by row and kept only as the digest shows it: counts,
+    the errors, the ten costliest, the unused WorkSpaces, and each WorkSpace's billable hours and
+    running mode (what realized savings need)."""
 
-    @property
-    def saving(self) -> Decimal | None:
-        """Sum of the known `month_saving`s; None when no row has one."""
-        known = [r.month_saving for r in self.rows if r.month_saving is not None]
-        return sum(known, Decimal(0)) if known else None
+    workspaces: int = 0
+    cost: Decimal | None = None
+    errors: list[DigestRow] = field(default_factory=list)
+    costliest: list[tuple[Decimal, int, DigestRow]] = field(default_factory=list)  # a min-heap
+    unused: dict[tuple[str, str, str], DigestRow] = field(default_factory=dict)
+    not_judged: int = 0
+    facts: dict[tuple[str, str, str], FinalFacts] = field(default_factory=dict)
+
+    def add(self, row: DigestRow) -> None:
+        self.workspaces += 1
+        self.facts[row.key] = FinalFacts(row.billable_hours, row.running_mode_before)
+        if row.action == "error":
+            self.errors.append(row)
+        if row.unused_word == "unknown":
+            self.not_judged += 1
+        elif row.unused_word:
+            self.unused[row.key] = row
+        if row.month_cost is not None:
+            self.cost = row.month_cost + (self.cost or 0)
+            # ties keep the earlier row, as the report lists them
+            entry = (row.month_cost, -self.workspaces, row)
+            if len(self.costliest) < COSTLIEST:
+                heapq.heappush(self.costliest, entry)
+            elif entry[:2] > self.costliest[0][:2]:
+                heapq.heapreplace(self.costliest, entry)
+
+    def ten_costliest(self) -> list[DigestRow]:
+        return [row for *_, row in sorted(self.costliest, key=lambda e: e[:2], reverse=True)]
 
 
-@dataclass(frozen=True, slots=True)
-class Digest:
-    month: str
-    generated_at: datetime
-    runs: int
-    final: ReportRun | None
-    missing_days: list[date]
-    dry_run: bool  # every row of the month was a dry run's
-    workspaces: int  # in the final view
-    fleet_cost: Decimal | None
-    conversions: list[ConversionTotal]
-    errors: list[DigestRow]
-    opted_out: list[DigestRow]
-    costliest: list[DigestRow]
-    unused: list[DigestRow]
-    not_judged: int  # WorkSpaces whose unused check could not read a source
-
-    @property
-    def title(self) -> str:
-        return datetime.strptime(self.month, "%Y-%m").strftime("%B %Y")
-
-    @property
-    def unused_cost(self) -> Decimal | None:
-        known = [r.month_cost for r in self.unused if r.month_cost is not None]
-        return sum(known, Decimal(0)) if known else None
-
-    @property
-    def saving(self) -> Decimal | None:
-        known = [c.saving for c in self.conversions if c.saving is not None]
-        return sum(known, Decimal(0)) if known else None
-
-    def summary(self) -> dict[str, object]:
-        """The figures the alert-topic message carries."""
-
-        def usd(amount: Decimal | None) -> str | None:
-            return None if amount is None else f"{amount:.2f}"
-
-        return {
-            "month": self.month,
-            "runs": self.runs,
-            "final_report": self.final.key if self.final else None,
-            "days_without_report": [d.isoformat() for d in self.missing_days],
-            "dry_run": self.dry_run,
-            "workspaces": self.workspaces,
-            "fleet_cost_usd": usd(self.fleet_cost),
-            "conversions": {c.direction: len(c.rows) for c in self.conversions},
-            "conversions_saving_usd": usd(self.saving),
-            "errors": len(self.errors),
-            "opted_out": len(self.opted_out),
-            "unused": len(self.unused),
-            "unused_cost_usd": usd(self.unused_cost),
-        }
+def previous_day(month: str) -> date:
+    """The last day of the month before `month` (YYYY-MM): its reports hold the resets that take
+    effect in `month`."""
+    return datetime.strptime(month, "%Y-%m").date() - timedelta(days=1)
 
 
 @dataclass(slots=True)
 class DigestBuilder:
-    """Takes the month's runs one at a time, oldest first, keeping only what the digest shows."""
+    """Takes the reports of the previous month's last day (`add_previous`), then the month's runs
+    one at a time, oldest first (`add`), keeping only what the digest shows."""
 
     month: str
     final: ReportRun | None = None
     runs: int = 0
+    previous_runs: int = 0
     days: set[date] = field(default_factory=set)
     rows_seen: int = 0
     dry_rows: int = 0
     conversions: dict[tuple[str, str, str], DigestRow] = field(default_factory=dict)
     opted_out: dict[tuple[str, str, str], DigestRow] = field(default_factory=dict)
     acted: dict[tuple[str, str, str], DigestRow] = field(default_factory=dict)
-    final_rows: list[DigestRow] = field(default_factory=list)
+    in_effect: ConversionsInEffect = field(default_factory=ConversionsInEffect)
+    view: FinalView = field(default_factory=FinalView)
+
+    def add_previous(self, run: ReportRun, rows: Iterable[DigestRow]) -> None:
+        """One report of the previous month's last day: only its conversions that take effect
+        this month are kept."""
+        self.previous_runs += 1
+        for row in rows:
+            self.in_effect.add_previous(row)
 
     def add(self, run: ReportRun, rows: Iterable[DigestRow]) -> None:
         self.runs += 1
@@ -264,18 +160,23 @@ class DigestBuilder:
             if row.action in CONVERSIONS:
                 self.conversions.pop(row.key, None)
                 self.conversions[row.key] = row
+                self.in_effect.add(row)
             if row.opted_out:
                 self.opted_out[row.key] = row
             if row.unused_word in ACTED:
                 self.acted.setdefault(row.key, row)
             if is_final:
-                self.final_rows.append(row)
+                self.view.add(row)
 
-    def digest(self, generated_at: datetime) -> Digest:
-        final = self.final_rows
-        costs = [r.month_cost for r in final if r.month_cost is not None]
-        unused = {r.key: r for r in final if r.unused_word and r.unused_word != "unknown"}
+    def digest(
+        self, generated_at: datetime, history: Sequence[tuple[str, MonthFigures | None]] = ()
+    ) -> Digest:
+        """The digest, with `history` (the previous months' figures, oldest first) for its chart."""
+        view = self.view
+        unused = dict(view.unused)
         unused.update(self.acted)
+        first = datetime.strptime(self.month, "%Y-%m").date()
+        late_resets = len(self.in_effect.late_resets)
         return Digest(
             month=self.month,
             generated_at=generated_at,
@@ -283,19 +184,21 @@ class DigestBuilder:
             final=self.final,
             missing_days=[d for d in month_days(self.month) if d not in self.days],
             dry_run=self.rows_seen > 0 and self.dry_rows == self.rows_seen,
-            workspaces=len(final),
-            fleet_cost=sum(costs, Decimal(0)) if costs else None,
+            workspaces=view.workspaces,
+            fleet_cost=view.cost,
             conversions=[
                 ConversionTotal(d, [r for r in self.conversions.values() if r.action == d])
                 for d in CONVERSIONS
             ],
-            errors=[r for r in final if r.action == "error"],
-            opted_out=sorted(self.opted_out.values(), key=lambda r: r.key),
-            costliest=heapq.nlargest(
-                COSTLIEST, (r for r in final if r.month_cost is not None), key=lambda r: r.month_cost or 0
+            realized=RealizedMonth(
+                first, self.in_effect.settle(first, view.facts), self.previous_runs, late_resets
             ),
+            errors=view.errors,
+            opted_out=sorted(self.opted_out.values(), key=lambda r: r.key),
+            costliest=view.ten_costliest(),
             unused=sorted(unused.values(), key=lambda r: (-(r.month_cost or 0), r.key)),
-            not_judged=sum(1 for r in final if r.unused_word == "unknown"),
+            not_judged=view.not_judged,
+            history=list(history),
         )
 
 
@@ -316,6 +219,7 @@ def _environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["usd"] = usd
+    env.globals["month_name"] = month_name
     return env
 
 

@@ -1,5 +1,6 @@
-"""Sending the monthly digest: read the month's reports, build and render the digest, store it
-in S3, announce it on the alert topic. The handler makes it idempotent per month (Powertools
+"""Sending the monthly digest: read the previous months' figures, the reports of the previous
+month's last day and of the month, build and render the digest, store it and its figures in S3,
+announce it on the alert topic. The handler makes it idempotent per month (Powertools
 idempotency), so a schedule that fires twice sends one message."""
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from aws_lambda_powertools import Logger
 from ws_autopilot.aws.notifications import Notifier
 from ws_autopilot.digest.alerts import digest_alert
 from ws_autopilot.digest.archive import ReportArchive
-from ws_autopilot.digest.content import DigestBuilder, final_run, month_days, render
+from ws_autopilot.digest.chart import chart_months
+from ws_autopilot.digest.content import DigestBuilder, final_run, month_days, previous_day, render
 
 logger = Logger(child=True)
 
@@ -25,16 +27,22 @@ class MonthlyDigest:
         self.clock = clock
 
     def send(self, month: str) -> dict[str, Any]:
-        """Write `month`'s digest to S3 and publish one `monthly_digest` message; the message's
-        body. Raises ValueError for a month that is not YYYY-MM, AwsCallFailed when S3 or SNS
+        """Write `month`'s digest and its figures to S3 and publish one `monthly_digest` message;
+        the message's body. Raises ValueError for a month that is not YYYY-MM, AwsCallFailed when S3 or SNS
         fail (nothing is published then)."""
         month_days(month)  # a clear error for a bad month before any call
+        # the chart's earlier months first: a failure shows before 50,000-row reports are read
+        history = [(m, self.archive.month_figures(m)) for m in chart_months(month)[:-1]]
         runs = self.archive.month_reports(month)
         builder = DigestBuilder(month, final=final_run(runs))
+        for run in self.archive.day_reports(previous_day(month)):
+            builder.add_previous(run, self.archive.rows(run))
         for run in runs:
             builder.add(run, self.archive.rows(run))
-        digest = builder.digest(self.clock())
+        digest = builder.digest(self.clock(), history)
         key = self.archive.write_digest(month, render(digest))
+        if digest.runs:  # a month whose reports are gone keeps the figures its first digest stored
+            self.archive.write_figures(digest.figures)
         location = f"s3://{self.archive.bucket}/{key}"
         message = digest_alert(digest, location)
         self.notifier.send(message)
