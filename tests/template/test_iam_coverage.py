@@ -126,7 +126,9 @@ def calls(region: str) -> dict[str, list[tuple[str, str]]]:
         "MonthlyDigestFunction": [
             ("s3:ListBucket", BUCKET),
             ("s3:GetObject", f"{BUCKET}/reports/2026/11/30/run-1.csv"),
+            ("s3:GetObject", f"{BUCKET}/digests/2026-10.json"),  # the chart's earlier months
             ("s3:PutObject", f"{BUCKET}/digests/2026-11.html"),
+            ("s3:PutObject", f"{BUCKET}/digests/2026-11.json"),
             ("dynamodb:GetItem", LEDGER),
             ("dynamodb:PutItem", LEDGER),
             ("dynamodb:UpdateItem", LEDGER),
