@@ -82,6 +82,16 @@ def test_this_runs_claim_without_the_change_is_carried_out_on_retry():
     assert (got.step, got.decision.action) == (RecallStep.RESUME, Action.TO_ALWAYS_ON)
 
 
+@pytest.mark.parametrize("status", [LedgerStatus.DONE, LedgerStatus.CLAIMED])
+def test_a_retried_conversion_keeps_the_hours_its_use_rate_is_taken_over(status):
+    # the row's dollars project at billable hours per measured hour: a retry must not lose them
+    judged = replace(TO_ALWAYS_ON, measured_hours=717)
+    mode = "ALWAYS_ON" if status is LedgerStatus.DONE else "AUTO_STOP"
+    got = recall(judged, ws(mode), entry(status=status), "scheduled", NOW, LISTED)
+    assert got.step in (RecallStep.RECORDED, RecallStep.RESUME)
+    assert got.decision.measured_hours == 717
+
+
 def test_another_runs_fresh_claim_is_left_to_it():
     claim = entry(status=LedgerStatus.CLAIMED, claimed_at=NOW - CLAIM_STALE_AFTER + timedelta(seconds=1))
     got = recall(TO_ALWAYS_ON, ws("AUTO_STOP"), claim, "other", NOW, LISTED - timedelta(minutes=20))

@@ -98,7 +98,11 @@ def recall(
             )
             return Recall(
                 Decision(
-                    entry.action, reason, billable_hours=entry.billable_hours, threshold=entry.threshold
+                    entry.action,
+                    reason,
+                    billable_hours=entry.billable_hours,
+                    threshold=entry.threshold,
+                    measured_hours=decision.measured_hours,
                 ),
                 RecallStep.RECORDED,
                 entry.to_mode,
@@ -107,7 +111,11 @@ def recall(
         if entry.status is LedgerStatus.CLAIMED:
             return Recall(
                 Decision(
-                    entry.action, entry.reason, billable_hours=entry.billable_hours, threshold=entry.threshold
+                    entry.action,
+                    entry.reason,
+                    billable_hours=entry.billable_hours,
+                    threshold=entry.threshold,
+                    measured_hours=decision.measured_hours,
                 ),
                 RecallStep.RESUME,
             )
