@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 import random
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from ws_autopilot.core.models import RunningMode
@@ -235,6 +235,27 @@ def october_resets(people: list[dict[str, object]]) -> list[ReportRow]:
     return rows
 
 
+def october_switches(people: list[dict[str, object]]) -> list[ReportRow]:
+    """Two switches to ALWAYS_ON made in October, as October's digest listed them: November is
+    their first whole month billed monthly."""
+    chosen = [p for p in people if p["mode"] == "ALWAYS_ON" and p["user_name"] not in RESET_AT_MONTH_END]
+    rows = []
+    for person, day in zip(chosen[:2], (14, 21), strict=False):
+        at = datetime(2026, 10, day, 21, 5, tzinfo=UTC)
+        row = _row(
+            person,
+            at,
+            90,
+            "AUTO_STOP",
+            action=Action.TO_ALWAYS_ON,
+            running_mode_after="ALWAYS_ON",
+            reason="billable 90 h > threshold",
+        )
+        facts = WorkspaceMonth(OCTOBER, RunningMode.AUTO_STOP, 90, switched_on=SwitchToAlwaysOn(at, 90))
+        rows.append(_priced(row, facts, at, int((at - OCTOBER) / timedelta(hours=1))))
+    return rows
+
+
 def _run(day: date, hour: int = 21) -> ReportRun:
     return ReportRun(
         f"reports/{day:%Y/%m/%d}/ws-autopilot-daily-{day:%d}.csv",
@@ -243,8 +264,11 @@ def _run(day: date, hour: int = 21) -> ReportRun:
     )
 
 
-def month_runs() -> tuple[dict[ReportRun, list[ReportRow]], dict[ReportRun, list[ReportRow]]]:
-    """The reports of October 31 and those of November."""
+def month_runs() -> tuple[
+    list[ReportRow], dict[ReportRun, list[ReportRow]], dict[ReportRun, list[ReportRow]]
+]:
+    """October's switches (as its digest listed them), the reports of October 31 and those of
+    November."""
     people = fleet(random.Random(2026_11))
     previous = {_run(date(2026, 10, 31), 12): october_resets(people)}
     runs = {
@@ -252,7 +276,7 @@ def month_runs() -> tuple[dict[ReportRun, list[ReportRow]], dict[ReportRun, list
         for day in range(1, 31)
         if day not in MISSING
     }
-    return previous, runs
+    return october_switches(people), previous, runs
 
 
 def history() -> list[tuple[str, MonthFigures | None]]:
@@ -273,8 +297,9 @@ def _read(rows: list[ReportRow]) -> io.StringIO:
 
 
 def sample() -> str:
-    previous, runs = month_runs()
+    carried, previous, runs = month_runs()
     builder = DigestBuilder("2026-11", final=final_run(runs))
+    builder.carry(read_rows(_read(carried)))
     for run, rows in previous.items():
         builder.add_previous(run, read_rows(_read(rows)))
     for run, rows in runs.items():

@@ -19,9 +19,10 @@ from ws_autopilot.digest.realized import (
     ConversionsInEffect,
     FinalFacts,
     RealizedMonth,
+    carried_saving,
     realized_saving,
 )
-from ws_autopilot.digest.rows import DigestRow
+from ws_autopilot.digest.rows import DigestRow, read_rows, write_rows
 
 NOVEMBER = date(2026, 11, 1)
 RESET_AT = "2026-10-31T12:05:00+00:00"  # the month-end run of October 31
@@ -211,3 +212,40 @@ def test_a_total_of_figures_none_could_work_out_is_unknown_not_zero():
     unpriced = realized_saving("to_auto_stop", reset(price_auto_stop_monthly=None), auto_stop(1), NOVEMBER)
     assert month_of(unpriced).total is None
     assert month_of().total == Decimal(0)
+
+
+def test_a_switch_of_the_month_before_saved_this_whole_month_billed_monthly():
+    # switched on October 30; November ALWAYS_ON from its 1st (M) where AUTO_STOP would have
+    # billed 9.75 + 0.30 x 183 = 64.65
+    carried = switch(evaluated_at="2026-10-30T21:05:00+00:00")
+    found = carried_saving(carried, FinalFacts(183, "ALWAYS_ON"), NOVEMBER)
+    assert (found.without, found.as_billed, found.saving) == (
+        Decimal("64.65"),
+        Decimal("35.00"),
+        Decimal("29.65"),
+    )
+    assert found.carried and found.direction == "to_always_on"
+    light = carried_saving(carried, FinalFacts(40, "ALWAYS_ON"), NOVEMBER)
+    assert light.saving == Decimal("-13.25")  # its user stopped working: 9.75 + 12.00 - 35.00
+    assert carried_saving(carried, FinalFacts(183, "AUTO_STOP"), NOVEMBER).problem == CHANGED_BY_HAND
+    assert carried_saving(carried, None, NOVEMBER).problem == NOT_IN_FINAL
+
+
+def test_the_months_switches_are_carried_to_the_next_digest_except_a_reset_switched_back():
+    month = ConversionsInEffect()
+    month.add_previous(reset("ws-back"))
+    month.add(switch("ws-back"))  # reset on October 31, switched back in November: nets out
+    month.add(switch("ws-heavy"))
+    month.add(switch("ws-dry", dry_run=True))
+    assert [r.workspace_id for r in month.carry_forward()] == ["ws-heavy"]
+
+    following = ConversionsInEffect()
+    for carried in read_rows(write_rows(month.carry_forward()).splitlines()):
+        following.add_carried(carried)
+    (saved,) = following.settle(date(2026, 12, 1), {switch("ws-heavy").key: FinalFacts(100, "ALWAYS_ON")})
+    assert saved.carried and saved.saving == Decimal("4.75")  # 9.75 + 30.00 - 35.00
+
+
+def test_the_digests_own_files_read_back_as_written():
+    rows = [switch("ws-1", user_name='Doe, "Jane"\nJr', late=True), reset("ws-2", billable_hours=None)]
+    assert list(read_rows(write_rows(rows).splitlines(keepends=True))) == rows

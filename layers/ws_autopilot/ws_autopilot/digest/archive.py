@@ -18,7 +18,7 @@ from ws_autopilot.aws.clients import aws_call, client
 from ws_autopilot.core.errors import PermanentAwsError
 from ws_autopilot.cost.report_store import REPORTS_PREFIX
 from ws_autopilot.digest.chart import MonthFigures
-from ws_autopilot.digest.rows import DigestRow, ReportRun, read_rows
+from ws_autopilot.digest.rows import DigestRow, ReportRun, read_rows, write_rows
 
 logger = Logger(child=True)
 
@@ -37,6 +37,10 @@ class ReportArchive:
     @staticmethod
     def figures_key(month: str) -> str:
         return f"{DIGESTS_PREFIX}/{month}.json"
+
+    @staticmethod
+    def switches_key(month: str) -> str:
+        return f"{DIGESTS_PREFIX}/{month}.switches.csv"
 
     def month_reports(self, month: str) -> list[ReportRun]:
         """The CSV reports of every run of `month` (YYYY-MM), oldest first. A key that does not
@@ -70,18 +74,40 @@ class ReportArchive:
         """The figures the digest of `month` stored; None when there are none (no digest was
         written that month, NoSuchKey) or they do not read as figures (logged). Raises
         AwsCallFailed for any other failure."""
-        try:
-            with aws_call("GetObject"):
-                body = self._client.get_object(Bucket=self.bucket, Key=self.figures_key(month))["Body"].read()
-        except PermanentAwsError as exc:
-            if exc.error_code == "NoSuchKey":
-                return None
-            raise
+        body = self._get(self.figures_key(month))
+        if body is None:
+            return None
         try:
             return MonthFigures.from_json(body)
         except ValueError as exc:
             logger.warning("digest figures unreadable", extra={"month": month, "error": str(exc)})
             return None
+
+    def carried_switches(self, month: str) -> list[DigestRow]:
+        """The switches to ALWAYS_ON that the digest of `month` listed for the month after it;
+        none when that digest stored none (NoSuchKey). Raises AwsCallFailed for any other failure."""
+        body = self._get(self.switches_key(month))
+        return [] if body is None else list(read_rows(io.StringIO(body.decode("utf-8"), newline="")))
+
+    def write_switches(self, month: str, rows: list[DigestRow]) -> str:
+        """Store `month`'s switches to ALWAYS_ON for the next month's digest. Raises AwsCallFailed."""
+        key = self.switches_key(month)
+        with aws_call("PutObject"):
+            self._client.put_object(
+                Bucket=self.bucket, Key=key, Body=write_rows(rows).encode(), ContentType="text/csv"
+            )
+        return key
+
+    def _get(self, key: str) -> bytes | None:
+        """The object's body; None when there is none (NoSuchKey). Raises AwsCallFailed."""
+        try:
+            with aws_call("GetObject"):
+                body: bytes = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except PermanentAwsError as exc:
+            if exc.error_code == "NoSuchKey":
+                return None
+            raise
+        return body
 
     def write_digest(self, month: str, html: str) -> str:
         """Store the month's digest (encrypted by the bucket's default key). Raises AwsCallFailed."""

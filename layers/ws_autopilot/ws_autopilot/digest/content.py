@@ -4,8 +4,9 @@ CSS, one inline SVG chart, no scripts). docs/digest.md.
 
 Where the figures come from (docs/decisions.md): the CSV reports in S3, one per run.
 - Realized savings (digest/realized.py): the resets made at the end of the previous month (the
-  reports of its last day only) and the switches to ALWAYS_ON made during the month, each worked
-  out with the bill model from the month's final view.
+  reports of its last day only), the switches to ALWAYS_ON made during the month and those made
+  during the month before (the list its digest stored), each worked out with the bill model
+  from the month's final view.
 - Conversions of the month and their projections from every run of the month: a conversion is
   the row of the run that made it (a WorkSpace is converted at most once a month; later runs
   report `none`), with the `saving_this_month` and `saving_next_month` its run projected. In a
@@ -142,6 +143,11 @@ class DigestBuilder:
     acted: dict[tuple[str, str, str], DigestRow] = field(default_factory=dict)
     in_effect: ConversionsInEffect = field(default_factory=ConversionsInEffect)
     view: FinalView = field(default_factory=FinalView)
+
+    def carry(self, rows: Iterable[DigestRow]) -> None:
+        """The switches to ALWAYS_ON of the month before, as its digest listed them."""
+        for row in rows:
+            self.in_effect.add_carried(row)
 
     def add_previous(self, run: ReportRun, rows: Iterable[DigestRow]) -> None:
         """One report of the previous month's last day: only its conversions that take effect

@@ -33,16 +33,20 @@ class MonthlyDigest:
         month_days(month)  # a clear error for a bad month before any call
         # the chart's earlier months first: a failure shows before 50,000-row reports are read
         history = [(m, self.archive.month_figures(m)) for m in chart_months(month)[:-1]]
+        before = previous_day(month)
+        carried = self.archive.carried_switches(f"{before:%Y-%m}")
         runs = self.archive.month_reports(month)
         builder = DigestBuilder(month, final=final_run(runs))
-        for run in self.archive.day_reports(previous_day(month)):
+        builder.carry(carried)
+        for run in self.archive.day_reports(before):
             builder.add_previous(run, self.archive.rows(run))
         for run in runs:
             builder.add(run, self.archive.rows(run))
         digest = builder.digest(self.clock(), history)
         key = self.archive.write_digest(month, render(digest))
-        if digest.runs:  # a month whose reports are gone keeps the figures its first digest stored
+        if digest.runs:  # a month whose reports are gone keeps what its first digest stored
             self.archive.write_figures(digest.figures)
+            self.archive.write_switches(month, builder.in_effect.carry_forward())
         location = f"s3://{self.archive.bucket}/{key}"
         message = digest_alert(digest, location)
         self.notifier.send(message)

@@ -3,7 +3,9 @@ WorkSpace's bill in the mode it would have kept without the product minus its bi
 (billing rules, "Dollars in reports"; the bill model is cost/bill.py). docs/digest.md, "Realized
 savings".
 
-A conversion counts for month X when it was carried out (not a dry run) and takes effect in X:
+A conversion counts for month X when it was carried out (not a dry run) and takes effect in X,
+or, for a switch to ALWAYS_ON, in the month after the one it was made in (the month its
+`saving_next_month` projected: `carried_saving`):
 - a month-end reset (`to_auto_stop`) made before midnight by a run of X-1's last day: X started
   AUTO_STOP. Without it, X would have been ALWAYS_ON all month: M. As it was: F + p x H, or, when
   the product switched it back to ALWAYS_ON at t during X, F + p x H(before t) + M x (end - t) / L.
@@ -11,6 +13,8 @@ A conversion counts for month X when it was carried out (not a dry run) and take
 - a switch to ALWAYS_ON made during X: by a run of X (not late), or late by a run of X-1's last
   day (made after midnight, so in X). Without it, X would have stayed AUTO_STOP: F + p x H. As it
   was: F + p x H(before t) + M x (end - t) / L.
+- a switch to ALWAYS_ON made during X-1 (as X-1's digest listed them, `digests/X-1.switches.csv`):
+  X began ALWAYS_ON because of it. Without it: F + p x H. As it was: M.
 H is the WorkSpace's billable hours in X's final view (the last report of the month). A figure
 that cannot be worked out from the reports (no prices, not in the final view, a running mode
 changed by someone else) is named with its reason, never guessed.
@@ -61,6 +65,7 @@ class RealizedSaving:
     without: Decimal | None = None  # the month's bill in the mode it would have kept
     as_billed: Decimal | None = None  # the month's bill as it was
     problem: str = ""
+    carried: bool = False  # a switch of the previous month: this whole month billed monthly by it
 
     @property
     def saving(self) -> Decimal | None:
@@ -116,6 +121,27 @@ def realized_saving(
     )
 
 
+def carried_saving(conversion: DigestRow, final: FinalFacts | None, month: date) -> RealizedSaving:
+    """The realized saving in `month` of a switch to ALWAYS_ON made during the month before: the
+    month began ALWAYS_ON because of it (M), where it would have stayed AUTO_STOP (F + p x H)."""
+    start = datetime(month.year, month.month, 1, tzinfo=UTC)
+    undone = RealizedSaving(TO_ALWAYS_ON, conversion, carried=True)
+    prices = conversion.prices
+    if prices is None:
+        return replace(undone, problem=NOT_PRICED)
+    if final is None:
+        return replace(undone, problem=NOT_IN_FINAL)
+    if final.billable_hours is None:
+        return replace(undone, problem=NO_HOURS)
+    if final.running_mode != RunningMode.ALWAYS_ON:
+        return replace(undone, problem=CHANGED_BY_HAND)
+    without = WorkspaceMonth(start, RunningMode.AUTO_STOP, final.billable_hours)
+    as_billed = WorkspaceMonth(start, RunningMode.ALWAYS_ON, final.billable_hours)
+    return replace(
+        undone, without=cents(month_bill(prices, without)), as_billed=cents(month_bill(prices, as_billed))
+    )
+
+
 def _hours_before(switch: DigestRow, at: datetime, start: datetime) -> int | None:
     """The month's billable hours before the switch at `at`: the switch row's, when its run judged
     this month. A late switch (made after midnight by the run of the previous month's last day)
@@ -136,6 +162,18 @@ class ConversionsInEffect:
     resets: dict[Key, DigestRow] = field(default_factory=dict)
     late_resets: dict[Key, DigestRow] = field(default_factory=dict)  # take effect a month later
     switches: dict[Key, DigestRow] = field(default_factory=dict)
+    carried: dict[Key, DigestRow] = field(default_factory=dict)  # switches of the month before
+
+    def add_carried(self, row: DigestRow) -> None:
+        """A switch to ALWAYS_ON the previous month's digest counted: this month is its next."""
+        if row.action == TO_ALWAYS_ON and not row.dry_run:
+            self.carried.setdefault(row.key, row)
+
+    def carry_forward(self) -> list[DigestRow]:
+        """The switches to ALWAYS_ON of this month that next month's digest realizes again (its
+        whole month billed monthly). A reset switched back is left out: without the product it
+        would have been ALWAYS_ON either way."""
+        return [row for key, row in self.switches.items() if key not in self.resets]
 
     def add_previous(self, row: DigestRow) -> None:
         """A row of a run of the previous month's last day."""
@@ -161,6 +199,7 @@ class ConversionsInEffect:
             for key, row in self.resets.items()
         ]
         found += [realized_saving(TO_ALWAYS_ON, row, final.get(key), month) for key, row in switches.items()]
+        found += [carried_saving(row, final.get(key), month) for key, row in self.carried.items()]
         return sorted(found, key=lambda s: s.conversion.key)
 
 
@@ -179,6 +218,16 @@ class RealizedMonth:
 
     def of(self, direction: str) -> list[RealizedSaving]:
         return [s for s in self.savings if s.direction == direction]
+
+    @property
+    def groups(self) -> list[tuple[str, list[RealizedSaving]]]:
+        """The savings by kind, as the digest's table lists them: resets of the month before,
+        switches to ALWAYS_ON made in the month, and those made in the month before."""
+        return [
+            ("reset", self.of(TO_AUTO_STOP)),
+            ("switched", [s for s in self.of(TO_ALWAYS_ON) if not s.carried]),
+            ("carried", [s for s in self.savings if s.carried]),
+        ]
 
     @staticmethod
     def total_of(savings: list[RealizedSaving]) -> Decimal | None:

@@ -4,8 +4,9 @@ and time) and the columns of each row that the digest uses. Pure: text in, value
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
@@ -141,6 +142,26 @@ def read_rows(lines: Iterable[str]) -> Iterator[DigestRow]:
             last_connection=_text(record.get("last_connection")),
             unused_action=_text(record.get("unused_action")),
         )
+
+
+def write_rows(rows: Iterable[DigestRow]) -> str:
+    """`rows` as CSV text that `read_rows` reads back as they are (the digest's own files, such
+    as the month's switches to ALWAYS_ON that the next digest realizes)."""
+    names = [f.name for f in fields(DigestRow)]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=names, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({name: _cell(getattr(row, name)) for name in names})
+    return buffer.getvalue()
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 @dataclass(frozen=True, slots=True)
