@@ -87,13 +87,9 @@ def realized_saving(
     reset WorkSpace during the month."""
     start = datetime(month.year, month.month, 1, tzinfo=UTC)
     undone = RealizedSaving(direction, conversion, switched_back)
-    prices = conversion.prices
-    if prices is None:
-        return replace(undone, problem=NOT_PRICED)
-    if final is None:
-        return replace(undone, problem=NOT_IN_FINAL)
-    if final.billable_hours is None:
-        return replace(undone, problem=NO_HOURS)
+    prices, problem = conversion.prices, _unknown(conversion, final)
+    if problem or prices is None or final is None or final.billable_hours is None:
+        return replace(undone, problem=problem)
     stayed_auto_stop = WorkspaceMonth(start, RunningMode.AUTO_STOP, final.billable_hours)
     switch = switched_back if direction == TO_AUTO_STOP else conversion
     if switch is None:
@@ -126,13 +122,9 @@ def carried_saving(conversion: DigestRow, final: FinalFacts | None, month: date)
     month began ALWAYS_ON because of it (M), where it would have stayed AUTO_STOP (F + p x H)."""
     start = datetime(month.year, month.month, 1, tzinfo=UTC)
     undone = RealizedSaving(TO_ALWAYS_ON, conversion, carried=True)
-    prices = conversion.prices
-    if prices is None:
-        return replace(undone, problem=NOT_PRICED)
-    if final is None:
-        return replace(undone, problem=NOT_IN_FINAL)
-    if final.billable_hours is None:
-        return replace(undone, problem=NO_HOURS)
+    prices, problem = conversion.prices, _unknown(conversion, final)
+    if problem or prices is None or final is None or final.billable_hours is None:
+        return replace(undone, problem=problem)
     if final.running_mode != RunningMode.ALWAYS_ON:
         return replace(undone, problem=CHANGED_BY_HAND)
     without = WorkspaceMonth(start, RunningMode.AUTO_STOP, final.billable_hours)
@@ -140,6 +132,17 @@ def carried_saving(conversion: DigestRow, final: FinalFacts | None, month: date)
     return replace(
         undone, without=cents(month_bill(prices, without)), as_billed=cents(month_bill(prices, as_billed))
     )
+
+
+def _unknown(conversion: DigestRow, final: FinalFacts | None) -> str:
+    """Why the reports cannot say what a conversion saved ("" when they can)."""
+    if conversion.prices is None:
+        return NOT_PRICED
+    if final is None:
+        return NOT_IN_FINAL
+    if final.billable_hours is None:
+        return NO_HOURS
+    return ""
 
 
 def _hours_before(switch: DigestRow, at: datetime, start: datetime) -> int | None:
