@@ -340,6 +340,7 @@ def run_daily(
     context_factory: Callable[[str], Any] | None = None,
     during: Callable[[str], None] | None = None,
     succeed: bool = True,
+    wait_limit: float = WAIT_LIMIT_SECONDS,
 ) -> tuple[Any, Execution]:
     """One execution of the optimizer started at the frozen time `now` with StartExecution, as the
     schedules start it, and waited for with DescribeExecution; its history from
@@ -367,7 +368,7 @@ def run_daily(
             outer = clock.follow(frozen) if clock is not None else None
             try:
                 arn = sfn.start_execution(stateMachineArn=machine.arn, name=run_id)["executionArn"]
-                described = wait_for(sfn, arn)
+                described = wait_for(sfn, arn, wait_limit)
             finally:
                 if clock is not None:
                     clock.follow(outer)
@@ -391,10 +392,10 @@ def _counted_as(function_name: str) -> str:
     return lambda_runtime.RUNTIME.functions[function_name].counted_as
 
 
-def wait_for(sfn: Any, arn: str) -> dict[str, Any]:
+def wait_for(sfn: Any, arn: str, wait_limit: float = WAIT_LIMIT_SECONDS) -> dict[str, Any]:
     """DescribeExecution until the execution has ended (on the real clock: the frozen one stands
     still while nothing waits on the virtual clock)."""
-    deadline = _REAL_MONOTONIC[0]() + WAIT_LIMIT_SECONDS
+    deadline = _REAL_MONOTONIC[0]() + wait_limit
     while True:
         described: dict[str, Any] = sfn.describe_execution(executionArn=arn)
         if described["status"] != "RUNNING":
@@ -403,7 +404,7 @@ def wait_for(sfn: Any, arn: str) -> dict[str, Any]:
             sfn.stop_execution(
                 executionArn=arn, error="Test.Stuck", cause="still running after the test's limit"
             )
-            raise TimeoutError(f"{arn} still running after {WAIT_LIMIT_SECONDS:.0f} s")
+            raise TimeoutError(f"{arn} still running after {wait_limit:.0f} s")
         time.sleep(POLL_SECONDS)
 
 
