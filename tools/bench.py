@@ -37,6 +37,8 @@ MIDNIGHT = datetime(2026, 12, 1, tzinfo=UTC)
 DEADLINE_SIZE, DEADLINE_RESETS = 50_000, 15_000  # the month-end deadline fleet (issue 8)
 ACCOUNT, REGION = "123456789012", "us-east-1"
 LAMBDA_SECONDS = 900
+DECISION_WORK_CHECK = "decision work under 1 ms per WorkSpace"
+TIMING_CHECKS = frozenset({DECISION_WORK_CHECK})  # depend on the machine and its load, not the code
 RUN_WAIT_SECONDS = 3300  # real time for one run, inside the parent's hour for the child
 PRICING_CALLS_TARGET = 5  # one region's WorkSpaces products, 100 a page, once a day
 TOOL_REFERENCE = {"size": 1000, "conversions": 250, "workspaces_calls": 4291, "aws_calls": 11015}
@@ -57,6 +59,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--endpoint", help=argparse.SUPPRESS)
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument(
+        "--counts-only",
+        action="store_true",
+        help="judge what the run did (calls, reports, memory), not how fast this machine did it:"
+        " the timing checks are printed but do not fail the run (make test, on a shared machine)",
+    )
     args = parser.parse_args(argv)
     if args.child:
         return child(args.endpoint)
@@ -71,8 +79,12 @@ def main(argv: list[str]) -> int:
     results = []
     for size in (int(s) for s in args.sizes.split(",")):
         result = measure(size)
+        if args.counts_only:
+            result["checks_passed"] = all(
+                ok for name, ok in result["checks"].items() if name not in TIMING_CHECKS
+            )
         results.append(result)
-        report(result)
+        report(result, args.counts_only)
     if args.json:
         with open(args.json, "w") as out:
             json.dump(results, out, indent=2)
@@ -221,7 +233,7 @@ def check(f: dict[str, Any]) -> dict[str, Any]:
         )
         <= PRICING_CALLS_TARGET,
         "CloudWatch calls within target": f["cloudwatch_calls"] <= cw_target,
-        "decision work under 1 ms per WorkSpace": f["decision_cpu_ms_per_workspace"] < 1,
+        DECISION_WORK_CHECK: f["decision_cpu_ms_per_workspace"] < 1,
         "peak memory under 512 MB": f["peak_rss_mb"] < 512,
         "no per-WorkSpace STS or S3 calls": sum(
             n for k, n in f["calls"].items() if k.split(":")[0] in ("sts", "s3")
@@ -254,7 +266,7 @@ def check(f: dict[str, Any]) -> dict[str, Any]:
     return f
 
 
-def report(f: dict[str, Any]) -> None:
+def report(f: dict[str, Any], counts_only: bool = False) -> None:
     print(
         f"\n=== {f['size']:,} WorkSpaces in {f['directories']} directories, {NOW:%Y-%m-%d %H:%M} UTC (month end) ==="
     )
@@ -308,7 +320,14 @@ def report(f: dict[str, Any]) -> None:
             f"run finished {f['finished_at'][11:19]} UTC"
         )
     for name, ok in f["checks"].items():
-        print(f"  [{'ok' if ok else 'FAILED'}] {name}")
+        verdict = (
+            "ok"
+            if ok
+            else "slow, not counted (--counts-only)"
+            if counts_only and name in TIMING_CHECKS
+            else "FAILED"
+        )
+        print(f"  [{verdict}] {name}")
     if f["size"] == TOOL_REFERENCE["size"]:
         print(
             f"  reference, best-known existing tool on 1,000 WorkSpaces with 250 conversions: "

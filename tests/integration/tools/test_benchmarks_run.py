@@ -24,8 +24,10 @@ def run(main, argv: list[str], capsys) -> str:
 
 
 def test_the_optimizer_benchmark_runs_and_passes_its_checks_on_1000_workspaces(capsys):
-    printed = run(bench.main, ["--sizes", "1000"], capsys)
+    # the decision work's time depends on the machine and what else runs on it: printed, not judged
+    printed = run(bench.main, ["--sizes", "1000", "--counts-only"], capsys)
     assert "[ok] every WorkSpace reported once" in printed
+    assert "decision work under 1 ms per WorkSpace" in printed
 
 
 def test_the_login_storm_benchmark_runs_and_passes_its_checks_on_a_small_storm(capsys):
