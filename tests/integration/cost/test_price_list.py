@@ -35,7 +35,18 @@ def prices(aws, pricing) -> PriceList:
 
 
 def standard(os: str = "WINDOWS_SERVER_2022") -> Workspace:
-    return Workspace("ws-1", "d-1", "alice", "AVAILABLE", "AUTO_STOP", "STANDARD", 60, (), False, os, 80, 50)
+    return Workspace(
+        "ws-1",
+        "d-1",
+        "alice",
+        "AVAILABLE",
+        "AUTO_STOP",
+        "STANDARD",
+        60,
+        operating_system=os,
+        root_volume_gib=80,
+        user_volume_gib=50,
+    )
 
 
 def test_get_products_answers_in_the_apis_own_shape(pricing):

@@ -32,7 +32,43 @@ def test_workspace_is_read_from_a_describe_workspaces_entry():
         120,
     )
     assert ws.modification_states == ("COMPUTE_TYPE",)
-    assert ws.is_standby
+    assert (ws.role, ws.is_standby) == ("STANDBY", True)
+
+
+STANDBY_ENTRY = {"WorkspaceId": "ws-primary1", "Region": "us-west-2", "Type": "PRIMARY", "State": "AVAILABLE"}
+PRIMARY_ENTRY = {"WorkspaceId": "ws-standby1", "Region": "us-west-2", "Type": "STANDBY", "State": "STOPPED"}
+
+
+@pytest.mark.parametrize(
+    ("related", "role"),
+    [
+        ([STANDBY_ENTRY], "STANDBY"),  # it names its primary: it is the standby
+        ([PRIMARY_ENTRY], "PRIMARY"),  # it names its standby: it is the primary
+        ([], ""),
+        (None, ""),
+        ("not a list", ""),
+        ([{"WorkspaceId": "ws-x"}], ""),  # no type: no role is guessed
+    ],
+)
+def test_a_workspaces_role_is_read_from_the_type_of_its_related_workspace(related, role):
+    item = {**ITEM, "RelatedWorkspaces": related}
+    ws = Workspace.from_api(item)
+    assert (ws.role, ws.is_standby) == (role, role == "STANDBY")
+
+
+@pytest.mark.parametrize(
+    ("category", "read", "personal"),
+    [
+        ("PERSONAL", "PERSONAL", True),
+        ("AGENTIC", "AGENTIC", False),
+        (None, "", True),  # the API does not say: a WorkSpace as before categories
+        ("NEWKIND", "NEWKIND", False),  # a category the product has no rule for
+    ],
+)
+def test_the_category_is_read_as_given_and_only_personal_or_none_counts_as_personal(category, read, personal):
+    item = {**ITEM} if category is None else {**ITEM, "WorkspaceCategory": category}
+    ws = Workspace.from_api(item)
+    assert (ws.category, ws.is_personal) == (read, personal)
 
 
 @pytest.mark.parametrize(

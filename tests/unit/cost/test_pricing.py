@@ -31,7 +31,16 @@ REGION = "us-east-1"
 
 def workspace(compute="STANDARD", os="WINDOWS_SERVER_2022", root=80, user=50, mode="AUTO_STOP") -> Workspace:
     return Workspace(
-        "ws-0123456789", "d-0123456789", "alice", "AVAILABLE", mode, compute, 60, (), False, os, root, user
+        "ws-0123456789",
+        "d-0123456789",
+        "alice",
+        "AVAILABLE",
+        mode,
+        compute,
+        60,
+        operating_system=os,
+        root_volume_gib=root,
+        user_volume_gib=user,
     )
 
 

@@ -125,7 +125,7 @@ def test_a_workspace_that_left_unhealthy_otherwise_is_forgotten(state):
 
 
 def test_guards_that_come_before_any_action():
-    standby = ws(is_standby=True)
+    standby = ws(role="STANDBY")
     assert go(standby, rec()).action is RemediationAction.SKIP
     assert go(ws(modification_states=("COMPUTE_TYPE",)), rec()).action is RemediationAction.WAIT
     assert go(record=rec(), breaker=True) == RemediationStep(

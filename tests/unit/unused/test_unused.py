@@ -92,7 +92,7 @@ HOUR = datetime(2026, 11, 2, 9, tzinfo=UTC)
         (ws(state="PENDING"), HourlyUsage({}), False),  # being created
         (ws(state="TERMINATING"), HourlyUsage({}), False),
         (ws(mode="MANUAL"), HourlyUsage({}), False),  # WorkSpaces Core: out of scope
-        (ws(is_standby=True), HourlyUsage({}), False),  # idle by design
+        (ws(role="STANDBY"), HourlyUsage({}), False),  # idle by design
         (ws(state="ERROR"), HourlyUsage({}), True),  # still costs money
     ],
 )

@@ -17,6 +17,21 @@ class RunningMode(StrEnum):
     MANUAL = "MANUAL"
 
 
+class WorkspaceRole(StrEnum):
+    """A WorkSpace's part in multi-region resilience, as its `RelatedWorkspaces` say: a standby
+    WorkSpace lists its primary (an entry of type PRIMARY), a primary lists its standby."""
+
+    PRIMARY = "PRIMARY"
+    STANDBY = "STANDBY"
+
+
+class WorkspaceCategory(StrEnum):
+    """`Workspace.WorkspaceCategory`: a WorkSpace for a person or for AI agents."""
+
+    PERSONAL = "PERSONAL"
+    AGENTIC = "AGENTIC"
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
     """One account and region the product works in."""
@@ -40,7 +55,8 @@ class Workspace:
     compute_type: str
     auto_stop_timeout_minutes: int | None = None
     modification_states: tuple[str, ...] = ()
-    is_standby: bool = False
+    role: str = ""  # a WorkspaceRole value; "" when the WorkSpace has no related WorkSpace
+    category: str = ""  # WorkspaceCategory as the API gives it; "" when it does not say
     operating_system: str = ""  # WorkspaceProperties.OperatingSystemName, "" when not reported
     root_volume_gib: int | None = None
     user_volume_gib: int | None = None
@@ -80,11 +96,34 @@ class Workspace:
             modification_states=tuple(
                 str(m.get("Resource", "")) for m in item.get("ModificationStates") or []
             ),
-            is_standby=any(r.get("Type") == "PRIMARY" for r in item.get("RelatedWorkspaces") or []),
+            role=_role(item.get("RelatedWorkspaces")),
+            category=str(item.get("WorkspaceCategory") or ""),
             operating_system=str(props.get("OperatingSystemName") or ""),
             root_volume_gib=_size(props.get("RootVolumeSizeGib")),
             user_volume_gib=_size(props.get("UserVolumeSizeGib")),
         )
+
+    @property
+    def is_standby(self) -> bool:
+        """A standby WorkSpace of multi-region resilience: idle by design until its primary fails."""
+        return self.role == WorkspaceRole.STANDBY
+
+    @property
+    def is_personal(self) -> bool:
+        """A WorkSpace for a person (or one the API does not categorize): its use is a user's
+        connections, which is all the billing rules and the unused check know how to read."""
+        return self.category in ("", WorkspaceCategory.PERSONAL)
+
+
+def _role(related: object) -> str:
+    """The WorkSpace's own role from its `RelatedWorkspaces`, whose entries each give the type of
+    the *other* WorkSpace: a PRIMARY entry makes it the standby, a STANDBY entry the primary."""
+    types = {r.get("Type") for r in related if isinstance(r, Mapping)} if isinstance(related, list) else set()
+    if WorkspaceRole.PRIMARY in types:
+        return WorkspaceRole.STANDBY.value
+    if WorkspaceRole.STANDBY in types:
+        return WorkspaceRole.PRIMARY.value
+    return ""
 
 
 def _size(value: object) -> int | None:
