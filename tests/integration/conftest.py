@@ -37,31 +37,52 @@ def virtual_time(monkeypatch) -> VirtualTime:
     return VirtualTime().install(monkeypatch)
 
 
+OTHER_REGION = "us-west-2"  # where a standby's primary, or a primary's standby, is made
+
+
 @pytest.fixture
 def make_fleet(aws) -> Callable[..., Fleet]:
     """Create WorkSpaces from specs: name -> (mode, compute type, profile, state, tags, and os,
     root_gib, user_gib: what DescribeWorkspaces reports of the OS and volumes, none by default;
-    `since` and `gap` leave hours of the usage series without datapoints)."""
+    `since` and `gap` leave hours of the usage series without datapoints). `agentic`: made with
+    an agentic persona configuration (its bundle must allow it: os WINDOWS_SERVER_2025, compute
+    other than VALUE, STANDARD or PERFORMANCE). `standby`: a standby WorkSpace (multi-region
+    resilience) made with CreateStandbyWorkspaces, whose primary, of the same spec, is in
+    OTHER_REGION; `has_standby`: a primary WorkSpace whose standby is in OTHER_REGION."""
 
     def make(specs: dict[str, dict[str, Any]], now: datetime) -> Fleet:
         directory_id = fleet.create_directory(aws, "corp")
-        names = list(specs)
-        ids = fleet.create_workspaces(
-            aws,
-            directory_id,
-            [
+        agentic = any(spec.get("agentic") for spec in specs.values())
+        personas = {REGION: fleet.create_persona(aws)} if agentic else {}
+
+        def requests(names: list[str], region: str) -> list[dict[str, Any]]:
+            return [
                 {
                     "user": f"user-{name}",
                     "compute_type": specs[name].get("compute", "STANDARD"),
                     "running_mode": specs[name]["mode"],
                     "tags": specs[name].get("tags", {}),
                     **{k: specs[name][k] for k in ("os", "root_gib", "user_gib") if k in specs[name]},
+                    **({"persona": personas[region]} if specs[name].get("agentic") else {}),
                 }
                 for name in names
-            ],
-        )
-        for name, workspace_id in zip(names, ids, strict=True):
-            spec = specs[name]
+            ]
+
+        here = [name for name in specs if not specs[name].get("standby")]
+        ids = dict(zip(here, fleet.create_workspaces(aws, directory_id, requests(here, REGION)), strict=True))
+        standbys = [name for name in specs if specs[name].get("standby")]
+        with_standby = [name for name in specs if specs[name].get("has_standby")]
+        if standbys or with_standby:
+            other = fleet.clients_in(ACCOUNT, ACCOUNT, OTHER_REGION, ("ec2", "ds", "workspaces"))
+            other_directory = fleet.create_directory(other, "corp-standby")
+            if agentic:
+                personas[OTHER_REGION] = fleet.create_persona(other)
+            primaries = fleet.create_workspaces(other, other_directory, requests(standbys, OTHER_REGION))
+            made = fleet.create_standby_workspaces(aws, directory_id, OTHER_REGION, primaries)
+            ids.update(zip(standbys, made, strict=True))
+            fleet.create_standby_workspaces(other, other_directory, REGION, [ids[n] for n in with_standby])
+        for name, spec in specs.items():
+            workspace_id = ids[name]
             simulator.set_state(ACCOUNT, REGION, workspace_id, spec.get("state", "AVAILABLE"))
             if spec.get("profile"):
                 fleet.seed_usage(
@@ -74,7 +95,7 @@ def make_fleet(aws) -> Callable[..., Fleet]:
                     since=spec.get("since"),
                     gap=spec.get("gap"),
                 )
-        return Fleet(aws, directory_id, dict(zip(names, ids, strict=True)))
+        return Fleet(aws, directory_id, {name: ids[name] for name in specs})
 
     return make
 

@@ -130,7 +130,9 @@ VOLUMES = {
 def create_workspaces(clients: dict[str, Any], directory_id: str, specs: list[dict[str, Any]]) -> list[str]:
     """Create WorkSpaces from specs: user, compute_type, running_mode, timeout_minutes, tags, and
     os (OperatingSystemName, e.g. WINDOWS_SERVER_2022) with root_gib and user_gib (default: the
-    compute type's usual volumes); without os, DescribeWorkspaces reports no OS or volumes."""
+    compute type's usual volumes); without os, DescribeWorkspaces reports no OS or volumes. With
+    persona (an id from create_persona), the WorkSpace is agentic (its bundle must allow it: os
+    WINDOWS_SERVER_2025, a compute type other than VALUE, STANDARD or PERFORMANCE)."""
     ids: list[str] = []
     for offset in range(0, len(specs), 25):
         requests = []
@@ -153,12 +155,42 @@ def create_workspaces(clients: dict[str, Any], directory_id: str, specs: list[di
                     "BundleId": "wsb-simulated",
                     "WorkspaceProperties": properties,
                     "Tags": [{"Key": k, "Value": v} for k, v in spec.get("tags", {}).items()],
+                    **({"AgenticPersonaConfigurationId": spec["persona"]} if spec.get("persona") else {}),
                 }
             )
         response = clients["workspaces"].create_workspaces(Workspaces=requests)
         if response["FailedRequests"]:
             raise RuntimeError(f"simulator refused WorkSpaces: {response['FailedRequests']}")
         ids.extend(p["WorkspaceId"] for p in response["PendingRequests"])
+    return ids
+
+
+def create_persona(clients: dict[str, Any], name: str = "assistant") -> str:
+    """An agentic persona configuration of the account and region (for agentic WorkSpaces)."""
+    return str(
+        clients["workspaces"].create_agentic_persona_configuration(Name=name, ModelIds=["model-simulated"])[
+            "AgenticPersonaConfigurationId"
+        ]
+    )
+
+
+def create_standby_workspaces(
+    clients: dict[str, Any], directory_id: str, primary_region: str, primary_ids: list[str]
+) -> list[str]:
+    """Standby WorkSpaces (multi-region resilience) in the clients' region, in `directory_id`, of
+    the WorkSpaces `primary_ids` of `primary_region`: their ids, in the same order."""
+    ids: list[str] = []
+    for offset in range(0, len(primary_ids), 25):
+        response = clients["workspaces"].create_standby_workspaces(
+            PrimaryRegion=primary_region,
+            StandbyWorkspaces=[
+                {"PrimaryWorkspaceId": primary_id, "DirectoryId": directory_id}
+                for primary_id in primary_ids[offset : offset + 25]
+            ],
+        )
+        if response["FailedStandbyRequests"]:
+            raise RuntimeError(f"simulator refused standby WorkSpaces: {response['FailedStandbyRequests']}")
+        ids.extend(p["WorkspaceId"] for p in response["PendingStandbyRequests"])
     return ids
 
 

@@ -5,7 +5,8 @@ metric store fast enough for fleets of hundreds of WorkSpaces.
 real boto3 clients in every moto mode (in-process `mock_aws`, server), and registers the
 services moto lacks (the Price List, tests/support/price_list.py). They follow the
 documented API: the allowed states of each call, FailedRequests for per-WorkSpace failures,
-Limit/NextToken pagination. The code under test cannot tell them from AWS.
+Limit/NextToken pagination, standby and agentic WorkSpaces (tests/support/workspace_kinds.py).
+The code under test cannot tell them from AWS.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from moto.workspaces.exceptions import InvalidParameterValuesException, Resource
 from moto.workspaces.models import Workspace, WorkSpacesBackend, workspaces_backends
 from moto.workspaces.responses import WorkSpacesResponse
 
-from tests.support import price_list
+from tests.support import price_list, workspace_kinds
 
 MAX_PAGE = 25
 MAX_METRIC_QUERIES = 500
@@ -280,7 +281,8 @@ def r_describe_workspaces(self: WorkSpacesResponse) -> str:
             key=lambda w: w.workspace_id,
         )
     page, token = _page(workspaces, params)
-    body: dict[str, Any] = {"Workspaces": [w.to_dict_pending() for w in page]}
+    backend = self.workspaces_backend
+    body: dict[str, Any] = {"Workspaces": [workspace_kinds.describe(backend, w) for w in page]}
     if token:
         body["NextToken"] = token
     return json.dumps(body)
@@ -668,6 +670,7 @@ def install() -> None:
     CloudWatchResponse.get_metric_data = r_get_metric_data  # type: ignore[method-assign]
     BaseResponse.call_action = call_action  # type: ignore[method-assign]
     price_list.register()  # the Price List Query API, which moto lacks
+    workspace_kinds.register()  # standby and agentic WorkSpaces, which moto lacks
     # moto gives every account and region's EC2 a few hundred public AMIs when it first touches it
     # (the directories' VPCs do); WorkSpaces never reads them, and 2,000 pairs load them 2,000 times.
     os.environ.setdefault("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")

@@ -201,3 +201,83 @@ def test_a_series_shared_by_many_workspaces_is_not_changed_by_adding_to_one(aws)
     assert len(index.series[simulator.metric_key("AWS/WorkSpaces", "UserConnected", dims[0])][0]) == 4
     assert len(index.series[simulator.metric_key("AWS/WorkSpaces", "UserConnected", dims[1])][0]) == 3
     assert series == (times, [0.0, 0.0, 0.0])
+
+
+OTHER_REGION = "us-west-2"
+WINDOWS_2025 = "WINDOWS_SERVER_2025"
+
+
+def test_a_standby_workspace_and_its_primary_each_name_the_other_with_its_current_state(aws, workspaces):
+    client, directory_id, ids = workspaces
+    simulator.set_state(ACCOUNT, REGION, ids[0], "STOPPED")
+    other = fleet.clients_in(ACCOUNT, ACCOUNT, OTHER_REGION, ("ec2", "ds", "workspaces"))
+    standby_directory = fleet.create_directory(other, "corp-standby")
+
+    response = other["workspaces"].create_standby_workspaces(
+        PrimaryRegion=REGION,
+        StandbyWorkspaces=[
+            {
+                "PrimaryWorkspaceId": ids[0],
+                "DirectoryId": standby_directory,
+                "DataReplication": "PRIMARY_AS_SOURCE",
+            },
+            {"PrimaryWorkspaceId": "ws-000000000", "DirectoryId": standby_directory},
+        ],
+    )
+
+    assert [f["ErrorCode"] for f in response["FailedStandbyRequests"]] == ["ResourceNotFound.Workspace"]
+    (made,) = response["PendingStandbyRequests"]
+    assert (made["UserName"], made["DirectoryId"]) == ("u0", standby_directory)
+    standby = other["workspaces"].describe_workspaces(WorkspaceIds=[made["WorkspaceId"]])["Workspaces"][0]
+    assert standby["RelatedWorkspaces"] == [
+        {"WorkspaceId": ids[0], "Region": REGION, "Type": "PRIMARY", "State": "STOPPED"}
+    ]
+    assert standby["WorkspaceProperties"]["ComputeTypeName"] == "VALUE"  # the primary's bundle
+    assert standby["DataReplicationSettings"]["DataReplication"] == "PRIMARY_AS_SOURCE"
+    primary = client.describe_workspaces(WorkspaceIds=[ids[0]])["Workspaces"][0]
+    assert primary["RelatedWorkspaces"] == [
+        {"WorkspaceId": made["WorkspaceId"], "Region": OTHER_REGION, "Type": "STANDBY", "State": "AVAILABLE"}
+    ]
+    assert [p["StandbyWorkspaceId"] for p in primary["StandbyWorkspacesProperties"]] == [made["WorkspaceId"]]
+    assert "RelatedWorkspaces" not in client.describe_workspaces(WorkspaceIds=[ids[1]])["Workspaces"][0]
+    with pytest.raises(ClientError, match="in another Region"):
+        same_region = [{"PrimaryWorkspaceId": ids[1], "DirectoryId": directory_id}]
+        client.create_standby_workspaces(PrimaryRegion=REGION, StandbyWorkspaces=same_region)
+
+
+def test_a_workspace_made_with_a_persona_configuration_is_agentic_and_others_are_personal(aws):
+    directory_id = fleet.create_directory(aws, "corp")
+    persona = fleet.create_persona(aws)
+    agent = {"user": "agent", "compute_type": "POWER", "running_mode": "AUTO_STOP", "os": WINDOWS_2025}
+    (agentic,) = fleet.create_workspaces(aws, directory_id, [{**agent, "persona": persona}])
+    (personal,) = fleet.create_workspaces(aws, directory_id, [{**agent, "user": "person"}])
+    categories = {
+        w["WorkspaceId"]: w["WorkspaceCategory"]
+        for w in aws["workspaces"].describe_workspaces(DirectoryId=directory_id)["Workspaces"]
+    }
+    assert categories == {agentic: "AGENTIC", personal: "PERSONAL"}
+
+    refused = aws["workspaces"].create_workspaces(
+        Workspaces=[
+            {
+                "DirectoryId": directory_id,
+                "UserName": "unknown-persona",
+                "BundleId": "wsb-simulated",
+                "AgenticPersonaConfigurationId": "wsapc-000000000000",
+            },
+            {
+                "DirectoryId": directory_id,
+                "UserName": "standard-bundle",
+                "BundleId": "wsb-simulated",
+                "AgenticPersonaConfigurationId": persona,
+                "WorkspaceProperties": {"ComputeTypeName": "STANDARD", "OperatingSystemName": WINDOWS_2025},
+            },
+        ]
+    )
+    assert [f["ErrorCode"] for f in refused["FailedRequests"]] == [
+        "AgenticWorkspaceInvalidPersona",
+        "AgenticWorkspaceUnsupportedBundle",
+    ]
+    assert refused["PendingRequests"] == []
+    with pytest.raises(ClientError, match="ConflictException"):
+        fleet.create_persona(aws)  # the same name again
