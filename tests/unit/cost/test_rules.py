@@ -1,3 +1,4 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -8,7 +9,14 @@ from hypothesis import strategies as st
 from ws_autopilot.core.models import HourlyUsage, MetricsUnavailable, TagsUnavailable, Workspace
 from ws_autopilot.cost.models import Action, ConversionTiming
 from ws_autopilot.cost.pricing import BundlePrices
-from ws_autopilot.cost.rules import apply_opt_out, decide, evaluate
+from ws_autopilot.cost.rules import (
+    AGENTIC_REASON,
+    STANDBY_REASON,
+    apply_opt_out,
+    decide,
+    evaluate,
+    is_evaluated,
+)
 
 THRESHOLDS = {"STANDARD": 85, "VALUE": 81}
 NOT_MODIFIABLE = [
@@ -217,6 +225,84 @@ def test_tags_do_not_change_a_decision_that_is_not_a_conversion():
     decision = evaluate(ws(), usage(MID_MONTH, 10), THRESHOLDS, MID_MONTH)
     assert apply_opt_out(decision, TagsUnavailable("AccessDeniedException")) == decision
     assert apply_opt_out(decision, {"Skip_Convert": ""}) == decision
+
+
+# --- Set aside before rule 1: standby WorkSpaces and WorkSpaces not for a person (agentic)
+
+
+STANDBY = {"role": "STANDBY"}
+AGENTIC = {"category": "AGENTIC", "compute": "POWER"}
+
+
+def kind(changes: dict[str, str], mode: str = "AUTO_STOP", state: str = "AVAILABLE") -> Workspace:
+    """ws() with a role or a category (and, for an agentic one, the compute type its bundle needs)."""
+    fields = {k: v for k, v in changes.items() if k != "compute"}
+    return replace(ws(mode=mode, state=state, compute=changes.get("compute", "STANDARD")), **fields)
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [(STANDBY, STANDBY_REASON), (AGENTIC, AGENTIC_REASON)],
+    ids=["standby", "agentic"],
+)
+@pytest.mark.parametrize(
+    ("mode", "billable", "now"),
+    [("AUTO_STOP", 200, MID_MONTH), ("AUTO_STOP", 200, LAST_DAY), ("ALWAYS_ON", 0, LAST_DAY)],
+    ids=["heavy-mid-month", "heavy-last-day", "idle-monthly-last-day"],
+)
+def test_standby_and_agentic_workspaces_are_never_converted_in_either_direction(
+    changes, reason, mode, billable, now
+):
+    workspace = kind(changes, mode)
+    personal = replace(workspace, role="", category="PERSONAL")
+    assert decide(personal, usage(now, billable, mode), {**THRESHOLDS, "POWER": 92}, {}, now).action in (
+        Action.TO_ALWAYS_ON,
+        Action.TO_AUTO_STOP,
+    )  # the same WorkSpace for a person would be converted
+
+    decision = decide(workspace, usage(now, billable, mode), {**THRESHOLDS, "POWER": 92}, {}, now)
+
+    assert (decision.action, decision.reason) == (Action.SKIPPED, reason)
+    assert (decision.billable_hours, decision.threshold) == (None, None)
+
+
+def test_the_reason_names_the_standby_or_agentic_workspace_before_its_state_or_its_threshold():
+    assert evaluate(kind(STANDBY, state="PENDING"), HourlyUsage({}), THRESHOLDS, MID_MONTH).reason == (
+        STANDBY_REASON
+    )
+    unpriced_agent = replace(kind(AGENTIC), compute_type="GRAPHICS_G6_XLARGE")  # no threshold
+    assert evaluate(unpriced_agent, usage(MID_MONTH, 200), THRESHOLDS, MID_MONTH).reason == AGENTIC_REASON
+    assert (
+        evaluate(kind(AGENTIC), MetricsUnavailable("Throttling"), THRESHOLDS, MID_MONTH).action
+        is Action.SKIPPED
+    )  # its metrics are not needed, so not an error
+
+
+def test_unreadable_tags_do_not_change_the_reason_a_standby_workspace_is_skipped():
+    decision = decide(
+        kind(STANDBY), usage(MID_MONTH, 200), THRESHOLDS, TagsUnavailable("AccessDeniedException"), MID_MONTH
+    )
+    assert (decision.action, decision.reason) == (Action.SKIPPED, STANDBY_REASON)
+
+
+def test_a_category_the_product_has_no_rule_for_is_skipped_and_named():
+    decision = evaluate(kind({"category": "ROBOTIC"}), usage(MID_MONTH, 200), THRESHOLDS, MID_MONTH)
+    assert (decision.action, decision.reason) == (
+        Action.SKIPPED,
+        "WorkSpace category ROBOTIC: no billing rule for it; not converted",
+    )
+
+
+@pytest.mark.parametrize("changes", [{"role": "PRIMARY"}, {"category": "PERSONAL"}, {"category": ""}])
+def test_a_primary_and_a_personal_or_uncategorized_workspace_are_judged_as_any_other(changes):
+    decision = evaluate(kind(changes), usage(MID_MONTH, 200), THRESHOLDS, MID_MONTH)
+    assert (decision.action, decision.billable_hours) == (Action.TO_ALWAYS_ON, 200)
+    assert is_evaluated(kind(changes))
+
+
+@pytest.mark.parametrize("changes", [STANDBY, AGENTIC, {"category": "ROBOTIC"}])
+def test_set_aside_workspaces_are_not_evaluated_so_their_tags_and_prices_are_not_read(changes):
+    assert not is_evaluated(kind(changes))
 
 
 # --- Partial months (billing rules, "Partial months"): hours without a datapoint are unmeasured

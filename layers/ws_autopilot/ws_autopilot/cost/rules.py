@@ -1,6 +1,8 @@
 """The billing-mode decision rules, as pure functions.
 
-`decide()` is the whole rule set for one WorkSpace. The optimizer calls its two halves
+`decide()` is the whole rule set for one WorkSpace. Before rule 1, `not_judged()` sets aside the
+WorkSpaces the rules do not apply to whatever their state: standby WorkSpaces of multi-region
+resilience and WorkSpaces that are not for a person (agentic ones). The optimizer calls its two halves
 separately, `evaluate()` then `apply_opt_out()`, so that a WorkSpace whose tags could not be
 read is only held back when its decision would be a conversion. `choose_threshold()` says which
 threshold a WorkSpace is judged by: its `Autopilot_Threshold` tag, else the break-even of its
@@ -15,7 +17,15 @@ from datetime import date, datetime
 from fractions import Fraction
 
 from ws_autopilot.core.calendar import HOUR, Window, evaluation_window, is_last_day_of_month, to_utc
-from ws_autopilot.core.models import MetricsUnavailable, RunningMode, Tags, TagsUnavailable, Usage, Workspace
+from ws_autopilot.core.models import (
+    MetricsUnavailable,
+    RunningMode,
+    Tags,
+    TagsUnavailable,
+    Usage,
+    Workspace,
+    WorkspaceCategory,
+)
 from ws_autopilot.core.opt_out import find_opt_out_tag
 from ws_autopilot.cost.bill import cents, switch_extra_cost, switching_pays, use_rate
 from ws_autopilot.cost.billing import (
@@ -36,6 +46,8 @@ THRESHOLD_TAG = "Autopilot_Threshold"
 MIN_MEASURED_HOURS = 168  # a week (billing rules, "Partial months"): less is too little to reset on
 MAX_THRESHOLD_HOURS = 744  # the hours of a 31-day month, as the threshold parameters allow
 NEGATIVE_TAG_VALUES = frozenset({"false", "no", "0", "off", "n"})
+STANDBY_REASON = "standby WorkSpace (multi-region resilience): not converted"
+AGENTIC_REASON = "agentic WorkSpace: no billing rule for WorkSpaces without user sessions; not converted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +62,28 @@ class Threshold:
     invalid: str = ""
 
 
+def not_judged(workspace: Workspace) -> str:
+    """Why the billing rules do not apply to the WorkSpace at all, whatever its state and use;
+    "" when they do. A standby WorkSpace is idle by design until its primary fails, and its use
+    says nothing about its bill; an agentic WorkSpace works without user sessions, the only use
+    the billable hours count; a category the product does not know has no rule either."""
+    if workspace.is_standby:
+        return STANDBY_REASON
+    if workspace.category == WorkspaceCategory.AGENTIC:
+        return AGENTIC_REASON
+    if not workspace.is_personal:
+        return f"WorkSpace category {workspace.category}: no billing rule for it; not converted"
+    return ""
+
+
 def is_evaluated(workspace: Workspace) -> bool:
-    """True when rules 1 and 2 let the billing rules judge the WorkSpace (its threshold matters)."""
-    return workspace.state in MODIFIABLE_STATES and workspace.running_mode in MANAGED_MODES
+    """True when the billing rules judge the WorkSpace past rules 1 and 2 (its threshold, tags and
+    prices matter): not set aside by `not_judged`, in a modifiable state and a managed mode."""
+    return (
+        not not_judged(workspace)
+        and workspace.state in MODIFIABLE_STATES
+        and workspace.running_mode in MANAGED_MODES
+    )
 
 
 def threshold_tag(tags: Mapping[str, str]) -> int | str | None:
@@ -124,7 +155,8 @@ def evaluate(
     prices: BundlePrices | None = None,
     timing: ConversionTiming = ConversionTiming.SAVINGS,
 ) -> Decision:
-    """Rules 1-7 of the billing rules, without the tag opt-out.
+    """Rules 1-7 of the billing rules, without the tag opt-out, once `not_judged` has set aside
+    the WorkSpaces they do not apply to (`skipped`, its reason).
 
     `thresholds` maps compute type to hours per month; `chosen`, when given, is the WorkSpace's
     own threshold (`choose_threshold`) and replaces it. `usage` is the month-to-date hourly
@@ -137,6 +169,9 @@ def evaluate(
     `timing`: when an AUTO_STOP WorkSpace over its threshold is switched (`timing_rule`).
     """
     day = run_day or to_utc(now).date()
+    set_aside = not_judged(workspace)
+    if set_aside:
+        return Decision(Action.SKIPPED, set_aside)
     if workspace.state not in MODIFIABLE_STATES:
         return Decision(Action.SKIPPED, f"state {workspace.state} is not modifiable")
     if workspace.running_mode not in MANAGED_MODES:
