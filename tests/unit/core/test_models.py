@@ -1,3 +1,4 @@
+import dataclasses
 import json
 from decimal import Decimal
 
@@ -175,3 +176,17 @@ def test_a_part_written_before_the_dollar_columns_reads_as_without_them():
         record.pop(name)
     row = ReportRow.from_record(record)
     assert (row.threshold_source, row.prices, row.month_cost, row.saving_next_month) == ("", "", None, None)
+
+
+def test_a_part_written_before_the_role_and_category_columns_reads_them_as_empty():
+    row = dataclasses.replace(
+        ReportRow.error(Target("1" * 12, "us-east-1"), "ws-1", "d-1", "r", "E", False, "t"),
+        workspace_role="STANDBY",
+        workspace_category="AGENTIC",
+    )
+    record = json.loads(json.dumps(part_record(row)))
+    assert ReportRow.from_record(record) == row
+    for name in ("workspace_role", "workspace_category"):
+        record.pop(name)
+    old = ReportRow.from_record(record)
+    assert (old.workspace_role, old.workspace_category) == ("", "")

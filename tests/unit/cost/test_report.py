@@ -209,9 +209,9 @@ def test_the_summary_totals_each_dollar_column_apart_naming_its_month():
 
 def test_dollars_are_bare_numbers_in_the_csv_a_negative_saving_included():
     body = to_csv([priced("ws-1", Action.TO_ALWAYS_ON, "45.75", "-1.50", "36.85")])
-    # then the unused check's two text columns, empty here
+    # then the unused check's two text columns and the role and category, empty here
     assert body.splitlines()[1].endswith(
-        ',"price_list","us-east-1 VALUE ...",45.75,-1.50,36.85,35.00,9.75,0.30,"",""'
+        ',"price_list","us-east-1 VALUE ...",45.75,-1.50,36.85,35.00,9.75,0.30,"","","",""'
     )
     (parsed,) = csv.DictReader(io.StringIO(body))
     assert (parsed["month_cost"], parsed["saving_this_month"]) == ("45.75", "-1.50")

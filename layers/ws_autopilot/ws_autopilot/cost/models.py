@@ -99,6 +99,11 @@ class ReportRow:
     # run)", "would terminate (dry run)", "held: <reason>", "failed: <code>" or "unknown: <reason>".
     last_connection: str = ""
     unused_action: str = ""
+    # What DescribeWorkspaces says of the WorkSpace's kind (core/models.py): "PRIMARY" or "STANDBY"
+    # in multi-region resilience, "" with no related WorkSpace; its WorkspaceCategory ("PERSONAL",
+    # "AGENTIC"...), "" when the API does not say. Standby and agentic ones are never converted.
+    workspace_role: str = ""
+    workspace_category: str = ""
 
     @classmethod
     def error(
@@ -173,6 +178,8 @@ class ReportRow:
             price_auto_stop_hourly=_money(values["price_auto_stop_hourly"]),
             last_connection=values["last_connection"] or "",
             unused_action=values["unused_action"] or "",
+            workspace_role=values["workspace_role"] or "",
+            workspace_category=values["workspace_category"] or "",
         )
 
 

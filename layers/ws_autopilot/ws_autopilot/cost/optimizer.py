@@ -294,6 +294,8 @@ class DirectoryOptimizer:
             error_code=decision.error_code,
             evaluated_at=now.isoformat(),
             late=decision.late,
+            workspace_role=ws.role,
+            workspace_category=ws.category,
         )
 
     def _invalid_row(self, exc: InvalidWorkspaceRecord, directory_id: str, now: datetime) -> ReportRow:
