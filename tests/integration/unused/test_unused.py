@@ -217,6 +217,38 @@ def test_on_the_last_day_unused_workspaces_are_stopped_announced_and_recorded(aw
     assert alert[2]["no_connection_since"] == "2026-09-30T00:00:00+00:00"
 
 
+@pytest.mark.parametrize(
+    ("parameters", "done", "call"),
+    [(STOP, "stopped", "StopWorkspaces"), (TERMINATE, "terminated", "TerminateWorkspaces")],
+    ids=["stop", "terminate"],
+)
+def test_standby_and_agentic_workspaces_are_never_judged_unused_nor_acted_on(
+    aws, make_fleet, deploy, inbox, parameters, done, call
+):
+    agent = {"agentic": True, "compute": "POWER", "os": "WINDOWS_SERVER_2025"}
+    fleet = make_fleet(
+        {"idle": IDLE, "standby": {**IDLE, "standby": True}, "agent": {**IDLE, **agent}}, LAST_DAY
+    )
+    stack = deploy(**parameters)
+    for name in fleet.ids:  # each one proven older than the window, none connected since July
+        connected_before(fleet, name)
+    received = inbox(stack)
+
+    output, _ = run_daily(stack.state_machine, LAST_DAY)
+
+    rows = rows_by_name(aws, fleet, output)
+    assert {name: (row["unused_action"], row["last_connection"]) for name, row in rows.items()} == {
+        "idle": (done, JULY.isoformat()),
+        "standby": ("", ""),  # not a candidate: never looked up
+        "agent": ("", ""),
+    }
+    assert {name: actions(fleet, name) for name in fleet.ids} == {"idle": [call], "standby": [], "agent": []}
+    assert [alert[2]["workspace_id"] for alert in received(LAST_DAY + timedelta(hours=1))] == [
+        fleet.ids["idle"]
+    ]
+    assert [item["workspace_id"]["S"] for item in ledger_items(aws, stack)] == [fleet.ids["idle"]]
+
+
 def test_a_second_run_on_the_last_day_acts_on_nothing_again(aws, make_fleet, deploy, inbox):
     fleet = make_fleet({"idle": IDLE, "other": IDLE}, LAST_DAY)
     stack = deploy(**STOP)

@@ -93,6 +93,9 @@ HOUR = datetime(2026, 11, 2, 9, tzinfo=UTC)
         (ws(state="TERMINATING"), HourlyUsage({}), False),
         (ws(mode="MANUAL"), HourlyUsage({}), False),  # WorkSpaces Core: out of scope
         (ws(role="STANDBY"), HourlyUsage({}), False),  # idle by design
+        (ws(role="PRIMARY", category="PERSONAL"), HourlyUsage({}), True),
+        (ws(category="AGENTIC"), HourlyUsage({}), False),  # its agents never connect as users
+        (ws(category="ROBOTIC"), HourlyUsage({}), False),  # a category without a rule
         (ws(state="ERROR"), HourlyUsage({}), True),  # still costs money
     ],
 )

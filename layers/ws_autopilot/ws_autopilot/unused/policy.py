@@ -89,14 +89,16 @@ def window_start(run_day: date, months: int) -> datetime:
 def is_candidate(workspace: Workspace, usage: Usage) -> bool:
     """True for a WorkSpace the unused check looks at: this month's series was read and has no
     connected hour, it is in a state someone could use, its running mode is one the product
-    manages (MANUAL is WorkSpaces Core, out of scope), and it is not a standby WorkSpace (idle by
-    design until its primary fails)."""
+    manages (MANUAL is WorkSpaces Core, out of scope), it is not a standby WorkSpace (idle by
+    design until its primary fails), and it is a person's (an agentic WorkSpace's agents work
+    without the user connections every source here counts, so it would always look unused)."""
     if not isinstance(usage, HourlyUsage) or any(v >= 1 for v in usage.points.values()):
         return False
     return (
         workspace.state not in NOT_JUDGED_STATES
         and workspace.running_mode in MANAGED_MODES
         and not workspace.is_standby
+        and workspace.is_personal
     )
 
 
