@@ -290,3 +290,51 @@ def test_the_daily_rebuild_limit_holds_a_rebuild(aws, deploy, office):
     result = scan(stack, T0 + 60 * MIN)
     assert result["outcomes"][0]["reason"] == "daily rebuild limit reached"
     assert calls("RebuildWorkspaces") == 0
+
+
+@pytest.fixture
+def kinds(make_fleet):
+    """A directory with a standby WorkSpace (its primary in another region), an agentic one and
+    eight of people."""
+    specs = {f"p{i}": {"mode": "AUTO_STOP"} for i in range(8)} | {
+        "standby": {"mode": "AUTO_STOP", "standby": True},
+        "agent": {"mode": "AUTO_STOP", "agentic": True, "compute": "POWER", "os": "WINDOWS_SERVER_2025"},
+    }
+    return make_fleet(specs, T0)
+
+
+def test_an_unhealthy_standby_workspace_is_left_alone_and_announced_once(aws, deploy, kinds, inbox):
+    stack = deploy(**LIVE, RebuildPolicy="Auto", MaxReboots="1")
+    notices = inbox(stack)
+    unhealthy(kinds, "standby")
+    simulator.add_snapshot(ACCOUNT, REGION, kinds.ids["standby"], "rebuild", T0)
+
+    results = [scan(stack, T0 + minutes * MIN) for minutes in (0, 30, 60, 90)]
+
+    assert [r["counts"] for r in results] == [{"skip": 1}] * 4
+    assert results[0]["outcomes"][0]["reason"] == "standby WorkSpace (multi-region resilience)"
+    assert simulator.actions(ACCOUNT, REGION, kinds.ids["standby"]) == []
+    assert state(kinds, "standby") == "UNHEALTHY"
+    assert notices(T0 + 90 * MIN) == ["remediation_skip"]
+
+
+def test_an_unhealthy_agentic_workspace_is_rebooted_and_then_goes_to_a_person_not_rebuilt(
+    aws, deploy, kinds, inbox
+):
+    stack = deploy(**LIVE, RebuildPolicy="Auto", MaxReboots="1")
+    notices = inbox(stack)
+    unhealthy(kinds, "agent")
+    simulator.add_snapshot(ACCOUNT, REGION, kinds.ids["agent"], "rebuild", T0)  # a rebuild could be made
+
+    scan(stack, T0)
+    assert scan(stack, T0 + 30 * MIN)["counts"] == {"reboot": 1}
+    unhealthy(kinds, "agent", at=T0 + 60 * MIN)  # the reboot did not help
+    result = scan(stack, T0 + 60 * MIN)
+
+    assert result["counts"] == {"needs_person": 1}
+    assert result["outcomes"][0]["reason"] == (
+        "still UNHEALTHY after 1 reboot(s); AGENTIC WorkSpace: not rebuilt automatically"
+    )
+    assert simulator.actions(ACCOUNT, REGION, kinds.ids["agent"]) == ["RebootWorkspaces"]
+    assert calls("RebuildWorkspaces") == 0
+    assert notices(T0 + 60 * MIN) == ["remediation_reboot", "remediation_needs_person"]

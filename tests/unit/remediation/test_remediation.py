@@ -86,6 +86,21 @@ def test_after_the_allowed_reboots_auto_rebuilds_and_never_alerts():
     assert "rebuilds are not allowed" in decided.reason
 
 
+@pytest.mark.parametrize("category", ["AGENTIC", "ROBOTIC"])
+def test_an_agentic_workspace_is_rebooted_as_any_other_but_a_person_decides_on_a_rebuild(category):
+    agent = ws(category=category)
+    assert go(agent, rec()).action is RemediationAction.REBOOT  # after the grace period
+    rebooted = rec(Phase.REBOOTED, reboots=1, last=NOW - 31 * MIN)
+    assert go(agent, rebooted).action is RemediationAction.REBOOT  # reboots left
+    exhausted = replace(rebooted, reboots=2)
+    assert go(agent, exhausted) == RemediationStep(
+        RemediationAction.NEEDS_PERSON,
+        f"still UNHEALTHY after 2 reboot(s); {category} WorkSpace: not rebuilt automatically",
+    )
+    assert go(ws(category="PERSONAL"), exhausted).action is RemediationAction.REBUILD
+    assert go(agent, rec(), connected=True).action is RemediationAction.WAIT  # the same guards
+
+
 def test_still_unhealthy_after_a_rebuild_needs_a_person_once():
     rebuilt = rec(Phase.REBUILT, reboots=2, rebuilt=True, last=NOW - 31 * MIN)
     assert go(record=rebuilt).action is RemediationAction.NEEDS_PERSON

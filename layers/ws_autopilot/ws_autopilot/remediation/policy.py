@@ -5,7 +5,8 @@ Per WorkSpace the policy keeps a record (phase, when it went unhealthy, what was
 and every scan takes one step from it:
 
     healthy --UNHEALTHY--> OBSERVING --grace elapsed--> REBOOTED --wait elapsed, reboots left--> REBOOTED
-    REBOOTED --wait elapsed, no reboots left--> REBUILT (RebuildPolicy Auto) or NEEDS_PERSON (Never)
+    REBOOTED --wait elapsed, no reboots left--> REBUILT (RebuildPolicy Auto) or NEEDS_PERSON (Never,
+        or a WorkSpace that is not a person's, such as an agentic one: never rebuilt automatically)
     REBUILT --wait elapsed, still UNHEALTHY--> NEEDS_PERSON
     any phase --AVAILABLE--> recovered: REMEMBERED for a day, then forgotten
 
@@ -190,6 +191,14 @@ def step(
     if user_connected:
         return RemediationStep(RemediationAction.WAIT, "a user is connected", guard=True)
     proposed = _timed_step(active, settings, now)
+    if proposed.action is RemediationAction.REBUILD and not workspace.is_personal:
+        # A rebuild recreates the volumes from the bundle and the last snapshot; what it does to
+        # an agentic WorkSpace's agents is not documented, and RebuildPolicy's consent was given
+        # for people's WorkSpaces (decisions.md, D-169): a person decides.
+        return RemediationStep(
+            RemediationAction.NEEDS_PERSON,
+            f"{proposed.reason}; {workspace.category} WorkSpace: not rebuilt automatically",
+        )
     if proposed.action.acts:
         return _held_by_history(proposed, active, settings, now)
     return proposed
