@@ -2,11 +2,11 @@
 
 `decide()` is the whole rule set for one WorkSpace. Before rule 1, `not_judged()` sets aside the
 WorkSpaces the rules do not apply to whatever their state: standby WorkSpaces of multi-region
-resilience and WorkSpaces that are not for a person (agentic ones). The optimizer calls its two halves
-separately, `evaluate()` then `apply_opt_out()`, so that a WorkSpace whose tags could not be
-read is only held back when its decision would be a conversion. `choose_threshold()` says which
-threshold a WorkSpace is judged by: its `Autopilot_Threshold` tag, else the break-even of its
-prices, else its compute type's parameter.
+resilience and WorkSpaces that are not for a person (agentic ones). The optimizer calls the
+rules' two halves separately, `evaluate()` then `apply_opt_out()`, so that a WorkSpace whose
+tags could not be read is only held back when its decision would be a conversion.
+`choose_threshold()` says which threshold a WorkSpace is judged by: its `Autopilot_Threshold`
+tag, else the break-even of its prices, else its compute type's parameter.
 """
 
 from __future__ import annotations
