@@ -261,48 +261,24 @@ def month_end_reset(hours: int, threshold: int, measured: list[int], window: Win
     months"): judged on its hours as they are when the whole window was measured, on the hours a
     whole window would have shown at the same rate when part was not, and not at all with less
     than a week measured."""
+    kept = Decision(Action.NONE, "", billable_hours=hours, threshold=threshold, measured_hours=len(measured))
     if len(measured) == window.hours:
         if hours <= threshold:
-            return Decision(
-                Action.TO_AUTO_STOP,
-                f"month-end reset: billable {hours} h <= threshold {threshold} h",
-                billable_hours=hours,
-                threshold=threshold,
-                measured_hours=len(measured),
-            )
-        return Decision(
-            Action.NONE,
-            f"billable {hours} h > threshold {threshold} h",
-            billable_hours=hours,
-            threshold=threshold,
-            measured_hours=len(measured),
-        )
+            reason = f"month-end reset: billable {hours} h <= threshold {threshold} h"
+            return replace(kept, action=Action.TO_AUTO_STOP, reason=reason)
+        return replace(kept, reason=f"billable {hours} h > threshold {threshold} h")
     first = window.start + measured[0] * HOUR
     since = f"measured since {first:%Y-%m-%d %H:%M} UTC only ({len(measured)} of {window.hours} h)"
     if len(measured) < MIN_MEASURED_HOURS:
-        return Decision(
-            Action.NONE,
-            f"{since}: under {MIN_MEASURED_HOURS} h, not reset; judged again next month",
-            billable_hours=hours,
-            threshold=threshold,
-            measured_hours=len(measured),
+        return replace(
+            kept, reason=f"{since}: under {MIN_MEASURED_HOURS} h, not reset; judged again next month"
         )
     whole = Fraction(hours * window.hours, len(measured))
     scaled = f"billable {hours} h, {round(whole)} h over the whole month at that rate"
     if whole <= threshold:
-        return Decision(
-            Action.TO_AUTO_STOP,
-            f"month-end reset: {scaled} <= threshold {threshold} h ({since})",
-            billable_hours=hours,
-            threshold=threshold,
-            measured_hours=len(measured),
-        )
-    return Decision(
-        Action.NONE,
-        f"{scaled} > threshold {threshold} h ({since})",
-        billable_hours=hours,
-        threshold=threshold,
-    )
+        reason = f"month-end reset: {scaled} <= threshold {threshold} h ({since})"
+        return replace(kept, action=Action.TO_AUTO_STOP, reason=reason)
+    return replace(kept, reason=f"{scaled} > threshold {threshold} h ({since})")
 
 
 def mark_if_late(decision: Decision, run_day: date, at: datetime) -> Decision:
