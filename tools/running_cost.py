@@ -277,12 +277,15 @@ def month(fleet: Fleet) -> list[Line]:
         Decimal("0.5") * 2 + (1 + n * Decimal("0.0005")) + INIT_SECONDS * (Decimal("0.5") * 2 + 1 + 1)
     )
     scan_gbs = SCANS * (SCAN_SECONDS + INIT_SECONDS)  # 1 GB; assumed cold every 15 minutes
+    # Cold login functions: about 10 a working day, and one per 500 logins as the morning scales out.
     login_cold = WORKING_DAYS * (10 + n // 500)
     login_gbs = login_count * LOGIN_SECONDS / 2 + login_cold * INIT_SECONDS / 2
     digest_gbs = 1 * (5 + n * Decimal("0.001")) + INIT_SECONDS
     gbs = optimizer_gbs + run_steps_gbs + scan_gbs + login_gbs + digest_gbs
     invocations = sum(r.invocations(fleet) + 3 for r in runs) + SCANS + login_count + 1
 
+    # The run's own states (6), its Map child (2), the account-region's execution (3), 2 per
+    # directory (Map iteration, finished) and 2 per OptimizeDirectory invocation (Task, MoreToDo).
     transitions = sum(6 + 2 + 3 + 2 * fleet.directories + 2 * r.invocations(fleet) for r in runs)
 
     run_rru = sum(r.rru for r in runs)
@@ -292,6 +295,7 @@ def month(fleet: Fleet) -> list[Line]:
     scan_rru = SCANS  # the records' Scan, a few items
     conversions = sum(r.conversions for r in runs)
     login_table_gb = Decimal(n * WORKING_DAYS) * LOGIN_RETENTION_MONTHS * LOGIN_ITEM_BYTES / 10**9
+    # A ledger entry (about 400 B) per conversion, kept 400 days like the reports.
     ledger_gb = Decimal(conversions) * REPORT_RETENTION_MONTHS * 400 / 10**9
     table_gb = 2 * login_table_gb + ledger_gb + Decimal(n * 250) / 10**9  # index copy, user map
 
@@ -319,6 +323,8 @@ def month(fleet: Fleet) -> list[Line]:
     log_gb = Decimal(log_bytes) / 10**9
     # Every invocation but the untraced logins, and each run's three kinds of execution.
     traces = traced_logins(fleet) + (invocations - login_count) + 3 * len(runs)
+    # DynamoDB asks for a table key every 5 minutes per caller (3 tables per login container),
+    # each cold scan once, a run a few dozen times (tables, bucket key, log groups).
     kms_requests = login_hours * 12 * 3 * fleet.login_containers + SCANS + len(runs) * 40
 
     def q(value: Decimal | int) -> Decimal:
