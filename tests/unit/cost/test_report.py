@@ -10,7 +10,16 @@ from hypothesis import strategies as st
 
 from ws_autopilot.core.models import Target
 from ws_autopilot.cost.models import Action, ReportRow
-from ws_autopilot.cost.report import FORMULA_LEADS, Failure, failure_rows, summarize, to_csv, unique_rows
+from ws_autopilot.cost.report import (
+    FORMULA_LEADS,
+    CsvLine,
+    Failure,
+    csv_text,
+    failure_rows,
+    summarize,
+    to_csv,
+    unique_lines,
+)
 
 HOME = Target("123456789012", "us-east-1")
 
@@ -37,7 +46,7 @@ def row(workspace_id: str, action: Action = Action.NONE, user: str = "alice", re
 
 
 def test_a_workspace_seen_twice_is_reported_once_with_its_latest_row():
-    rows = unique_rows([row("ws-1", Action.NONE), row("ws-2"), row("ws-1", Action.TO_ALWAYS_ON)])
+    rows = unique_lines([row("ws-1", Action.NONE), row("ws-2"), row("ws-1", Action.TO_ALWAYS_ON)])
     assert [(r.workspace_id, r.action) for r in rows] == [
         ("ws-2", Action.NONE),
         ("ws-1", Action.TO_ALWAYS_ON),
@@ -45,7 +54,22 @@ def test_a_workspace_seen_twice_is_reported_once_with_its_latest_row():
 
 
 def test_rows_without_an_id_are_all_kept():
-    assert len(unique_rows([row(""), row(""), row("ws-1")])) == 3
+    assert len(unique_lines([row(""), row(""), row("ws-1")])) == 3
+
+
+def test_the_lines_a_run_end_keeps_make_the_same_csv_and_summary_as_the_rows():
+    rows = [
+        row("ws-1", Action.TO_ALWAYS_ON, reason='a "quoted", reason'),
+        row("ws-2", user="=cmd"),
+        priced("ws-3", Action.TO_AUTO_STOP, "45.75", "-1.50", "36.85"),
+    ]
+    lines = unique_lines(rows)
+    assert "".join(csv_text(lines)) == to_csv(rows)
+    day = date(2026, 11, 30)
+    summary = summarize(lines, [], False, [HOME], day)
+    assert summary == summarize(rows, [], False, [HOME], day)
+    assert (summary["month_to_date_cost"], summary["priced_workspaces"]) == ("45.75", 1)
+    assert CsvLine.of(rows[0]).text == to_csv(rows[:1]).split("\n", 1)[1]
 
 
 def test_csv_survives_commas_quotes_and_newlines_in_values():

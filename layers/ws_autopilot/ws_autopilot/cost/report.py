@@ -5,11 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from ws_autopilot.core.models import Target
 from ws_autopilot.cost.bill import next_month_start
@@ -30,19 +30,66 @@ class Failure:
         return f"{self.target}/{self.directory_id}" if self.directory_id else str(self.target)
 
 
-def unique_rows(rows: Iterable[ReportRow]) -> list[ReportRow]:
-    """One row per WorkSpace: when a WorkSpace was seen twice (a retried batch, or a WorkSpace
+class Totalled(Protocol):
+    """What the summary reads of a row (a ReportRow, or the CSV line a run's end keeps of it)."""
+
+    @property
+    def action(self) -> Action: ...
+    @property
+    def month_cost(self) -> Decimal | None: ...
+    @property
+    def saving_this_month(self) -> Decimal | None: ...
+    @property
+    def saving_next_month(self) -> Decimal | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CsvLine:
+    """What a run's end keeps of a row: its CSV record, and the values the summary totals. A
+    ReportRow holds about 2 KB (40 fields, Decimals, the reason and the prices as text); its
+    CSV line is a quarter of that, so a report of 50,000 WorkSpaces is assembled in tens of MB."""
+
+    workspace_id: str
+    text: str
+    action: Action
+    month_cost: Decimal | None
+    saving_this_month: Decimal | None
+    saving_next_month: Decimal | None
+
+    @classmethod
+    def of(cls, row: ReportRow) -> CsvLine:
+        return cls(
+            row.workspace_id,
+            _csv_records([row], header=False),
+            row.action,
+            row.month_cost,
+            row.saving_this_month,
+            row.saving_next_month,
+        )
+
+
+def unique_lines(rows: Iterable[ReportRow]) -> list[CsvLine]:
+    """One line per WorkSpace: when a WorkSpace was seen twice (a retried batch, or a WorkSpace
     that moved between pages), the later row wins. Rows without an id (records too malformed
-    to name their WorkSpace) are all kept."""
-    by_id: dict[str, ReportRow] = {}
-    anonymous: list[ReportRow] = []
+    to name their WorkSpace) are all kept. Of each row only its CSV line is kept: the rows
+    are read one at a time and never held together."""
+    by_id: dict[str, CsvLine] = {}
+    anonymous: list[CsvLine] = []
     for row in rows:
-        if not row.workspace_id:
-            anonymous.append(row)
+        line = CsvLine.of(row)
+        if not line.workspace_id:
+            anonymous.append(line)
             continue
-        by_id.pop(row.workspace_id, None)
-        by_id[row.workspace_id] = row
+        by_id.pop(line.workspace_id, None)
+        by_id[line.workspace_id] = line
     return list(by_id.values()) + anonymous
+
+
+def csv_text(lines: Iterable[CsvLine]) -> Iterator[str]:
+    """The report's CSV (the same text as `to_csv`), piece by piece: the header, then each line."""
+    yield _csv_records([], header=True)
+    for line in lines:
+        yield line.text
 
 
 def failure_rows(failures: Sequence[Failure], dry_run: bool, evaluated_at: str) -> list[ReportRow]:
@@ -93,11 +140,16 @@ def to_csv(rows: Iterable[ReportRow]) -> str:
     included) and its booleans (dry_run, late) are never prefixed; None is an empty cell.
     The prefix is part of the value a CSV reader sees; the JSON summary is not affected.
     """
+    return _csv_records(rows, header=True)
+
+
+def _csv_records(rows: Iterable[ReportRow], header: bool) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(
         buffer, fieldnames=ReportRow.columns(), lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC
     )
-    writer.writeheader()
+    if header:
+        writer.writeheader()
     for row in rows:
         record = row.to_record()
         record["action"] = row.action.value
@@ -106,7 +158,7 @@ def to_csv(rows: Iterable[ReportRow]) -> str:
 
 
 def summarize(
-    rows: Sequence[ReportRow],
+    rows: Sequence[Totalled],
     failures: Sequence[Failure],
     dry_run: bool,
     targets: Sequence[Target],
@@ -125,7 +177,7 @@ def summarize(
     }
 
 
-def dollars(rows: Sequence[ReportRow], run_day: date) -> dict[str, Any]:
+def dollars(rows: Sequence[Totalled], run_day: date) -> dict[str, Any]:
     """The fleet's dollars over the rows that have them (USD text with two decimals), each
     total of its own column and naming the month it concerns (billing rules, "Dollars in
     reports"); none of them is a saving made, only what the bill model projects:

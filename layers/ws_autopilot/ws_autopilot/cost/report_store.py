@@ -4,6 +4,7 @@ and one JSON summary per run."""
 from __future__ import annotations
 
 import json
+import tempfile
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -14,6 +15,7 @@ from ws_autopilot.cost.models import ReportRow
 
 PARTS_PREFIX = "runs"
 REPORTS_PREFIX = "reports"
+SPOOL_BYTES = 8 * 1024 * 1024
 
 
 def part_record(row: ReportRow) -> dict[str, Any]:
@@ -155,12 +157,16 @@ class ReportStore:
                         yield ReportRow.from_record(json.loads(line))
 
     def write_report(
-        self, run_id: str, run_date: str, csv_text: str, summary: dict[str, Any]
+        self, run_id: str, run_date: str, csv_text: Iterable[str], summary: dict[str, Any]
     ) -> tuple[str, str]:
+        """The CSV (written piece by piece to a temporary file that spills to disk past 8 MB,
+        and sent from it, so the whole text is never in memory twice) and the summary."""
         csv_key, summary_key = self.report_keys(run_id, run_date)
-        self._client.put_object(
-            Bucket=self.bucket, Key=csv_key, Body=csv_text.encode(), ContentType="text/csv"
-        )
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as body:
+            for piece in csv_text:
+                body.write(piece.encode())
+            body.seek(0)
+            self._client.put_object(Bucket=self.bucket, Key=csv_key, Body=body, ContentType="text/csv")
         summary = {**summary, "report_key": csv_key}
         self._client.put_object(
             Bucket=self.bucket,

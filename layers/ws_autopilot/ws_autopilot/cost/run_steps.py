@@ -15,7 +15,7 @@ from ws_autopilot.aws.organization import OrganizationAccounts
 from ws_autopilot.core.models import Target
 from ws_autopilot.core.targets import plan_targets
 from ws_autopilot.cost.contracts import StartRun, TargetResult, WriteReportRequest
-from ws_autopilot.cost.report import Failure, failure_rows, summarize, to_csv, unique_rows
+from ws_autopilot.cost.report import CsvLine, Failure, csv_text, failure_rows, summarize, unique_lines
 from ws_autopilot.cost.report_store import ReportStore
 from ws_autopilot.cost.run_lock import release_lock, take_lock
 from ws_autopilot.cost.run_lock_store import RunLock
@@ -115,7 +115,9 @@ class RunEnd:
         failures += [
             Failure(t.target, d.directory_id, d.error) for t in targets for d in t.directories if d.error
         ]
-        rows = unique_rows(store.read_parts(request.run_id))
+        # Rows are read part by part and kept as CSV lines: a 50,000-WorkSpace report is
+        # assembled in tens of MB, not the hundreds its rows would take (docs/benchmarks.md).
+        rows = unique_lines(store.read_parts(request.run_id))
         summary = {
             "status": RunStatus.COMPLETED.value,
             **summarize(
@@ -127,7 +129,8 @@ class RunEnd:
             ),
             "notes": store.read_notes(request.run_id),
         }
-        report = to_csv(rows + failure_rows(failures, config.dry_run, request.run_date))
+        unfinished = failure_rows(failures, config.dry_run, request.run_date)
+        report = csv_text(rows + [CsvLine.of(row) for row in unfinished])
         csv_key, summary_key = store.write_report(request.run_id, request.run_date, report, summary)
         release_lock(self.lock, request.run_id)
         logger.info("run report written", extra={"report_key": csv_key, "summary_key": summary_key})
