@@ -9,6 +9,13 @@ A GetProducts answer (service code `AmazonWorkSpaces`) is a list of JSON strings
 (`"80 GB"`). Value spellings are compared without case and punctuation, so `Graphics.g4dn` is the
 compute type `GRAPHICS_G4DN`. Whatever the list does not say plainly (a missing price, two prices
 for one thing) is a `NoPrice` with its reason: a WorkSpace is never judged on a guessed price.
+
+Every `ComputeTypeName` and `OperatingSystemName` of the WorkSpaces API is mapped here, in
+`COMPUTE_TYPE_BUNDLES` and `OPERATING_SYSTEMS` (a unit test walks botocore's enums, so a new value
+fails until it is mapped); a value without a mapping has no price and the row says which table
+lacks it. Only the WorkSpaces Personal product family is read, and only plain bundles: WorkSpaces
+Core products reuse the Personal bundle names at other prices, and Office ("Plus") bundles are
+the same bundle with software rows (`softwareIncluded`) (docs/decisions.md, D-172 to D-177).
 """
 
 from __future__ import annotations
@@ -39,10 +46,71 @@ class OsFamily(StrEnum):
 class Licence(StrEnum):
     INCLUDED = "licence included"
     BYOL = "BYOL"
-    NOT_APPLICABLE = "any licence"  # Linux: the WorkSpace has no licence choice
+    NONE = "no licence"  # Amazon Linux and Ubuntu: nothing to license
 
 
-# `operatingSystem` values taken for each family, normalized (see `normalize`).
+# `ComputeTypeName` -> the Price List's `bundle` for it (compared after `normalize`, so
+# `Graphics.g6.xlarge`, `Graphics G6 XLarge` and `GRAPHICS_G6_XLARGE` all match).
+COMPUTE_TYPE_BUNDLES: dict[str, str] = {
+    "VALUE": "Value",
+    "STANDARD": "Standard",
+    "PERFORMANCE": "Performance",
+    "POWER": "Power",
+    "POWERPRO": "PowerPro",
+    "GRAPHICS": "Graphics",  # legacy, retired: no longer listed in most regions
+    "GRAPHICSPRO": "GraphicsPro",  # legacy
+    "GRAPHICS_G4DN": "Graphics.g4dn",
+    "GRAPHICSPRO_G4DN": "GraphicsPro.g4dn",
+    "GENERALPURPOSE_4XLARGE": "GeneralPurpose.4xlarge",
+    "GENERALPURPOSE_8XLARGE": "GeneralPurpose.8xlarge",
+    "GRAPHICS_G6_XLARGE": "Graphics.g6.xlarge",
+    "GRAPHICS_G6_2XLARGE": "Graphics.g6.2xlarge",
+    "GRAPHICS_G6_4XLARGE": "Graphics.g6.4xlarge",
+    "GRAPHICS_G6_8XLARGE": "Graphics.g6.8xlarge",
+    "GRAPHICS_G6_16XLARGE": "Graphics.g6.16xlarge",
+    "GRAPHICS_GR6_4XLARGE": "Graphics.gr6.4xlarge",
+    "GRAPHICS_GR6_8XLARGE": "Graphics.gr6.8xlarge",
+    "GRAPHICS_G6F_LARGE": "Graphics.g6f.large",
+    "GRAPHICS_G6F_XLARGE": "Graphics.g6f.xlarge",
+    "GRAPHICS_G6F_2XLARGE": "Graphics.g6f.2xlarge",
+    "GRAPHICS_G6F_4XLARGE": "Graphics.g6f.4xlarge",
+    "GRAPHICS_GR6F_4XLARGE": "Graphics.gr6f.4xlarge",
+    "GRAPHICS_G7_2XLARGE": "Graphics.g7.2xlarge",
+    "GRAPHICS_G7_4XLARGE": "Graphics.g7.4xlarge",
+    "GRAPHICS_G7_8XLARGE": "Graphics.g7.8xlarge",
+    "GRAPHICS_G7_12XLARGE": "Graphics.g7.12xlarge",
+}
+
+# `OperatingSystemName` -> the Price List's operating system and licence, or why it has none.
+# Windows client editions (7, 10, 11) run on WorkSpaces only with your own licence (BYOL); the
+# licence-included Windows desktops are Windows Server based. RHEL and Rocky Linux bundles include
+# their licence (subscription) in the price; Amazon Linux and Ubuntu carry none (D-173).
+UNKNOWN_OS = "DescribeWorkspaces gives the operating system as UNKNOWN: its licence and price are not known"
+OPERATING_SYSTEMS: dict[str, tuple[OsFamily, Licence] | str] = {
+    "WINDOWS_7": (OsFamily.WINDOWS, Licence.BYOL),
+    "WINDOWS_10": (OsFamily.WINDOWS, Licence.BYOL),
+    "WINDOWS_11": (OsFamily.WINDOWS, Licence.BYOL),
+    "WINDOWS_SERVER_2016": (OsFamily.WINDOWS, Licence.INCLUDED),
+    "WINDOWS_SERVER_2019": (OsFamily.WINDOWS, Licence.INCLUDED),
+    "WINDOWS_SERVER_2022": (OsFamily.WINDOWS, Licence.INCLUDED),
+    "WINDOWS_SERVER_2025": (OsFamily.WINDOWS, Licence.INCLUDED),
+    "AMAZON_LINUX_2": (OsFamily.AMAZON_LINUX, Licence.NONE),
+    "UBUNTU_18_04": (OsFamily.UBUNTU, Licence.NONE),
+    "UBUNTU_20_04": (OsFamily.UBUNTU, Licence.NONE),
+    "UBUNTU_22_04": (OsFamily.UBUNTU, Licence.NONE),
+    "UBUNTU_24_04": (OsFamily.UBUNTU, Licence.NONE),
+    "UBUNTU_26_04": (OsFamily.UBUNTU, Licence.NONE),
+    "RHEL_8": (OsFamily.RHEL, Licence.INCLUDED),
+    "RHEL_9": (OsFamily.RHEL, Licence.INCLUDED),
+    "RHEL_10": (OsFamily.RHEL, Licence.INCLUDED),
+    "ROCKY_8": (OsFamily.ROCKY, Licence.INCLUDED),
+    "ROCKY_9": (OsFamily.ROCKY, Licence.INCLUDED),
+    "ROCKY_10": (OsFamily.ROCKY, Licence.INCLUDED),
+    "UNKNOWN": UNKNOWN_OS,
+}
+
+# `operatingSystem` values taken for each family, normalized (see `normalize`). BYOL Windows is
+# also listed as `Any` (with a Bring Your Own License `license`).
 OS_SPELLINGS: dict[OsFamily, frozenset[str]] = {
     OsFamily.WINDOWS: frozenset({"windows"}),
     OsFamily.AMAZON_LINUX: frozenset({"linux", "amazonlinux", "amazonlinux2"}),
@@ -50,6 +118,13 @@ OS_SPELLINGS: dict[OsFamily, frozenset[str]] = {
     OsFamily.RHEL: frozenset({"redhatenterpriselinux", "rhel"}),
     OsFamily.ROCKY: frozenset({"rockylinux", "rocky"}),
 }
+ANY_OS = "any"
+# `productFamily` of WorkSpaces Personal bundles; "WorkSpaces Core" (same bundle names, other
+# prices), Pools, storage and the rest are other families (D-174).
+PERSONAL_FAMILIES = frozenset({"workspaces", "workspacespersonal"})
+# `softwareIncluded` of a plain bundle; anything else is an Office ("Plus") variant (D-175).
+NO_SOFTWARE = frozenset({"", "none", "na"})
+CACHE_FORMAT = 2  # a cached book of another format is read again from the Price List
 
 
 def normalize(text: str) -> str:
@@ -58,26 +133,18 @@ def normalize(text: str) -> str:
     return re.sub(r"[^0-9a-z]", "", text.casefold())
 
 
-def os_and_licence(operating_system: str) -> tuple[OsFamily, Licence] | None:
+def os_and_licence(operating_system: str) -> tuple[OsFamily, Licence] | str:
     """The price list's operating system and licence of a WorkSpace, from DescribeWorkspaces'
-    `OperatingSystemName`; None when it is missing or UNKNOWN.
-
-    Windows client editions (7, 10, 11) run on WorkSpaces only with your own licence (BYOL);
-    the Windows Server editions are the bundles whose licence AWS includes."""
-    name = operating_system.upper()
-    if name.startswith("WINDOWS_SERVER_"):
-        return OsFamily.WINDOWS, Licence.INCLUDED
-    if name.startswith("WINDOWS_"):
-        return OsFamily.WINDOWS, Licence.BYOL
-    for prefix, family in (
-        ("AMAZON_LINUX", OsFamily.AMAZON_LINUX),
-        ("UBUNTU_", OsFamily.UBUNTU),
-        ("RHEL_", OsFamily.RHEL),
-        ("ROCKY_", OsFamily.ROCKY),
-    ):
-        if name.startswith(prefix):
-            return family, Licence.NOT_APPLICABLE
-    return None
+    `OperatingSystemName`, or why it has none (missing, UNKNOWN, or not mapped here)."""
+    if not operating_system:
+        return "DescribeWorkspaces gives no operating system (none)"
+    found = OPERATING_SYSTEMS.get(operating_system.upper())
+    if found is None:
+        return (
+            f"OperatingSystemName {operating_system} has no Price List mapping"
+            " (OPERATING_SYSTEMS in ws_autopilot/cost/pricing.py)"
+        )
+    return found
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -91,16 +158,21 @@ class PriceKey:
     user_gib: int
 
     def __str__(self) -> str:
-        licence = "" if self.licence is Licence.NOT_APPLICABLE else f" ({self.licence.value})"
+        licence = "" if self.licence is Licence.NONE else f" ({self.licence.value})"
         volumes = f"root {self.root_gib} GB, user {self.user_gib} GB"
         return f"{self.compute_type} {self.os.value}{licence}, {volumes}"
 
 
 def price_key(workspace: Workspace) -> PriceKey | str:
     """The key of a WorkSpace's prices, or why it has none (what DescribeWorkspaces left out)."""
+    if workspace.compute_type not in COMPUTE_TYPE_BUNDLES:
+        return (
+            f"ComputeTypeName {workspace.compute_type} has no Price List mapping"
+            " (COMPUTE_TYPE_BUNDLES in ws_autopilot/cost/pricing.py)"
+        )
     found = os_and_licence(workspace.operating_system)
-    if found is None:
-        return f"DescribeWorkspaces gives no operating system ({workspace.operating_system or 'none'})"
+    if isinstance(found, str):
+        return found
     if workspace.root_volume_gib is None or workspace.user_volume_gib is None:
         return "DescribeWorkspaces gives no volume sizes"
     return PriceKey(workspace.compute_type, *found, workspace.root_volume_gib, workspace.user_volume_gib)
@@ -203,7 +275,7 @@ class PriceBook:
         where = f"{self.region} {key}"
         roles = self.prices.get(key)
         if roles is None:
-            return NoPrice(f"the price list has no price for {where}")
+            return NoPrice(f"the price list has no price for {where}{self._listed_instead(key)}")
         chosen: dict[Role, Decimal] = {}
         for role in Role:
             values = roles.get(role, ())
@@ -220,6 +292,20 @@ class PriceBook:
             where,
         )
 
+    def _listed_instead(self, key: PriceKey) -> str:
+        """What the book lists near `key`, so a missing price says why: no such bundle at all, not
+        with this operating system and licence, or only with other volumes."""
+        bundle = COMPUTE_TYPE_BUNDLES.get(key.compute_type, key.compute_type)
+        same_type = [k for k in self.prices if k.compute_type == key.compute_type]
+        if not same_type:
+            return f"; it lists no {bundle} bundle (Personal, without software)"
+        same_os = [k for k in same_type if (k.os, k.licence) == (key.os, key.licence)]
+        if not same_os:
+            editions = sorted({f"{k.os.value}{_licence_words(k.licence)}" for k in same_type})
+            return f"; it lists {bundle} only with {', '.join(editions)}"
+        volumes = sorted({f"{k.root_gib}/{k.user_gib}" for k in same_os}, key=_root_then_user)
+        return f"; it lists {bundle} {key.os.value} with root/user GB {', '.join(volumes)}"
+
     def to_json(self) -> str:
         """The book as the daily cache object holds it."""
         entries = [
@@ -233,13 +319,15 @@ class PriceBook:
             }
             for key, roles in sorted(self.prices.items())
         ]
-        return json.dumps({"region": self.region, "entries": entries})
+        return json.dumps({"format": CACHE_FORMAT, "region": self.region, "entries": entries})
 
     @classmethod
     def from_json(cls, text: str) -> PriceBook:
         """A book written by `to_json`. Raises ValueError when the text is not one."""
         try:
             data = json.loads(text)
+            if data.get("format") != CACHE_FORMAT:
+                raise ValueError(f"format {data.get('format')!r}, not {CACHE_FORMAT}")
             prices = {
                 PriceKey(
                     str(e["compute_type"]),
@@ -251,22 +339,36 @@ class PriceBook:
                 for e in data["entries"]
             }
             return cls(str(data["region"]), prices)
-        except (KeyError, TypeError, InvalidOperation, json.JSONDecodeError) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError, InvalidOperation) as exc:
             raise ValueError(f"not a cached price book: {exc}") from exc
+
+
+def _licence_words(licence: Licence) -> str:
+    return "" if licence is Licence.NONE else f" ({licence.value})"
+
+
+def _root_then_user(volumes: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in volumes.split("/"))
 
 
 def parse_price_list(
     region: str, items: Iterable[str | Mapping[str, Any]], compute_types: Collection[str]
 ) -> PriceBook:
     """The region's book from GetProducts' `PriceList` entries (JSON strings, or their parsed
-    form). A product that is not a WorkSpace bundle of a known compute type in `region`, or whose
-    attributes or prices cannot be read, is left out."""
-    by_name = {normalize(c): c for c in compute_types}
+    form). A product that is not a plain WorkSpaces Personal bundle of a known compute type in
+    `region` (another product family such as WorkSpaces Core, a bundle with software included), or
+    whose attributes or prices cannot be read, is left out."""
+    by_name = {normalize(COMPUTE_TYPE_BUNDLES[c]): c for c in compute_types if c in COMPUTE_TYPE_BUNDLES}
     found: dict[PriceKey, dict[Role, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
     for item in items:
         product = json.loads(item) if isinstance(item, str) else item
-        attributes = product.get("product", {}).get("attributes", {})
+        described = product.get("product", {})
+        attributes = described.get("attributes", {})
         if attributes.get("regionCode", region) != region:
+            continue
+        if normalize(described.get("productFamily", "")) not in PERSONAL_FAMILIES:
+            continue
+        if normalize(attributes.get("softwareIncluded", "")) not in NO_SOFTWARE:
             continue
         for key, role, price in _priced_roles(attributes, product.get("terms", {}), by_name):
             found[key][role].append(price)
@@ -300,26 +402,34 @@ def _priced_roles(
 
 def _product_key(attributes: Mapping[str, str], by_name: Mapping[str, str]) -> PriceKey | None:
     """The key a product prices, or None when it is no WorkSpace bundle this module can read."""
-    compute_type = by_name.get(normalize(attributes.get("bundle", ""))) or by_name.get(
-        normalize(attributes.get("bundleGroup", ""))
-    )
+    # `bundleGroup` only when there is no `bundle`: a variant's own name ("Standard Plus") must not
+    # fall back to its group's ("Standard")
+    compute_type = by_name.get(normalize(attributes.get("bundle") or attributes.get("bundleGroup") or ""))
     system = normalize(attributes.get("operatingSystem", ""))
+    licence = _licence(attributes.get("license", ""))
     os_family = next((f for f, names in OS_SPELLINGS.items() if system in names), None)
+    if system == ANY_OS and licence is Licence.BYOL:
+        os_family = OsFamily.WINDOWS  # BYOL Windows 10/11 is also listed as `Any`
     root, user = _gib(attributes.get("rootVolume", "")), _gib(attributes.get("userVolume", ""))
-    if compute_type is None or os_family is None or root is None or user is None:
+    if compute_type is None or os_family is None or licence is None or root is None or user is None:
         return None
     if normalize(attributes.get("runningMode", "")) not in ("alwayson", "autostop"):
         return None
-    licence = Licence.NOT_APPLICABLE
-    if os_family is OsFamily.WINDOWS:
-        licence_text = normalize(attributes.get("license", ""))
-        if "byol" in licence_text or "bringyourown" in licence_text:
-            licence = Licence.BYOL
-        elif "included" in licence_text:
-            licence = Licence.INCLUDED
-        else:
-            return None
+    if os_family is OsFamily.WINDOWS and licence is Licence.NONE:
+        return None  # Windows always has a licence, included or yours: an unreadable product
     return PriceKey(compute_type, os_family, licence, root, user)
+
+
+def _licence(text: str) -> Licence | None:
+    """The `license` attribute as a Licence; None when it reads as none of them."""
+    words = normalize(text)
+    if "byol" in words or "bringyourown" in words:
+        return Licence.BYOL
+    if "included" in words:
+        return Licence.INCLUDED
+    if words in ("", "none", "na", "notapplicable"):
+        return Licence.NONE
+    return None
 
 
 def _gib(text: str) -> int | None:
