@@ -15,7 +15,7 @@ from tests.integration.conftest import read_report
 from tests.integration.cost.test_daily_optimization import by_name
 from tests.support import simulator
 from tools.local_run import run_daily
-from ws_autopilot.cost.pricing import UNKNOWN_OS
+from ws_autopilot.cost.price_keys import UNKNOWN_OS
 
 MID_MONTH = datetime(2026, 11, 18, 21, 5, tzinfo=UTC)
 SERVER = "WINDOWS_SERVER_2022"

@@ -1,5 +1,5 @@
 """Every compute type and operating system of the installed WorkSpaces API model is mapped to the
-Price List: a value botocore adds fails here, by name, until cost/pricing.py maps it."""
+Price List: a value botocore adds fails here, by name, until cost/price_keys.py maps it."""
 
 from __future__ import annotations
 
@@ -11,14 +11,8 @@ import pytest
 from tests.support.price_list import catalogue
 from ws_autopilot.core.models import Workspace
 from ws_autopilot.core.settings import known_compute_types
-from ws_autopilot.cost.pricing import (
-    COMPUTE_TYPE_BUNDLES,
-    OPERATING_SYSTEMS,
-    NoPrice,
-    Priced,
-    normalize,
-    parse_price_list,
-)
+from ws_autopilot.cost.price_keys import COMPUTE_TYPE_BUNDLES, OPERATING_SYSTEMS, normalize
+from ws_autopilot.cost.pricing import NoPrice, Priced, parse_price_list
 from ws_autopilot.cost.settings import parse_thresholds
 
 MODEL = botocore.session.get_session().get_service_model("workspaces")
@@ -38,7 +32,7 @@ def test_the_installed_model_has_the_values_the_issue_names():
 def test_every_compute_type_of_the_model_has_a_price_list_bundle(compute_type):
     assert compute_type in COMPUTE_TYPE_BUNDLES, (
         f"ComputeTypeName {compute_type} is new in botocore: map it to its Price List `bundle` in "
-        "COMPUTE_TYPE_BUNDLES (layers/ws_autopilot/ws_autopilot/cost/pricing.py)"
+        "COMPUTE_TYPE_BUNDLES (layers/ws_autopilot/ws_autopilot/cost/price_keys.py)"
     )
     # the bundle name must read as this compute type whatever its punctuation
     assert normalize(COMPUTE_TYPE_BUNDLES[compute_type]) == normalize(compute_type)
@@ -49,7 +43,7 @@ def test_every_operating_system_of_the_model_has_a_price_list_os_and_licence(ope
     assert operating_system in OPERATING_SYSTEMS, (
         f"OperatingSystemName {operating_system} is new in botocore: map it to its Price List "
         "operating system and licence, or the reason it has none, in OPERATING_SYSTEMS "
-        "(layers/ws_autopilot/ws_autopilot/cost/pricing.py)"
+        "(layers/ws_autopilot/ws_autopilot/cost/price_keys.py)"
     )
 
 

@@ -13,19 +13,8 @@ from hypothesis import strategies as st
 from tests.support.price_list import catalogue, product
 from ws_autopilot.core.models import Workspace
 from ws_autopilot.core.settings import known_compute_types
-from ws_autopilot.cost.pricing import (
-    UNKNOWN_OS,
-    BundlePrices,
-    Licence,
-    NoPrice,
-    OsFamily,
-    PriceBook,
-    Priced,
-    os_and_licence,
-    parse_price_list,
-    price_key,
-    usd,
-)
+from ws_autopilot.cost.price_keys import UNKNOWN_OS, Licence, OsFamily, os_and_licence, price_key
+from ws_autopilot.cost.pricing import BundlePrices, NoPrice, PriceBook, Priced, parse_price_list, usd
 
 REGION = "us-east-1"
 
@@ -81,7 +70,7 @@ def test_a_standard_windows_workspace_breaks_even_where_its_prices_say(book):
         (
             "PLAN_9",
             "OperatingSystemName PLAN_9 has no Price List mapping "
-            "(OPERATING_SYSTEMS in ws_autopilot/cost/pricing.py)",
+            "(OPERATING_SYSTEMS in ws_autopilot/cost/price_keys.py)",
         ),
     ],
 )
@@ -135,7 +124,7 @@ def test_bundle_names_match_compute_types_whatever_their_punctuation(book, compu
         (
             workspace("GRAPHICS_G9_XLARGE"),
             "ComputeTypeName GRAPHICS_G9_XLARGE has no Price List mapping "
-            "(COMPUTE_TYPE_BUNDLES in ws_autopilot/cost/pricing.py)",
+            "(COMPUTE_TYPE_BUNDLES in ws_autopilot/cost/price_keys.py)",
         ),
         (
             workspace(root=80, user=77),

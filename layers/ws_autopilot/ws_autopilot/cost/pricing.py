@@ -10,10 +10,9 @@ A GetProducts answer (service code `AmazonWorkSpaces`) is a list of JSON strings
 compute type `GRAPHICS_G4DN`. Whatever the list does not say plainly (a missing price, two prices
 for one thing) is a `NoPrice` with its reason: a WorkSpace is never judged on a guessed price.
 
-Every `ComputeTypeName` and `OperatingSystemName` of the WorkSpaces API is mapped here, in
-`COMPUTE_TYPE_BUNDLES` and `OPERATING_SYSTEMS` (a unit test walks botocore's enums, so a new value
-fails until it is mapped); a value without a mapping has no price and the row says which table
-lacks it. Only the WorkSpaces Personal product family is read, and only plain bundles: WorkSpaces
+Every `ComputeTypeName` and `OperatingSystemName` of the WorkSpaces API is mapped to the list's
+terms in `price_keys.py`. Only the WorkSpaces Personal product family is read, and only plain
+bundles: WorkSpaces
 Core products reuse the Personal bundle names at other prices, and Office ("Plus") bundles are
 the same bundle with software rows (`softwareIncluded`) (docs/decisions.md, D-172 to D-177).
 """
@@ -30,84 +29,18 @@ from enum import StrEnum
 from typing import Any
 
 from ws_autopilot.core.models import Workspace
+from ws_autopilot.cost.price_keys import (
+    COMPUTE_TYPE_BUNDLES,
+    Licence,
+    OsFamily,
+    PriceKey,
+    normalize,
+    price_key,
+)
 
 SERVICE_CODE = "AmazonWorkSpaces"
 CENT = Decimal("0.01")
 
-
-class OsFamily(StrEnum):
-    WINDOWS = "Windows"
-    AMAZON_LINUX = "Amazon Linux"
-    UBUNTU = "Ubuntu"
-    RHEL = "Red Hat Enterprise Linux"
-    ROCKY = "Rocky Linux"
-
-
-class Licence(StrEnum):
-    INCLUDED = "licence included"
-    BYOL = "BYOL"
-    NONE = "no licence"  # Amazon Linux and Ubuntu: nothing to license
-
-
-# `ComputeTypeName` -> the Price List's `bundle` for it (compared after `normalize`, so
-# `Graphics.g6.xlarge`, `Graphics G6 XLarge` and `GRAPHICS_G6_XLARGE` all match).
-COMPUTE_TYPE_BUNDLES: dict[str, str] = {
-    "VALUE": "Value",
-    "STANDARD": "Standard",
-    "PERFORMANCE": "Performance",
-    "POWER": "Power",
-    "POWERPRO": "PowerPro",
-    "GRAPHICS": "Graphics",  # legacy, retired: no longer listed in most regions
-    "GRAPHICSPRO": "GraphicsPro",  # legacy
-    "GRAPHICS_G4DN": "Graphics.g4dn",
-    "GRAPHICSPRO_G4DN": "GraphicsPro.g4dn",
-    "GENERALPURPOSE_4XLARGE": "GeneralPurpose.4xlarge",
-    "GENERALPURPOSE_8XLARGE": "GeneralPurpose.8xlarge",
-    "GRAPHICS_G6_XLARGE": "Graphics.g6.xlarge",
-    "GRAPHICS_G6_2XLARGE": "Graphics.g6.2xlarge",
-    "GRAPHICS_G6_4XLARGE": "Graphics.g6.4xlarge",
-    "GRAPHICS_G6_8XLARGE": "Graphics.g6.8xlarge",
-    "GRAPHICS_G6_16XLARGE": "Graphics.g6.16xlarge",
-    "GRAPHICS_GR6_4XLARGE": "Graphics.gr6.4xlarge",
-    "GRAPHICS_GR6_8XLARGE": "Graphics.gr6.8xlarge",
-    "GRAPHICS_G6F_LARGE": "Graphics.g6f.large",
-    "GRAPHICS_G6F_XLARGE": "Graphics.g6f.xlarge",
-    "GRAPHICS_G6F_2XLARGE": "Graphics.g6f.2xlarge",
-    "GRAPHICS_G6F_4XLARGE": "Graphics.g6f.4xlarge",
-    "GRAPHICS_GR6F_4XLARGE": "Graphics.gr6f.4xlarge",
-    "GRAPHICS_G7_2XLARGE": "Graphics.g7.2xlarge",
-    "GRAPHICS_G7_4XLARGE": "Graphics.g7.4xlarge",
-    "GRAPHICS_G7_8XLARGE": "Graphics.g7.8xlarge",
-    "GRAPHICS_G7_12XLARGE": "Graphics.g7.12xlarge",
-}
-
-# `OperatingSystemName` -> the Price List's operating system and licence, or why it has none.
-# Windows client editions (7, 10, 11) run on WorkSpaces only with your own licence (BYOL); the
-# licence-included Windows desktops are Windows Server based. RHEL and Rocky Linux bundles include
-# their licence (subscription) in the price; Amazon Linux and Ubuntu carry none (D-173).
-UNKNOWN_OS = "DescribeWorkspaces gives the operating system as UNKNOWN: its licence and price are not known"
-OPERATING_SYSTEMS: dict[str, tuple[OsFamily, Licence] | str] = {
-    "WINDOWS_7": (OsFamily.WINDOWS, Licence.BYOL),
-    "WINDOWS_10": (OsFamily.WINDOWS, Licence.BYOL),
-    "WINDOWS_11": (OsFamily.WINDOWS, Licence.BYOL),
-    "WINDOWS_SERVER_2016": (OsFamily.WINDOWS, Licence.INCLUDED),
-    "WINDOWS_SERVER_2019": (OsFamily.WINDOWS, Licence.INCLUDED),
-    "WINDOWS_SERVER_2022": (OsFamily.WINDOWS, Licence.INCLUDED),
-    "WINDOWS_SERVER_2025": (OsFamily.WINDOWS, Licence.INCLUDED),
-    "AMAZON_LINUX_2": (OsFamily.AMAZON_LINUX, Licence.NONE),
-    "UBUNTU_18_04": (OsFamily.UBUNTU, Licence.NONE),
-    "UBUNTU_20_04": (OsFamily.UBUNTU, Licence.NONE),
-    "UBUNTU_22_04": (OsFamily.UBUNTU, Licence.NONE),
-    "UBUNTU_24_04": (OsFamily.UBUNTU, Licence.NONE),
-    "UBUNTU_26_04": (OsFamily.UBUNTU, Licence.NONE),
-    "RHEL_8": (OsFamily.RHEL, Licence.INCLUDED),
-    "RHEL_9": (OsFamily.RHEL, Licence.INCLUDED),
-    "RHEL_10": (OsFamily.RHEL, Licence.INCLUDED),
-    "ROCKY_8": (OsFamily.ROCKY, Licence.INCLUDED),
-    "ROCKY_9": (OsFamily.ROCKY, Licence.INCLUDED),
-    "ROCKY_10": (OsFamily.ROCKY, Licence.INCLUDED),
-    "UNKNOWN": UNKNOWN_OS,
-}
 
 # `operatingSystem` values taken for each family, normalized (see `normalize`). BYOL Windows is
 # also listed as `Any` (with a Bring Your Own License `license`).
@@ -125,57 +58,6 @@ PERSONAL_FAMILIES = frozenset({"workspaces", "workspacespersonal"})
 # `softwareIncluded` of a plain bundle; anything else is an Office ("Plus") variant (D-175).
 NO_SOFTWARE = frozenset({"", "none", "na"})
 CACHE_FORMAT = 2  # a cached book of another format is read again from the Price List
-
-
-def normalize(text: str) -> str:
-    """`text` lower-cased with everything but letters and digits removed: `Graphics.g4dn`,
-    `GRAPHICS_G4DN` and `graphics g4dn` all read `graphicsg4dn`."""
-    return re.sub(r"[^0-9a-z]", "", text.casefold())
-
-
-def os_and_licence(operating_system: str) -> tuple[OsFamily, Licence] | str:
-    """The price list's operating system and licence of a WorkSpace, from DescribeWorkspaces'
-    `OperatingSystemName`, or why it has none (missing, UNKNOWN, or not mapped here)."""
-    if not operating_system:
-        return "DescribeWorkspaces gives no operating system (none)"
-    found = OPERATING_SYSTEMS.get(operating_system.upper())
-    if found is None:
-        return (
-            f"OperatingSystemName {operating_system} has no Price List mapping"
-            " (OPERATING_SYSTEMS in ws_autopilot/cost/pricing.py)"
-        )
-    return found
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class PriceKey:
-    """What a WorkSpace's price depends on, besides its region."""
-
-    compute_type: str
-    os: OsFamily
-    licence: Licence
-    root_gib: int
-    user_gib: int
-
-    def __str__(self) -> str:
-        licence = "" if self.licence is Licence.NONE else f" ({self.licence.value})"
-        volumes = f"root {self.root_gib} GB, user {self.user_gib} GB"
-        return f"{self.compute_type} {self.os.value}{licence}, {volumes}"
-
-
-def price_key(workspace: Workspace) -> PriceKey | str:
-    """The key of a WorkSpace's prices, or why it has none (what DescribeWorkspaces left out)."""
-    if workspace.compute_type not in COMPUTE_TYPE_BUNDLES:
-        return (
-            f"ComputeTypeName {workspace.compute_type} has no Price List mapping"
-            " (COMPUTE_TYPE_BUNDLES in ws_autopilot/cost/pricing.py)"
-        )
-    found = os_and_licence(workspace.operating_system)
-    if isinstance(found, str):
-        return found
-    if workspace.root_volume_gib is None or workspace.user_volume_gib is None:
-        return "DescribeWorkspaces gives no volume sizes"
-    return PriceKey(workspace.compute_type, *found, workspace.root_volume_gib, workspace.user_volume_gib)
 
 
 class Role(StrEnum):
