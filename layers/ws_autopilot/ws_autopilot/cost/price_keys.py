@@ -129,7 +129,8 @@ class PriceKey:
 
 
 def price_key(workspace: Workspace) -> PriceKey | str:
-    """The key of a WorkSpace's prices, or why it has none (what DescribeWorkspaces left out)."""
+    """The key of a WorkSpace's prices, or why it has none: what DescribeWorkspaces left out, or a
+    compute type or operating system not mapped here."""
     if workspace.compute_type not in COMPUTE_TYPE_BUNDLES:
         return (
             f"ComputeTypeName {workspace.compute_type} has no Price List mapping"
