@@ -28,12 +28,16 @@ FLEET = {
         "profile": "office",
         "os": WINDOWS,
         "compute": "GENERALPURPOSE_4XLARGE",
+        "root_gib": 175,
+        "user_gib": 150,  # a user volume grown by hand: no listed pair
     },
     "unpriced_no_parameter": {
         "mode": "AUTO_STOP",
         "profile": "office",
         "os": WINDOWS,
         "compute": "GRAPHICS_G6_XLARGE",
+        "root_gib": 100,
+        "user_gib": 150,
     },
     "monthly": {"mode": "ALWAYS_ON", "profile": "office", "os": WINDOWS},
 }
@@ -43,7 +47,13 @@ def dear_standard_hours() -> None:
     """Standard Windows (licence included) at $1.00 an hour in US East: break-even 25 hours."""
     changed = price_list.set_price(
         ACCOUNT,
-        {"regionCode": REGION, "bundle": "Standard", "operatingSystem": "Windows", "license": "Included"},
+        {
+            "regionCode": REGION,
+            "bundle": "Standard",
+            "operatingSystem": "Windows",
+            "license": "Included",
+            "softwareIncluded": "None",  # not the Office variant
+        },
         "Hrs",
         "1.00",
     )
@@ -80,7 +90,8 @@ def test_each_workspace_is_judged_by_the_break_even_of_its_own_prices(aws, make_
     )
     assert report["unpriced"]["prices"] == (
         "price list not used: the price list has no price for us-east-1 GENERALPURPOSE_4XLARGE Windows "
-        "(licence included), root 175 GB, user 100 GB"
+        "(licence included), root 175 GB, user 150 GB; it lists GeneralPurpose.4xlarge Windows with "
+        "root/user GB 175/100"
     )
     assert report["unpriced_no_parameter"]["reason"] == "no threshold for GRAPHICS_G6_XLARGE"
     assert report["unpriced_no_parameter"]["prices"].startswith(
@@ -109,7 +120,7 @@ def test_each_workspace_is_judged_by_the_break_even_of_its_own_prices(aws, make_
     for column in ("month_cost", "saving_this_month", "saving_next_month"):
         total = summary["month_to_date_cost" if column == "month_cost" else column]
         assert Decimal(total) == sum(Decimal(r[column]) for r in priced), column
-    assert simulator.CALLS[("pricing", "GetProducts")] == 2  # US East's 108 products, 100 a page
+    assert simulator.CALLS[("pricing", "GetProducts")] == 3  # US East's 299 products, 100 a page
 
 
 def test_with_threshold_source_parameters_prices_only_count_the_dollars(aws, make_fleet, deploy):
@@ -234,8 +245,8 @@ def test_prices_are_looked_up_a_handful_of_times_per_run_not_per_workspace(aws, 
     run_daily(stack.state_machine, MID_MONTH.replace(hour=22))
 
     assert execution.invocations["OptimizeDirectoryFunctionArn"] == 2  # one per directory
-    assert first_run == 2, "once for the region, then from the day's cache"
-    assert simulator.CALLS[("pricing", "GetProducts")] == 2, "a second run that day asks nothing"
+    assert first_run == 3, "once for the region (3 pages), then from the day's cache"
+    assert simulator.CALLS[("pricing", "GetProducts")] == 3, "a second run that day asks nothing"
 
 
 def test_with_the_tagging_api_denied_a_threshold_tag_can_only_hold_a_conversion_back(aws, make_fleet, deploy):

@@ -74,7 +74,7 @@ def test_get_products_pages_and_filters_as_documented(pricing):
         if "NextToken" not in response:
             break
         request["NextToken"] = response["NextToken"]
-    assert [len(p) for p in pages] == [100, 8]
+    assert [len(p) for p in pages] == [100, 100, 99]
     modes = {
         json.loads(p)["product"]["attributes"]["runningMode"]
         for p in pricing.get_products(
@@ -113,13 +113,13 @@ def test_a_regions_prices_are_read_once_a_day_then_come_from_the_cache(aws, pric
     first = prices(aws, pricing)
     book = first.book("eu-west-1", DAY)
     assert first.book("eu-west-1", DAY) is book  # remembered for the invocation
-    assert simulator.CALLS[("pricing", "GetProducts")] == 2  # 108 products, 100 a page
+    assert simulator.CALLS[("pricing", "GetProducts")] == 3  # 299 products, 100 a page
     cached = aws["s3"].get_object(Bucket=BUCKET, Key="pricing/2026/11/30/eu-west-1.json")
     assert json.loads(cached["Body"].read())["region"] == "eu-west-1"
 
     again = prices(aws, pricing).book("eu-west-1", DAY)  # a later invocation that day
 
-    assert simulator.CALLS[("pricing", "GetProducts")] == 2
+    assert simulator.CALLS[("pricing", "GetProducts")] == 3
     assert again.prices == book.prices
     found = again.lookup(standard())
     assert isinstance(found, Priced) and found.prices.break_even_hours() == 83  # Ireland: 106 % of US East
@@ -133,7 +133,7 @@ def test_the_next_day_asks_the_price_list_again(aws, pricing):
 
     book = prices(aws, pricing).book("us-east-1", date(2026, 12, 1))
 
-    assert simulator.CALLS[("pricing", "GetProducts")] == 2
+    assert simulator.CALLS[("pricing", "GetProducts")] == 3
     found = book.lookup(standard())
     assert isinstance(found, Priced) and found.prices.auto_stop_hourly == Decimal("0.31")
 
@@ -154,7 +154,7 @@ def test_an_unusable_cache_object_is_replaced_from_the_price_list(aws, pricing):
     simulator.CALLS.clear()
     book = prices(aws, pricing).book("us-east-1", DAY)
     assert isinstance(book.lookup(standard("WINDOWS_11")), Priced)
-    assert simulator.CALLS[("pricing", "GetProducts")] == 2
+    assert simulator.CALLS[("pricing", "GetProducts")] == 3
 
 
 def test_a_region_the_price_list_does_not_price_is_not_cached(aws, pricing):

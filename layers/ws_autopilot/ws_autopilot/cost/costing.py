@@ -21,8 +21,9 @@ from ws_autopilot.core.models import RunningMode, Tags, Target, Workspace
 from ws_autopilot.cost.bill import SwitchToAlwaysOn, WorkspaceMonth, month_start, row_dollars, use_rate
 from ws_autopilot.cost.ledger import LedgerEntry
 from ws_autopilot.cost.models import Action, Decision, ReportRow
+from ws_autopilot.cost.price_keys import price_key
 from ws_autopilot.cost.price_list import PriceList
-from ws_autopilot.cost.pricing import BundlePrices, NoPrice, Priced, price_digits, price_key
+from ws_autopilot.cost.pricing import BundlePrices, NoPrice, Priced, price_digits
 from ws_autopilot.cost.rules import Threshold, choose_threshold, is_evaluated
 from ws_autopilot.cost.settings import OptimizerSettings
 

@@ -9,6 +9,12 @@ A GetProducts answer (service code `AmazonWorkSpaces`) is a list of JSON strings
 (`"80 GB"`). Value spellings are compared without case and punctuation, so `Graphics.g4dn` is the
 compute type `GRAPHICS_G4DN`. Whatever the list does not say plainly (a missing price, two prices
 for one thing) is a `NoPrice` with its reason: a WorkSpace is never judged on a guessed price.
+
+Every `ComputeTypeName` and `OperatingSystemName` of the WorkSpaces API is mapped to the list's
+terms in `price_keys.py`. Only the WorkSpaces Personal product family is read, and only plain
+bundles: WorkSpaces
+Core products reuse the Personal bundle names at other prices, and Office ("Plus") bundles are
+the same bundle with software rows (`softwareIncluded`) (docs/decisions.md, D-172 to D-177).
 """
 
 from __future__ import annotations
@@ -23,26 +29,21 @@ from enum import StrEnum
 from typing import Any
 
 from ws_autopilot.core.models import Workspace
+from ws_autopilot.cost.price_keys import (
+    COMPUTE_TYPE_BUNDLES,
+    Licence,
+    OsFamily,
+    PriceKey,
+    normalize,
+    price_key,
+)
 
 SERVICE_CODE = "AmazonWorkSpaces"
 CENT = Decimal("0.01")
 
 
-class OsFamily(StrEnum):
-    WINDOWS = "Windows"
-    AMAZON_LINUX = "Amazon Linux"
-    UBUNTU = "Ubuntu"
-    RHEL = "Red Hat Enterprise Linux"
-    ROCKY = "Rocky Linux"
-
-
-class Licence(StrEnum):
-    INCLUDED = "licence included"
-    BYOL = "BYOL"
-    NOT_APPLICABLE = "any licence"  # Linux: the WorkSpace has no licence choice
-
-
-# `operatingSystem` values taken for each family, normalized (see `normalize`).
+# `operatingSystem` values taken for each family, normalized (see `normalize`). BYOL Windows is
+# also listed as `Any` (with a Bring Your Own License `license`).
 OS_SPELLINGS: dict[OsFamily, frozenset[str]] = {
     OsFamily.WINDOWS: frozenset({"windows"}),
     OsFamily.AMAZON_LINUX: frozenset({"linux", "amazonlinux", "amazonlinux2"}),
@@ -50,60 +51,13 @@ OS_SPELLINGS: dict[OsFamily, frozenset[str]] = {
     OsFamily.RHEL: frozenset({"redhatenterpriselinux", "rhel"}),
     OsFamily.ROCKY: frozenset({"rockylinux", "rocky"}),
 }
-
-
-def normalize(text: str) -> str:
-    """`text` lower-cased with everything but letters and digits removed: `Graphics.g4dn`,
-    `GRAPHICS_G4DN` and `graphics g4dn` all read `graphicsg4dn`."""
-    return re.sub(r"[^0-9a-z]", "", text.casefold())
-
-
-def os_and_licence(operating_system: str) -> tuple[OsFamily, Licence] | None:
-    """The price list's operating system and licence of a WorkSpace, from DescribeWorkspaces'
-    `OperatingSystemName`; None when it is missing or UNKNOWN.
-
-    Windows client editions (7, 10, 11) run on WorkSpaces only with your own licence (BYOL);
-    the Windows Server editions are the bundles whose licence AWS includes."""
-    name = operating_system.upper()
-    if name.startswith("WINDOWS_SERVER_"):
-        return OsFamily.WINDOWS, Licence.INCLUDED
-    if name.startswith("WINDOWS_"):
-        return OsFamily.WINDOWS, Licence.BYOL
-    for prefix, family in (
-        ("AMAZON_LINUX", OsFamily.AMAZON_LINUX),
-        ("UBUNTU_", OsFamily.UBUNTU),
-        ("RHEL_", OsFamily.RHEL),
-        ("ROCKY_", OsFamily.ROCKY),
-    ):
-        if name.startswith(prefix):
-            return family, Licence.NOT_APPLICABLE
-    return None
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class PriceKey:
-    """What a WorkSpace's price depends on, besides its region."""
-
-    compute_type: str
-    os: OsFamily
-    licence: Licence
-    root_gib: int
-    user_gib: int
-
-    def __str__(self) -> str:
-        licence = "" if self.licence is Licence.NOT_APPLICABLE else f" ({self.licence.value})"
-        volumes = f"root {self.root_gib} GB, user {self.user_gib} GB"
-        return f"{self.compute_type} {self.os.value}{licence}, {volumes}"
-
-
-def price_key(workspace: Workspace) -> PriceKey | str:
-    """The key of a WorkSpace's prices, or why it has none (what DescribeWorkspaces left out)."""
-    found = os_and_licence(workspace.operating_system)
-    if found is None:
-        return f"DescribeWorkspaces gives no operating system ({workspace.operating_system or 'none'})"
-    if workspace.root_volume_gib is None or workspace.user_volume_gib is None:
-        return "DescribeWorkspaces gives no volume sizes"
-    return PriceKey(workspace.compute_type, *found, workspace.root_volume_gib, workspace.user_volume_gib)
+ANY_OS = "any"
+# `productFamily` of WorkSpaces Personal bundles; "WorkSpaces Core" (same bundle names, other
+# prices), Pools, storage and the rest are other families (D-174).
+PERSONAL_FAMILIES = frozenset({"workspaces", "workspacespersonal"})
+# `softwareIncluded` of a plain bundle; anything else is an Office ("Plus") variant (D-175).
+NO_SOFTWARE = frozenset({"", "none", "na"})
+CACHE_FORMAT = 2  # a cached book of another format is read again from the Price List
 
 
 class Role(StrEnum):
@@ -203,7 +157,7 @@ class PriceBook:
         where = f"{self.region} {key}"
         roles = self.prices.get(key)
         if roles is None:
-            return NoPrice(f"the price list has no price for {where}")
+            return NoPrice(f"the price list has no price for {where}{self._listed_instead(key)}")
         chosen: dict[Role, Decimal] = {}
         for role in Role:
             values = roles.get(role, ())
@@ -220,6 +174,20 @@ class PriceBook:
             where,
         )
 
+    def _listed_instead(self, key: PriceKey) -> str:
+        """What the book lists near `key`, so a missing price says why: no such bundle at all, not
+        with this operating system and licence, or only with other volumes."""
+        bundle = COMPUTE_TYPE_BUNDLES.get(key.compute_type, key.compute_type)
+        same_type = [k for k in self.prices if k.compute_type == key.compute_type]
+        if not same_type:
+            return f"; it lists no {bundle} bundle (Personal, without software)"
+        same_os = [k for k in same_type if (k.os, k.licence) == (key.os, key.licence)]
+        if not same_os:
+            editions = sorted({f"{k.os.value}{_licence_words(k.licence)}" for k in same_type})
+            return f"; it lists {bundle} only with {', '.join(editions)}"
+        volumes = sorted({f"{k.root_gib}/{k.user_gib}" for k in same_os}, key=_root_then_user)
+        return f"; it lists {bundle} {key.os.value} with root/user GB {', '.join(volumes)}"
+
     def to_json(self) -> str:
         """The book as the daily cache object holds it."""
         entries = [
@@ -233,13 +201,15 @@ class PriceBook:
             }
             for key, roles in sorted(self.prices.items())
         ]
-        return json.dumps({"region": self.region, "entries": entries})
+        return json.dumps({"format": CACHE_FORMAT, "region": self.region, "entries": entries})
 
     @classmethod
     def from_json(cls, text: str) -> PriceBook:
         """A book written by `to_json`. Raises ValueError when the text is not one."""
         try:
             data = json.loads(text)
+            if data.get("format") != CACHE_FORMAT:
+                raise ValueError(f"format {data.get('format')!r}, not {CACHE_FORMAT}")
             prices = {
                 PriceKey(
                     str(e["compute_type"]),
@@ -251,22 +221,36 @@ class PriceBook:
                 for e in data["entries"]
             }
             return cls(str(data["region"]), prices)
-        except (KeyError, TypeError, InvalidOperation, json.JSONDecodeError) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError, InvalidOperation) as exc:
             raise ValueError(f"not a cached price book: {exc}") from exc
+
+
+def _licence_words(licence: Licence) -> str:
+    return "" if licence is Licence.NONE else f" ({licence.value})"
+
+
+def _root_then_user(volumes: str) -> tuple[int, ...]:
+    return tuple(int(v) for v in volumes.split("/"))
 
 
 def parse_price_list(
     region: str, items: Iterable[str | Mapping[str, Any]], compute_types: Collection[str]
 ) -> PriceBook:
     """The region's book from GetProducts' `PriceList` entries (JSON strings, or their parsed
-    form). A product that is not a WorkSpace bundle of a known compute type in `region`, or whose
-    attributes or prices cannot be read, is left out."""
-    by_name = {normalize(c): c for c in compute_types}
+    form). A product that is not a plain WorkSpaces Personal bundle of a known compute type in
+    `region` (another product family such as WorkSpaces Core, a bundle with software included), or
+    whose attributes or prices cannot be read, is left out."""
+    by_name = {normalize(COMPUTE_TYPE_BUNDLES[c]): c for c in compute_types if c in COMPUTE_TYPE_BUNDLES}
     found: dict[PriceKey, dict[Role, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
     for item in items:
         product = json.loads(item) if isinstance(item, str) else item
-        attributes = product.get("product", {}).get("attributes", {})
+        described = product.get("product", {})
+        attributes = described.get("attributes", {})
         if attributes.get("regionCode", region) != region:
+            continue
+        if normalize(described.get("productFamily", "")) not in PERSONAL_FAMILIES:
+            continue
+        if normalize(attributes.get("softwareIncluded", "")) not in NO_SOFTWARE:
             continue
         for key, role, price in _priced_roles(attributes, product.get("terms", {}), by_name):
             found[key][role].append(price)
@@ -300,26 +284,34 @@ def _priced_roles(
 
 def _product_key(attributes: Mapping[str, str], by_name: Mapping[str, str]) -> PriceKey | None:
     """The key a product prices, or None when it is no WorkSpace bundle this module can read."""
-    compute_type = by_name.get(normalize(attributes.get("bundle", ""))) or by_name.get(
-        normalize(attributes.get("bundleGroup", ""))
-    )
+    # `bundleGroup` only when there is no `bundle`: a variant's own name ("Standard Plus") must not
+    # fall back to its group's ("Standard")
+    compute_type = by_name.get(normalize(attributes.get("bundle") or attributes.get("bundleGroup") or ""))
     system = normalize(attributes.get("operatingSystem", ""))
+    licence = _licence(attributes.get("license", ""))
     os_family = next((f for f, names in OS_SPELLINGS.items() if system in names), None)
+    if system == ANY_OS and licence is Licence.BYOL:
+        os_family = OsFamily.WINDOWS  # BYOL Windows 10/11 is also listed as `Any`
     root, user = _gib(attributes.get("rootVolume", "")), _gib(attributes.get("userVolume", ""))
-    if compute_type is None or os_family is None or root is None or user is None:
+    if compute_type is None or os_family is None or licence is None or root is None or user is None:
         return None
     if normalize(attributes.get("runningMode", "")) not in ("alwayson", "autostop"):
         return None
-    licence = Licence.NOT_APPLICABLE
-    if os_family is OsFamily.WINDOWS:
-        licence_text = normalize(attributes.get("license", ""))
-        if "byol" in licence_text or "bringyourown" in licence_text:
-            licence = Licence.BYOL
-        elif "included" in licence_text:
-            licence = Licence.INCLUDED
-        else:
-            return None
+    if os_family is OsFamily.WINDOWS and licence is Licence.NONE:
+        return None  # Windows always has a licence, included or yours: an unreadable product
     return PriceKey(compute_type, os_family, licence, root, user)
+
+
+def _licence(text: str) -> Licence | None:
+    """The `license` attribute as a Licence; None when it reads as none of them."""
+    words = normalize(text)
+    if "byol" in words or "bringyourown" in words:
+        return Licence.BYOL
+    if "included" in words:
+        return Licence.INCLUDED
+    if words in ("", "none", "na", "notapplicable"):
+        return Licence.NONE
+    return None
 
 
 def _gib(text: str) -> int | None:
