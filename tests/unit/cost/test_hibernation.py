@@ -79,10 +79,10 @@ def test_by_default_such_a_reset_is_held_on_always_on_with_what_it_would_save():
     # M - (F + p x 40/717 x 744): 1100 - (66 + 3.30 x 41.506...) = 897.03
     assert (decision.action, decision.billable_hours, decision.threshold) == (Action.SKIPPED, 40, 334)
     assert decision.reason == (
-        f"{KEPT_PREFIX}GRAPHICS_G4DN does not hibernate (its open applications and unsaved work are"
-        " lost each time it stops after the AutoStop timeout as AUTO_STOP); month-end reset: billable"
-        " 40 h <= threshold 334 h was not made; AUTO_STOP would save $897.03 in December 2026 at"
-        " this use (NoHibernationTypes=KeepAlwaysOn; ConvertToAutoStop converts it)"
+        f"{KEPT_PREFIX}GRAPHICS_G4DN does not hibernate, so as AUTO_STOP its open applications and"
+        " unsaved work would be lost each time it stopped after the AutoStop timeout; month-end reset:"
+        " billable 40 h <= threshold 334 h: not made; AUTO_STOP would save $897.03 in December 2026"
+        " at this use (NoHibernationTypes=KeepAlwaysOn; ConvertToAutoStop converts it)"
     )
 
 
@@ -95,7 +95,7 @@ def test_a_held_reset_without_prices_gives_no_dollars_and_an_unknown_type_is_nam
         no_hibernation=KEEP,
     )
     assert decision.action is Action.SKIPPED
-    assert decision.reason.startswith(f"{KEPT_PREFIX}GRAPHICS_G9_XLARGE is not known to hibernate (")
+    assert decision.reason.startswith(f"{KEPT_PREFIX}GRAPHICS_G9_XLARGE is not known to hibernate, so")
     assert "would save" not in decision.reason
 
 

@@ -50,6 +50,9 @@ NO_HIBERNATION = frozenset(
 )
 KEPT_PREFIX = "kept ALWAYS_ON, no hibernation: "  # how a held reset's reason starts (the digest reads it)
 LOST = "its open applications and unsaved work are lost each time it stops after the AutoStop timeout"
+WOULD_LOSE = (
+    "its open applications and unsaved work would be lost each time it stopped after the AutoStop timeout"
+)
 
 
 class NoHibernationTypes(StrEnum):
@@ -104,8 +107,8 @@ def no_hibernation_rule(
         month = f"{next_month_start(now):%B %Y}"
         saving = f"; AUTO_STOP {_would(amount)} in {month} at this use"
     reason = (
-        f"{KEPT_PREFIX}{why_not(compute_type)} ({LOST} as AUTO_STOP); {decision.reason} was not made"
-        f"{saving} (NoHibernationTypes={policy.value}; ConvertToAutoStop converts it)"
+        f"{KEPT_PREFIX}{why_not(compute_type)}, so as AUTO_STOP {WOULD_LOSE}; {decision.reason}:"
+        f" not made{saving} (NoHibernationTypes={policy.value}; ConvertToAutoStop converts it)"
     )
     return replace(decision, action=Action.SKIPPED, reason=reason)
 
