@@ -6,8 +6,10 @@ back, built and rendered by the digest wing).
 
 November 2026 of 24 WorkSpaces: resets made at the end of October (one switched back to
 ALWAYS_ON on the 13th, one whose user came back and cost more, one made after midnight), switches to
-ALWAYS_ON on the 9th, month-end resets projected for December, and the figures of the months
-before for the chart. The amounts are illustrative, not prices from the Price List.
+ALWAYS_ON on the 9th, month-end resets projected for December (and one held ALWAYS_ON: a GPU
+WorkSpace, which does not hibernate), an AUTO_STOP WorkSpace that never stops and two started for
+maintenance, and the figures of the months before for the chart. The amounts are illustrative,
+not prices from the Price List.
 tests/unit/tools/test_digest_sample.py checks that the committed page is what this renders."""
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from decimal import Decimal
 
 from ws_autopilot.core.models import RunningMode
 from ws_autopilot.cost.bill import SwitchToAlwaysOn, WorkspaceMonth, row_dollars, use_rate
-from ws_autopilot.cost.models import Action, ReportRow
+from ws_autopilot.cost.hibernation import NoHibernationTypes, no_hibernation_rule
+from ws_autopilot.cost.models import Action, Decision, ReportRow
 from ws_autopilot.cost.pricing import BundlePrices
 from ws_autopilot.cost.report import to_csv
 from ws_autopilot.digest.chart import MonthFigures, chart_months
@@ -36,7 +39,9 @@ PRICES = {
     "STANDARD": BundlePrices(Decimal("35.00"), Decimal("9.75"), Decimal("0.30")),
     "PERFORMANCE": BundlePrices(Decimal("60.00"), Decimal("11.00"), Decimal("0.57")),
     "POWER": BundlePrices(Decimal("78.00"), Decimal("19.00"), Decimal("0.68")),
+    "GRAPHICS_G6F_LARGE": BundlePrices(Decimal("185.00"), Decimal("22.00"), Decimal("1.05")),
 }
+CHOSEN = ["VALUE", "STANDARD", "PERFORMANCE", "POWER"]  # the compute types drawn at random
 PEOPLE = [
     "a.moreau",
     "b.nakamura",
@@ -70,6 +75,10 @@ LATE_RESET = {"x.fischer": 30}  # made at 00:20 on Nov 1: ALWAYS_ON billing all 
 SWITCHED = {"b.nakamura": 9, "k.patel": 9, "w.kim": 13, "s.ahmed": 30}
 HEAVY = {"b.nakamura": 210, "k.patel": 160}
 RESET_AT_MONTH_END = {"e.lindqvist": 20, "q.tanaka": 35, "g.kowalski": 15}  # g.kowalski opts out
+KEPT_ALWAYS_ON = {"q.tanaka": "GRAPHICS_G6F_LARGE"}  # does not hibernate: NoHibernationTypes=KeepAlwaysOn
+# AUTO_STOP hours with nobody connected by November 30: i.rossi's WorkSpace never stops (a
+# client AutoStop cannot see), the others were started for maintenance
+UNATTENDED = {"i.rossi": 468, "f.haddad": 5, "h.chen": 5}
 UNUSED = {"j.murphy", "t.larsen", "d.silva", "u.costa"}
 # The figures earlier digests stored: installed in February, dry run for two months.
 HISTORY = {
@@ -90,7 +99,7 @@ def fleet(rng: random.Random) -> list[dict[str, object]]:
     on November 1."""
     people = []
     for n, person in enumerate(PEOPLE):
-        compute = rng.choice(list(PRICES))
+        compute = rng.choice(CHOSEN)
         hours = rng.choice([40, 70, 95, 130, 160, 210])
         hours = {**RESET_IN_OCTOBER, **LATE_RESET, **HEAVY, **RESET_AT_MONTH_END}.get(person, hours)
         hours = 0 if person in UNUSED else hours
@@ -103,7 +112,9 @@ def fleet(rng: random.Random) -> list[dict[str, object]]:
                 "region": "eu-west-1" if n % 4 else "us-east-1",
                 "workspace_id": f"ws-{rng.getrandbits(36):09x}",
                 "user_name": person,
-                "compute_type": "STANDARD" if person in RESET_IN_OCTOBER else compute,
+                "compute_type": KEPT_ALWAYS_ON.get(
+                    person, "STANDARD" if person in RESET_IN_OCTOBER else compute
+                ),
                 "hours": hours,
                 "mode": mode,
             }
@@ -174,6 +185,10 @@ def november_row(person: dict[str, object], day: int) -> ReportRow:
             )
         mode = "ALWAYS_ON"
     row = _row(person, at, hours, mode)
+    if mode == "AUTO_STOP" and total:
+        row = ReportRow(
+            **{**row.to_record(), "unattended_hours": round(UNATTENDED.get(name, 0) * measured / 717)}
+        )
     if day == 30:
         row = _month_end(row)
     return _priced(row, facts, at, measured) if row.action is not Action.ERROR else row
@@ -181,12 +196,25 @@ def november_row(person: dict[str, object], day: int) -> ReportRow:
 
 def _month_end(row: ReportRow) -> ReportRow:
     changes: dict[str, object] = {}
-    if row.user_name in ("e.lindqvist", "q.tanaka"):
+    if row.user_name == "e.lindqvist":
         changes = {
             "action": Action.TO_AUTO_STOP,
             "running_mode_after": "AUTO_STOP",
             "reason": "month-end reset",
         }
+    elif row.user_name in KEPT_ALWAYS_ON:
+        reset = Decision(
+            Action.TO_AUTO_STOP,
+            f"month-end reset: billable {row.billable_hours} h <= threshold {row.threshold} h",
+            billable_hours=row.billable_hours,
+            threshold=row.threshold,
+            measured_hours=717,
+        )
+        at = datetime.fromisoformat(row.evaluated_at)
+        kept = no_hibernation_rule(
+            reset, row.compute_type, NoHibernationTypes.KEEP_ALWAYS_ON, PRICES[row.compute_type], at
+        )
+        changes = {"action": kept.action, "reason": kept.reason}
     elif row.user_name == "g.kowalski":
         changes = {"action": Action.SKIPPED, "reason": "Skip_Convert tag"}
     elif row.user_name == "m.garcia":

@@ -47,6 +47,12 @@ def _two_short_sessions(ts: datetime) -> bool:
     return ts.weekday() < 5 and ts.hour in (10, 15)
 
 
+def _third_monday_night(ts: datetime) -> bool:
+    # a night of the monthly maintenance AWS starts AUTO_STOP WorkSpaces for (from the third
+    # Monday of the month, 00:00-05:00)
+    return ts.weekday() == 0 and 15 <= ts.day <= 21 and ts.hour < 5
+
+
 PROFILES: dict[str, Callable[[datetime], bool]] = {
     "office": _office,
     "part_time": _part_time,
@@ -55,6 +61,17 @@ PROFILES: dict[str, Callable[[datetime], bool]] = {
     "around_the_clock": _around_the_clock,
     "idle": _idle,
     "two_short_sessions": _two_short_sessions,
+    # an office worker on a client AutoStop cannot see: connected office hours, and the
+    # WorkSpace never stops (it runs every hour with nobody connected in between)
+    "never_stops": _office,
+    # an office worker whose AUTO_STOP WorkSpace is started for its monthly maintenance
+    "office_with_maintenance": _office,
+}
+# When an AUTO_STOP WorkSpace of these profiles runs with nobody connected, beyond the AutoStop
+# timeout after a connection (it reports UserConnected 0 then)
+RUNS_UNCONNECTED: dict[str, Callable[[datetime], bool]] = {
+    "never_stops": _around_the_clock,
+    "office_with_maintenance": _third_monday_night,
 }
 
 
@@ -76,8 +93,10 @@ def usage_series(
 ) -> list[tuple[datetime, float]]:
     """Hourly UserConnected Maximum as WorkSpaces reports it: every hour for an ALWAYS_ON
     WorkSpace (0 or 1); for AUTO_STOP only while it runs (connected hours, then 0 for the
-    AutoStop timeout after the last one)."""
+    AutoStop timeout after the last one, and 0 while it runs with nobody connected: the hours of
+    `RUNS_UNCONNECTED`)."""
     connected = PROFILES[profile]
+    unconnected = RUNS_UNCONNECTED.get(profile, _idle)
     points = []
     idle_left = 0
     ts = month_start
@@ -85,7 +104,7 @@ def usage_series(
         if connected(ts):
             points.append((ts, 1.0))
             idle_left = timeout_hours
-        elif running_mode == "ALWAYS_ON":
+        elif running_mode == "ALWAYS_ON" or unconnected(ts):
             points.append((ts, 0.0))
         elif idle_left > 0:
             points.append((ts, 0.0))

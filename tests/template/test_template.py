@@ -120,6 +120,19 @@ def test_thresholds_come_from_prices_by_default_with_the_hours_as_fallback():
     assert variables["THRESHOLD_SOURCE"] == {"Ref": "ThresholdSource"}
 
 
+def test_types_that_do_not_hibernate_are_kept_always_on_unless_the_operator_says_otherwise():
+    parameter = template()["Parameters"]["NoHibernationTypes"]
+    assert (parameter["Default"], parameter["AllowedValues"]) == (
+        "KeepAlwaysOn",
+        ["KeepAlwaysOn", "ConvertToAutoStop"],
+    )
+    variables = RESOURCES["OptimizeDirectoryFunction"]["Properties"]["Environment"]["Variables"]
+    assert variables["NO_HIBERNATION_TYPES"] == {"Ref": "NoHibernationTypes"}
+    groups = template()["Metadata"]["AWS::CloudFormation::Interface"]["ParameterGroups"]
+    (group,) = [g["Parameters"] for g in groups if "ConversionTiming" in g["Parameters"]]
+    assert "NoHibernationTypes" in group
+
+
 def test_the_price_cache_is_its_own_prefix_that_expires():
     rules = {r["Id"]: r for r in RESOURCES["ReportBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
     assert (rules["ExpirePriceCache"]["Prefix"], rules["ExpirePriceCache"]["ExpirationInDays"]) == (

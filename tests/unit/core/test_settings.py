@@ -4,6 +4,7 @@ from hypothesis import strategies as st
 
 from ws_autopilot.core.errors import MAX_SHOWN, ConfigurationError
 from ws_autopilot.core.settings import AccessSettings
+from ws_autopilot.cost.hibernation import NoHibernationTypes
 from ws_autopilot.cost.models import ConversionTiming
 from ws_autopilot.cost.settings import OptimizerSettings, RunSettings, parse_thresholds
 from ws_autopilot.logins.settings import LoginSettings
@@ -19,6 +20,7 @@ BASE = {
     "AUTO_STOP_TIMEOUT_MINUTES": "60",
     "THRESHOLD_SOURCE": "PriceList",
     "CONVERSION_TIMING": "Savings",
+    "NO_HIBERNATION_TYPES": "KeepAlwaysOn",
 }
 
 
@@ -76,6 +78,18 @@ def test_conversion_timing_is_savings_or_threshold():
     assert OptimizerSettings.from_env(BASE).conversion_timing is ConversionTiming.SAVINGS
     chosen = OptimizerSettings.from_env({**BASE, "CONVERSION_TIMING": "Threshold"}).conversion_timing
     assert chosen is ConversionTiming.THRESHOLD
+
+
+def test_no_hibernation_types_are_kept_always_on_or_converted_and_nothing_else():
+    assert OptimizerSettings.from_env(BASE).no_hibernation is NoHibernationTypes.KEEP_ALWAYS_ON
+    chosen = OptimizerSettings.from_env({**BASE, "NO_HIBERNATION_TYPES": "ConvertToAutoStop"})
+    assert chosen.no_hibernation is NoHibernationTypes.CONVERT
+    with pytest.raises(ConfigurationError) as raised:
+        OptimizerSettings.from_env({**BASE, "NO_HIBERNATION_TYPES": "convert"})
+    assert str(raised.value) == (
+        "NO_HIBERNATION_TYPES (template parameter NoHibernationTypes): must be KeepAlwaysOn or"
+        " ConvertToAutoStop, got 'convert'"
+    )
 
 
 def test_missing_thresholds_variable_is_reported():

@@ -233,9 +233,19 @@ def test_the_summary_totals_each_dollar_column_apart_naming_its_month():
 
 def test_dollars_are_bare_numbers_in_the_csv_a_negative_saving_included():
     body = to_csv([priced("ws-1", Action.TO_ALWAYS_ON, "45.75", "-1.50", "36.85")])
-    # then the unused check's two text columns and the role and category, empty here
+    # then the unused check's two text columns, the role and category, empty here, and the
+    # hours with nobody connected, none here
     assert body.splitlines()[1].endswith(
-        ',"price_list","us-east-1 VALUE ...",45.75,-1.50,36.85,35.00,9.75,0.30,"","","",""'
+        ',"price_list","us-east-1 VALUE ...",45.75,-1.50,36.85,35.00,9.75,0.30,"","","","",""'
     )
     (parsed,) = csv.DictReader(io.StringIO(body))
     assert (parsed["month_cost"], parsed["saving_this_month"]) == ("45.75", "-1.50")
+
+
+def test_hours_with_nobody_connected_are_the_last_column_a_bare_number_read_back_as_written():
+    row = dataclasses.replace(priced("ws-1", Action.NONE, "12.00", "0.00", "0.00"), unattended_hours=412)
+    body = to_csv([row])
+    assert ReportRow.columns()[-1] == "unattended_hours"
+    assert body.splitlines()[1].endswith(',"","","","",412')
+    assert ReportRow.from_record(row.to_record()) == row
+    assert ReportRow.from_record({**row.to_record(), "unattended_hours": None}).unattended_hours is None

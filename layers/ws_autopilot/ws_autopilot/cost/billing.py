@@ -90,3 +90,35 @@ def billable_hours(connected: Iterable[int], elapsed_hours: int, allowance: int)
 def _session_hours(first: int, last: int, elapsed_hours: int, allowance: int) -> int:
     idle_after = min(allowance, elapsed_hours - 1 - last)
     return last - first + 1 + idle_after
+
+
+def unattended_hours(points: Mapping[datetime, float], window: Window, allowance: int) -> int:
+    """Hours an AUTO_STOP WorkSpace ran with nobody connected that no session explains (report
+    only; the billable hours above are unchanged). An AUTO_STOP WorkSpace reports `UserConnected`
+    only while it runs, so every hour of the window with a datapoint is an hour it ran. A session
+    explains its connected hours, the G hours after each (the AutoStop timeout), the hour before
+    each (starting for its user) and the hour after the timeout (the minutes AWS takes to stop,
+    which it does not bill). What is left (a WorkSpace used through a client AutoStop cannot see,
+    started for maintenance, or never stopping) is billed and was invisible (decisions.md D-181).
+
+    One pass over the series: `allowance` is G, at least 1."""
+    running: set[int] = set()
+    connected: set[int] = set()
+    for timestamp, value in points.items():
+        index = window.hour_index(to_utc(timestamp))
+        if index is not None:
+            running.add(index)
+            if value >= 1:
+                connected.add(index)
+    if len(running) == len(connected):
+        return 0
+    reach = allowance + 1  # hours after a connected hour that its session explains
+    starts = sorted(connected)
+    count = 0
+    j = 0
+    for hour in sorted(running - connected):
+        while j < len(starts) and starts[j] + reach < hour:
+            j += 1
+        if j == len(starts) or starts[j] - 1 > hour:
+            count += 1
+    return count

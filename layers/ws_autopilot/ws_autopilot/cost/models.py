@@ -104,6 +104,10 @@ class ReportRow:
     # "AGENTIC"...), "" when the API does not say. Standby and agentic ones are never converted.
     workspace_role: str = ""
     workspace_category: str = ""
+    # Hours an AUTO_STOP WorkSpace ran this month with nobody connected that no session explains
+    # (cost/billing.py `unattended_hours`; report only, billable_hours leave them out); None for
+    # a WorkSpace not AUTO_STOP, set aside (standby, agentic), or whose usage was unreadable.
+    unattended_hours: int | None = None
 
     @classmethod
     def error(
@@ -180,6 +184,7 @@ class ReportRow:
             unused_action=values["unused_action"] or "",
             workspace_role=values["workspace_role"] or "",
             workspace_category=values["workspace_category"] or "",
+            unattended_hours=values["unattended_hours"],
         )
 
 

@@ -37,6 +37,7 @@ from ws_autopilot.cost.rules import (
     Threshold,
     apply_opt_out,
     evaluate,
+    hours_with_nobody_connected,
     opt_out_value_looks_negative,
 )
 from ws_autopilot.cost.settings import OptimizerSettings
@@ -207,8 +208,12 @@ class DirectoryOptimizer:
                 )
             except Exception as exc:
                 decision, mode_after = _internal_error(ws, exc), ws.running_mode
-            row = self._row(ws, decision, mode_after, batch.now)
             entry = (batch.entries or {}).get(ws.workspace_id)
+            reset = entry is not None and entry.to_mode == RunningMode.AUTO_STOP
+            unattended = hours_with_nobody_connected(
+                ws, usage[ws.workspace_id], batch.now, batch.run_day, reset_this_month=reset
+            )
+            row = self._row(ws, decision, mode_after, batch.now, unattended)
             rows.append(self.costing.priced_row(costing, row, ws, decision, entry, batch.now, batch.run_day))
         return rows
 
@@ -237,6 +242,7 @@ class DirectoryOptimizer:
             always_on_since=always_on_since,
             prices=prices,
             timing=self.settings.conversion_timing,
+            no_hibernation=self.settings.no_hibernation,
         )
         if batch.entries is None:
             if decision.action.is_conversion:
@@ -275,7 +281,9 @@ class DirectoryOptimizer:
             )
         return apply_opt_out(decision, tags)
 
-    def _row(self, ws: Workspace, decision: Decision, mode_after: str, now: datetime) -> ReportRow:
+    def _row(
+        self, ws: Workspace, decision: Decision, mode_after: str, now: datetime, unattended: int | None
+    ) -> ReportRow:
         return ReportRow(
             account_id=self.target.account_id,
             region=self.target.region,
@@ -296,6 +304,7 @@ class DirectoryOptimizer:
             late=decision.late,
             workspace_role=ws.role,
             workspace_category=ws.category,
+            unattended_hours=unattended,
         )
 
     def _invalid_row(self, exc: InvalidWorkspaceRecord, directory_id: str, now: datetime) -> ReportRow:

@@ -117,7 +117,7 @@ def _cell(value: object) -> object:
     value as text, with a leading single quote when it would start like a formula."""
     if value is None:
         return ""
-    if isinstance(value, int | Decimal):  # billable_hours, threshold, dollars; dry_run, late (bool)
+    if isinstance(value, int | Decimal):  # hours, threshold, dollars; dry_run, late (bool)
         return value
     text = str(value)
     return f"'{text}" if text.startswith(FORMULA_LEADS) else text
@@ -136,8 +136,9 @@ def to_csv(rows: Iterable[ReportRow]) -> str:
     columns that carry what AWS or an operator wrote (account_id, region, workspace_id,
     directory_id, user_name, compute_type, state, running_mode_before, running_mode_after,
     reason, error_code) and the product's own words (action, evaluated_at), which never start
-    that way. The integers the product computes (billable_hours, threshold, a negative one
-    included) and its booleans (dry_run, late) are never prefixed; None is an empty cell.
+    that way. The integers the product computes (billable_hours, threshold, unattended_hours,
+    a negative one included) and its booleans (dry_run, late) are never prefixed; None is an
+    empty cell.
     The prefix is part of the value a CSV reader sees; the JSON summary is not affected.
     """
     return _csv_records(rows, header=True)

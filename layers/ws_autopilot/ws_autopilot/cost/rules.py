@@ -35,7 +35,9 @@ from ws_autopilot.cost.billing import (
     idle_allowance_hours,
     is_late,
     measured_hours,
+    unattended_hours,
 )
+from ws_autopilot.cost.hibernation import NoHibernationTypes, no_hibernation_rule
 from ws_autopilot.cost.models import Action, ConversionTiming, Decision, ThresholdOrigin
 from ws_autopilot.cost.pricing import BundlePrices, NoPrice, Priced
 
@@ -154,6 +156,7 @@ def evaluate(
     always_on_since: datetime | None = None,
     prices: BundlePrices | None = None,
     timing: ConversionTiming = ConversionTiming.SAVINGS,
+    no_hibernation: NoHibernationTypes = NoHibernationTypes.KEEP_ALWAYS_ON,
 ) -> Decision:
     """Rules 1-7 of the billing rules, without the tag opt-out, once `not_judged` has set aside
     the WorkSpaces they do not apply to (`skipped`, its reason).
@@ -167,6 +170,8 @@ def evaluate(
     WorkSpace to ALWAYS_ON this month (the ledger's); it was AUTO_STOP before, so its hours
     without datapoints then are hours it did not run, not unmeasured ones. `prices` and
     `timing`: when an AUTO_STOP WorkSpace over its threshold is switched (`timing_rule`).
+    `no_hibernation`: what a month-end reset of a compute type that does not hibernate does
+    (`cost.hibernation.no_hibernation_rule`: noted in its reason, or held on ALWAYS_ON).
     """
     day = run_day or to_utc(now).date()
     set_aside = not_judged(workspace)
@@ -226,7 +231,32 @@ def evaluate(
             threshold=threshold,
             measured_hours=len(measured),
         )
-    return month_end_reset(hours, threshold, measured, window)
+    reset = month_end_reset(hours, threshold, measured, window)
+    return no_hibernation_rule(reset, workspace.compute_type, no_hibernation, prices, now)
+
+
+def hours_with_nobody_connected(
+    workspace: Workspace,
+    usage: Usage,
+    now: datetime,
+    run_day: date | None = None,
+    *,
+    reset_this_month: bool = False,
+) -> int | None:
+    """For a WorkSpace AUTO_STOP when listed that the billing rules judge (not set aside by
+    `not_judged`), the hours of the month-to-date window it ran with nobody connected that no
+    session explains (`cost.billing.unattended_hours`, with its own AutoStop timeout as G); None
+    for any other WorkSpace and when its usage could not be read. `reset_this_month`: the ledger
+    holds a conversion to AUTO_STOP of this month (a later run of the month-end day lists it
+    AUTO_STOP): it was ALWAYS_ON all month and reported every hour, so None. Report only: no
+    decision depends on it."""
+    if workspace.running_mode != RunningMode.AUTO_STOP or reset_this_month or not_judged(workspace):
+        return None
+    if isinstance(usage, MetricsUnavailable):
+        return None
+    window = evaluation_window(now, run_day or to_utc(now).date())
+    allowance = idle_allowance_hours(workspace, DEFAULT_AUTO_STOP_TIMEOUT_MINUTES)
+    return unattended_hours(usage.points, window, allowance)
 
 
 def timing_rule(
@@ -338,6 +368,7 @@ def decide(
     chosen: Threshold | None = None,
     prices: BundlePrices | None = None,
     timing: ConversionTiming = ConversionTiming.SAVINGS,
+    no_hibernation: NoHibernationTypes = NoHibernationTypes.KEEP_ALWAYS_ON,
 ) -> Decision:
     """The whole rule set for one WorkSpace: action, reason and billable hours."""
     decision = evaluate(
@@ -350,5 +381,6 @@ def decide(
         chosen=chosen,
         prices=prices,
         timing=timing,
+        no_hibernation=no_hibernation,
     )
     return apply_opt_out(decision, tags)

@@ -22,6 +22,7 @@ from ws_autopilot.core.settings import (
     strip_ascii,
     whole_number,
 )
+from ws_autopilot.cost.hibernation import NoHibernationTypes
 from ws_autopilot.cost.models import ConversionTiming
 
 MAX_MONTH_HOURS = 744
@@ -124,6 +125,9 @@ class OptimizerSettings(LedgerTableSetting, ReportBucketSetting, DryRunSetting):
     )
     conversion_timing: ConversionTiming = setting(
         "CONVERSION_TIMING", "ConversionTiming", parse_choice, choices=ConversionTiming
+    )
+    no_hibernation: NoHibernationTypes = setting(
+        "NO_HIBERNATION_TYPES", "NoHibernationTypes", parse_choice, choices=NoHibernationTypes
     )
 
     @property

@@ -36,6 +36,7 @@ from ws_autopilot.digest.chart import MonthFigures
 from ws_autopilot.digest.model import ConversionTotal, Digest, month_name
 from ws_autopilot.digest.realized import CONVERSIONS, ConversionsInEffect, FinalFacts, RealizedMonth
 from ws_autopilot.digest.rows import DigestRow, ReportRun
+from ws_autopilot.digest.running import UnattendedHours, is_kept_always_on, unattended_cost
 
 COSTLIEST = 10
 ACTED = ("stopped", "terminated")  # unused_action words of WorkSpaces the product changed
@@ -97,9 +98,11 @@ class FinalView:
     unused: dict[tuple[str, str, str], DigestRow] = field(default_factory=dict)
     not_judged: int = 0
     facts: dict[tuple[str, str, str], FinalFacts] = field(default_factory=dict)
+    unattended: UnattendedHours = field(default_factory=UnattendedHours)
 
     def add(self, row: DigestRow) -> None:
         self.workspaces += 1
+        self.unattended.add(row, self.workspaces)
         self.facts[row.key] = FinalFacts(row.billable_hours, row.running_mode_before)
         if row.action == "error":
             self.errors.append(row)
@@ -140,6 +143,7 @@ class DigestBuilder:
     dry_rows: int = 0
     conversions: dict[tuple[str, str, str], DigestRow] = field(default_factory=dict)
     opted_out: dict[tuple[str, str, str], DigestRow] = field(default_factory=dict)
+    kept_always_on: dict[tuple[str, str, str], DigestRow] = field(default_factory=dict)
     acted: dict[tuple[str, str, str], DigestRow] = field(default_factory=dict)
     in_effect: ConversionsInEffect = field(default_factory=ConversionsInEffect)
     view: FinalView = field(default_factory=FinalView)
@@ -169,6 +173,8 @@ class DigestBuilder:
                 self.in_effect.add(row)
             if row.opted_out:
                 self.opted_out[row.key] = row
+            if is_kept_always_on(row):
+                self.kept_always_on[row.key] = row
             if row.unused_word in ACTED:
                 self.acted.setdefault(row.key, row)
             if is_final:
@@ -204,6 +210,8 @@ class DigestBuilder:
             costliest=view.ten_costliest(),
             unused=sorted(unused.values(), key=lambda r: (-(r.month_cost or 0), r.key)),
             not_judged=view.not_judged,
+            unattended=view.unattended,
+            kept_always_on=sorted(self.kept_always_on.values(), key=lambda r: r.key),
             history=list(history),
         )
 
@@ -226,6 +234,7 @@ def _environment() -> Environment:
     )
     env.filters["usd"] = usd
     env.globals["month_name"] = month_name
+    env.globals["unattended_cost"] = unattended_cost
     return env
 
 

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from ws_autopilot.digest.chart import CHART_MONTHS, MonthFigures, chart_svg
 from ws_autopilot.digest.realized import CONVERSIONS, RealizedMonth
 from ws_autopilot.digest.rows import DigestRow, ReportRun
+from ws_autopilot.digest.running import UnattendedHours, is_no_hibernation_reset
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,10 @@ class Digest:
     costliest: list[DigestRow]
     unused: list[DigestRow]
     not_judged: int  # WorkSpaces whose unused check could not read a source
+    # AUTO_STOP WorkSpaces of the final view that ran with nobody connected (digest/running.py)
+    unattended: UnattendedHours = field(default_factory=UnattendedHours)
+    # month-end resets held on ALWAYS_ON: their compute type does not hibernate
+    kept_always_on: list[DigestRow] = field(default_factory=list)
     history: list[tuple[str, MonthFigures | None]] = field(default_factory=list)  # earlier months
 
     @property
@@ -79,6 +84,11 @@ class Digest:
     @property
     def unused_cost(self) -> Decimal | None:
         return _sum(r.month_cost for r in self.unused)
+
+    @property
+    def no_hibernation_resets(self) -> list[DigestRow]:
+        """The month's conversions to AUTO_STOP of compute types that do not hibernate."""
+        return [r for c in self.conversions for r in c.rows if is_no_hibernation_reset(r)]
 
     @property
     def projected_this_month(self) -> Decimal | None:
@@ -130,4 +140,9 @@ class Digest:
             "opted_out": len(self.opted_out),
             "unused": len(self.unused),
             "unused_cost_usd": usd(self.unused_cost),
+            "unattended_workspaces": self.unattended.workspaces,
+            "unattended_hours": self.unattended.hours,
+            "unattended_cost_usd": usd(self.unattended.cost),
+            "no_hibernation_resets": len(self.no_hibernation_resets),
+            "no_hibernation_kept": len(self.kept_always_on),
         }

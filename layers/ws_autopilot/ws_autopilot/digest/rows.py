@@ -45,6 +45,7 @@ class DigestRow:
     price_auto_stop_hourly: Decimal | None = None
     last_connection: str = ""
     unused_action: str = ""
+    unattended_hours: int | None = None  # AUTO_STOP hours with nobody connected (cost/models.py)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -141,6 +142,7 @@ def read_rows(lines: Iterable[str]) -> Iterator[DigestRow]:
             price_auto_stop_hourly=_money(record.get("price_auto_stop_hourly")),
             last_connection=_text(record.get("last_connection")),
             unused_action=_text(record.get("unused_action")),
+            unattended_hours=_hours(record.get("unattended_hours")),
         )
 
 
