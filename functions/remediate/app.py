@@ -16,6 +16,7 @@ from ws_autopilot.aws.clients import RETRY_CONFIG
 from ws_autopilot.aws.fleet import WorkspacesFleet
 from ws_autopilot.aws.notifications import Notifier
 from ws_autopilot.aws.usage import UsageMetrics
+from ws_autopilot.core.member_access import remediation_access
 from ws_autopilot.core.models import Target
 from ws_autopilot.core.targets import account_of_function_arn
 from ws_autopilot.remediation.remediator import Remediator
@@ -56,13 +57,9 @@ def wiring(function_arn: str) -> tuple[RemediationScan, Coverage]:
     settings = config()
     home = account_of_function_arn(function_arn)
     coverage = settings.coverage
+    access = remediation_access(dry_run=settings.policy.dry_run, rebuild_policy=settings.rebuild_policy)
     sessions = AccountSessions(
-        home,
-        coverage.member_role_name,
-        coverage.external_id,
-        settings.api_rate,
-        API_BURST,
-        dry_run=settings.policy.dry_run,
+        function_arn, coverage.member_role_name, coverage.external_id, settings.api_rate, API_BURST, access
     )
     shared = RETRY_CONFIG.merge(Config(max_pool_connections=WORKERS))  # one connection per worker
     store = RemediationStore(settings.table_name, boto3.client("dynamodb", config=shared))
