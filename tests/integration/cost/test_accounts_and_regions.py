@@ -249,3 +249,24 @@ def test_the_products_own_clients_are_shared_until_a_cold_start(aws):
     kept = client("s3")
     forget_clients()
     assert client("s3") is not kept
+
+
+@pytest.mark.parametrize(("partition", "region"), [("aws-us-gov", "us-gov-west-1"), ("aws-cn", "cn-north-1")])
+def test_a_member_session_in_another_partition_assumes_that_partitions_role_under_the_functions_name(
+    aws, partition, region
+):
+    function_arn = f"arn:{partition}:lambda:{region}:{ACCOUNT}:function:autopilot-LoginEventsFunction-0123"
+    access = read_only(MemberFunction.LOGIN_EVENTS)
+    sts = client("sts", region_name=region)
+    sessions = AccountSessions(
+        function_arn, "Member", "ext", api_rate=100, api_burst=100, access=access, sts_client=sts
+    )
+    sessions.client("workspaces", Target(MEMBER, region))  # the role is assumed when the client is made
+    (assumed,) = [
+        r for r in sts_backends[MEMBER][partition].assumed_roles if r.session_name.startswith("ws-autopilot-")
+    ]
+    assert (assumed.role_arn, assumed.session_name) == (
+        f"arn:{partition}:iam::{MEMBER}:role/Member",
+        "ws-autopilot-login-events",
+    )
+    assert json.loads(assumed.policy)["Statement"][0]["Action"] == ["workspaces:DescribeWorkspaces"]
