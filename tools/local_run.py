@@ -55,6 +55,11 @@ def template() -> dict[str, Any]:
     return cfn_template.load(TEMPLATE)
 
 
+def stack_id(region: str) -> str:
+    """The local stack's id (what its functions present as external id to member roles)."""
+    return f"arn:aws:cloudformation:{region}:{ACCOUNT}:stack/{STACK}/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+
 def parameter_defaults() -> dict[str, str]:
     return {name: str(p.get("Default", "")) for name, p in template()["Parameters"].items()}
 
@@ -161,6 +166,7 @@ def deployed(clients: Mapping[str, Any], overrides: Mapping[str, str] | None = N
         "AWS::StackName": STACK,
         "AWS::AccountId": ACCOUNT,
         "AWS::Partition": "aws",
+        "AWS::StackId": stack_id(os.environ["AWS_DEFAULT_REGION"]),
     }
     functions = []
     for logical_id, resource in template()["Resources"].items():

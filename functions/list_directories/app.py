@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from ws_autopilot.aws.accounts import AccountSessions, function_sessions
 from ws_autopilot.aws.fleet import WorkspacesFleet
 from ws_autopilot.core.errors import PermanentAwsError
+from ws_autopilot.core.member_access import MemberAccess, MemberFunction, read_only
 from ws_autopilot.core.models import Target
 from ws_autopilot.core.settings import AccessSettings
 from ws_autopilot.cost.contracts import ListDirectoriesRequest, check_covered
@@ -35,7 +36,7 @@ def handler(
 ) -> dict[str, Any]:
     request = parse(event=event, model=ListDirectoriesRequest)
     check_covered(request.target, run_targets(config().report_bucket, request.run_id))
-    where = sessions or function_sessions(context.invoked_function_arn)
+    where = sessions or function_sessions(context.invoked_function_arn, member_access())
     result: dict[str, Any] = {**request.model_dump(), "directories": [], "error": None}
     try:
         directory_ids = WorkspacesFleet(where.client("workspaces", request.target)).directory_ids()
@@ -46,6 +47,11 @@ def handler(
         "directories listed", extra={"target": str(request.target), "directories": len(directory_ids)}
     )
     return {**result, "directories": [{"directory_id": d} for d in directory_ids]}
+
+
+def member_access() -> MemberAccess:
+    """This function only lists directories in member accounts."""
+    return read_only(MemberFunction.LIST_DIRECTORIES)
 
 
 @cache

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ws_autopilot.aws.accounts import function_sessions
 from ws_autopilot.core.errors import InvalidLoginEvent, UncoveredLoginEvent
+from ws_autopilot.core.member_access import MemberAccess, MemberFunction, read_only
 from ws_autopilot.core.settings import AccessSettings
 from ws_autopilot.logins.events import WorkSpacesAccessEvent, parse_access_event
 from ws_autopilot.logins.recorder import LoginOutcome
@@ -45,7 +46,12 @@ def config() -> LoginSettings:
 @cache
 def wiring(function_arn: str) -> LoginWiring:
     """Built once per container: member sessions (and the optimizer's rate limit), the stores."""
-    return LoginWiring(config(), function_arn, function_sessions(function_arn), USERS, now)
+    return LoginWiring(config(), function_arn, function_sessions(function_arn, member_access()), USERS, now)
+
+
+def member_access() -> MemberAccess:
+    """This function only reads in member accounts (a WorkSpace's user name), whatever DryRun says."""
+    return read_only(MemberFunction.LOGIN_EVENTS)
 
 
 @cache

@@ -10,6 +10,7 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from ws_autopilot.aws.accounts import function_sessions
+from ws_autopilot.core.member_access import MemberAccess, optimizer_access
 from ws_autopilot.core.models import Target
 from ws_autopilot.core.settings import AccessSettings
 from ws_autopilot.cost.billing import month_end_behind_schedule
@@ -47,7 +48,16 @@ def config() -> tuple[OptimizerSettings, UnusedSettings]:
 def wiring(function_arn: str) -> DailyPass:
     """Built once per container: the member-account sessions and their rate limits carry over."""
     user_table = UserMapSettings.from_env().table_name
-    return DailyPass(config()[0], function_sessions(function_arn), user_table, now)
+    return DailyPass(config()[0], function_sessions(function_arn, member_access()), user_table, now)
+
+
+def member_access() -> MemberAccess:
+    """What this function may do in member accounts: its running-mode changes, and the unused
+    WorkSpaces' action its settings allow; only reads during a dry run."""
+    unused = config()[1]
+    return optimizer_access(
+        dry_run=unused.dry_run, unused_action=unused.policy, terminate_confirmed=unused.terminate_confirmed
+    )
 
 
 def now() -> datetime:

@@ -16,6 +16,7 @@ from ws_autopilot.aws.clients import RETRY_CONFIG
 from ws_autopilot.aws.fleet import WorkspacesFleet
 from ws_autopilot.aws.notifications import Notifier
 from ws_autopilot.aws.usage import UsageMetrics
+from ws_autopilot.core.member_access import MemberAccess, remediation_access
 from ws_autopilot.core.models import Target
 from ws_autopilot.core.targets import account_of_function_arn
 from ws_autopilot.remediation.remediator import Remediator
@@ -57,12 +58,12 @@ def wiring(function_arn: str) -> tuple[RemediationScan, Coverage]:
     home = account_of_function_arn(function_arn)
     coverage = settings.coverage
     sessions = AccountSessions(
-        home,
+        function_arn,
         coverage.member_role_name,
         coverage.external_id,
         settings.api_rate,
         API_BURST,
-        dry_run=settings.policy.dry_run,
+        member_access(),
     )
     shared = RETRY_CONFIG.merge(Config(max_pool_connections=WORKERS))  # one connection per worker
     store = RemediationStore(settings.table_name, boto3.client("dynamodb", config=shared))
@@ -77,6 +78,13 @@ def wiring(function_arn: str) -> tuple[RemediationScan, Coverage]:
     offered = boto3.session.Session().get_available_regions("workspaces")
     scan = RemediationScan(settings.policy, store, notifier, remediator_for, workers=WORKERS)
     return scan, Coverage(home, coverage, offered)
+
+
+def member_access() -> MemberAccess:
+    """What this function may do in member accounts: reboot, and rebuild only under
+    RebuildPolicy=Auto; only reads during its dry run."""
+    settings = config()
+    return remediation_access(dry_run=settings.policy.dry_run, rebuild_policy=settings.rebuild_policy)
 
 
 @logger.inject_lambda_context

@@ -3,6 +3,11 @@ in another region that `Regions` covers, and every call Step Functions makes for
 machine is allowed by that state machine's policy: neither the simulator nor the Step Functions
 engine evaluates IAM, so this reads the template's statements (Allow, Deny, Resource) the way IAM
 would, with the template's Conditions evaluated for the parameters a test gives.
+
+In a member account, a function's session gets the intersection of member-account.yaml's role
+policy (with that stack's `Allow*` parameters) and the session policy the function passes to
+AssumeRole (its `member_access()`, from its settings as the template sets them): the same
+evaluator reads both, for every function, setting and account kind.
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from tests.template.test_template import RESOURCES, as_list
-from tools.local_run import template
-from ws_autopilot.aws.accounts import DRY_RUN_SESSION_POLICY
+from tests.support.lambda_runtime import load_handler_module
+from tests.template.test_template import MEMBER, RESOURCES, as_list
+from tools.local_run import function_environment, template
 
 ACCOUNT, HOME, OTHER, STACK = "123456789012", "us-east-1", "eu-west-1", "autopilot"
 MEMBER_ROLE = "arn:aws:iam::222222222222:role/WorkSpacesAutopilotMember"
@@ -160,9 +165,13 @@ def calls(region: str) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def condition_holds(name: str, dry_run: bool, parameters: dict[str, str]) -> bool:
-    """One of the template's Conditions, for a deployment with these parameter values."""
-    values = {n: str(p.get("Default", "")) for n, p in template()["Parameters"].items()}
+def condition_holds(
+    name: str, dry_run: bool, parameters: dict[str, str], document: dict[str, Any] | None = None
+) -> bool:
+    """One of the template's (or member-account.yaml's) Conditions, for a deployment with these
+    parameter values."""
+    document = document or template()
+    values = {n: str(p.get("Default", "")) for n, p in document["Parameters"].items()}
     values.update(parameters, DryRun="true" if dry_run else "false")
 
     def holds(expression: Any) -> Any:
@@ -171,17 +180,19 @@ def condition_holds(name: str, dry_run: bool, parameters: dict[str, str]) -> boo
             if function == "Ref":
                 return values[argument]
             if function == "Condition":
-                return holds(template()["Conditions"][argument])
+                return holds(document["Conditions"][argument])
             if function == "Fn::Equals":
                 return holds(argument[0]) == holds(argument[1])
             if function == "Fn::Not":
                 return not holds(argument[0])
             if function == "Fn::And":
                 return all(holds(a) for a in argument)
+            if function == "Fn::Or":
+                return any(holds(a) for a in argument)
             raise AssertionError(f"unexpected condition function {function}")
         return str(expression)
 
-    return bool(holds(template()["Conditions"][name]))
+    return bool(holds(document["Conditions"][name]))
 
 
 def resolve(value: Any, dry_run: bool, parameters: dict[str, str] | None = None) -> Any:
@@ -337,12 +348,6 @@ def test_the_change_is_scoped_to_this_accounts_workspaces():
     )
 
 
-def test_member_sessions_in_dry_run_are_denied_stopping_and_terminating():
-    deny, _keep = json.loads(DRY_RUN_SESSION_POLICY)["Statement"]
-    assert deny["Effect"] == "Deny"
-    assert {"workspaces:StopWorkspaces", "workspaces:TerminateWorkspaces"} <= set(deny["Action"])
-
-
 @pytest.mark.parametrize("region", [HOME, OTHER])
 def test_unused_workspaces_are_stopped_only_with_unused_action_stop_and_dry_run_off(region):
     stop = ("OptimizeDirectoryFunction", "workspaces:StopWorkspaces", workspace(region))
@@ -389,3 +394,205 @@ def test_each_state_machine_reaches_only_its_own_functions_objects_and_execution
     assert not allowed(parent, "s3:PutObject", f"{BUCKET}/runs/run-1/targets.json")
     assert not allowed(parent, "states:StartExecution", f"{STATES}:stateMachine:another-machine")
     assert not allowed(parent, "states:StopExecution", f"{STATES}:execution:another-machine:run-1")
+
+
+# --- member accounts: member-account.yaml's role intersected with each function's session policy
+
+
+MEMBER_ACCOUNT = MEMBER_ROLE.split(":")[4]
+MEMBER_FUNCTIONS = {  # the functions that assume the member role -> their folder
+    "ListDirectoriesFunction": "list_directories",
+    "OptimizeDirectoryFunction": "optimize_directory",
+    "LoginEventsFunction": "login_events",
+    "RemediateFunction": "remediate",
+}
+MEMBER_SERVICES = ("workspaces:", "tag:", "cloudwatch:")  # what a function calls in a member account
+CHANGE_ACTIONS = (
+    "workspaces:ModifyWorkspaceProperties",
+    "workspaces:StopWorkspaces",
+    "workspaces:TerminateWorkspaces",
+    "workspaces:RebootWorkspaces",
+    "workspaces:RebuildWorkspaces",
+)
+# member-account.yaml's second keys: its defaults (all false), or all given.
+MEMBER_STACKS = {
+    "member-defaults": {},
+    "member-allows-all": {"AllowStopUnused": "true", "AllowRebuild": "true", "AllowTerminateUnused": "true"},
+}
+# Every setting that decides what a function may change.
+SETTINGS = {
+    "dry-run": (True, {"UnusedAction": "stop", "RebuildPolicy": "Auto"}),
+    "live-defaults": (False, {}),  # UnusedAction=report, RebuildPolicy=Never
+    "live-stop-never": (False, {**STOPPING, **NO_REBUILDS}),
+    "live-terminate-auto": (False, {**TERMINATING, **REBUILDS}),
+    "live-terminate-unconfirmed": (False, {"UnusedAction": "terminate", **REBUILDS}),
+}
+
+
+class _Refs(dict[str, str]):
+    """The stack's values for a function's environment; any resource not listed gets a name."""
+
+    def __missing__(self, key: str) -> str:
+        return f"autopilot-{key.lower().replace('.', '-')}"
+
+
+def member_access(function: str, dry_run: bool, parameters: dict[str, str], monkeypatch: Any) -> Any:
+    """The function's own `member_access()`, under the environment the template gives it for
+    these parameters: what its member sessions carry."""
+    values = {n: str(p.get("Default", "")) for n, p in template()["Parameters"].items()}
+    values.update(parameters, DryRun="true" if dry_run else "false")
+    refs = _Refs(
+        {
+            **values,
+            **ATTRIBUTES,
+            **REFS,
+            "AWS::Region": HOME,
+            "AWS::AccountId": ACCOUNT,
+            "AWS::StackName": STACK,
+            "AWS::Partition": "aws",
+            "AWS::StackId": f"arn:aws:cloudformation:{HOME}:{ACCOUNT}:stack/{STACK}/0000",
+            "ReportBucket": "autopilot-reports",
+        }
+    )
+    for name, value in function_environment(function, refs).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("AWS_REGION", HOME)
+    return load_handler_module(MEMBER_FUNCTIONS[function]).member_access()
+
+
+def member_role_statements(member_parameters: dict[str, str]) -> list[dict[str, Any]]:
+    """member-account.yaml's role policy, resolved for a member stack with these parameters."""
+    names = {"AWS::Partition": "aws", "AWS::AccountId": MEMBER_ACCOUNT, "AWS::Region": OTHER}
+
+    def resolve_member(value: Any) -> Any:
+        if isinstance(value, list):
+            return [resolve_member(v) for v in value]
+        if isinstance(value, dict) and "Fn::If" in value:
+            condition, when_true, when_false = value["Fn::If"]
+            holds = condition_holds(condition, False, member_parameters, MEMBER)
+            return resolve_member(when_true if holds else when_false)
+        if isinstance(value, dict) and "Fn::Sub" in value:
+            return re.sub(r"\$\{([\w:.]+)\}", lambda m: names[m.group(1)], value["Fn::Sub"])
+        assert not isinstance(value, dict), f"unexpected intrinsic {value}"
+        return value
+
+    return [
+        {k: resolve_member(v) for k, v in statement.items()}
+        for policy in MEMBER["Resources"]["MemberRole"]["Properties"]["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+
+
+def permits(policy: list[dict[str, Any]], action: str, resource: str) -> bool:
+    """IAM's reading of one policy: an Allow matches and no Deny does."""
+    applicable = [
+        s
+        for s in policy
+        if any(fnmatchcase(action.lower(), a.lower()) for a in as_list(s["Action"]))
+        and any(fnmatchcase(resource, r) for r in as_list(s["Resource"]))
+    ]
+    return any(s["Effect"] == "Allow" for s in applicable) and not any(
+        s["Effect"] == "Deny" for s in applicable
+    )
+
+
+def member_allowed(access: Any, member_parameters: dict[str, str], action: str, resource: str) -> bool:
+    """A member session's permission: the role's and the session policy's, both."""
+    session = json.loads(access.session_policy())["Statement"]
+    return permits(member_role_statements(member_parameters), action, resource) and permits(
+        session, action, resource
+    )
+
+
+def member_workspace(region: str) -> str:
+    return workspace(region).replace(ACCOUNT, MEMBER_ACCOUNT)
+
+
+def expected_changes(
+    function: str, dry_run: bool, parameters: dict[str, str], member: dict[str, str]
+) -> set[str]:
+    """What each function may change, written from the issue (not from the code under test):
+    the second key of a member stack applies in member accounts only (`member` is None in the
+    deployment account)."""
+    settings = {n: str(p.get("Default", "")) for n, p in template()["Parameters"].items()} | parameters
+    if dry_run or function in ("ListDirectoriesFunction", "LoginEventsFunction"):
+        return set()
+
+    def second_key(name: str) -> bool:
+        return member is None or member.get(name) == "true"
+
+    changes = set()
+    if function == "OptimizeDirectoryFunction":
+        changes.add("workspaces:ModifyWorkspaceProperties")
+        if settings["UnusedAction"] == "stop" and second_key("AllowStopUnused"):
+            changes.add("workspaces:StopWorkspaces")
+        confirmed = settings["ConfirmTerminateUnused"] == TERMINATING["ConfirmTerminateUnused"]
+        if settings["UnusedAction"] == "terminate" and confirmed and second_key("AllowTerminateUnused"):
+            changes.add("workspaces:TerminateWorkspaces")
+    if function == "RemediateFunction":
+        changes.add("workspaces:RebootWorkspaces")
+        if settings["RebuildPolicy"] == "Auto" and second_key("AllowRebuild"):
+            changes.add("workspaces:RebuildWorkspaces")
+    return changes
+
+
+@pytest.mark.parametrize("account", ["deployment", *MEMBER_STACKS])
+@pytest.mark.parametrize("setting", sorted(SETTINGS))
+@pytest.mark.parametrize("function", sorted(MEMBER_FUNCTIONS))
+def test_each_function_can_change_only_what_its_settings_allow_in_every_account(
+    function, setting, account, monkeypatch
+):
+    dry_run, parameters = SETTINGS[setting]
+    if account == "deployment":
+        member = None
+        may = {a for a in CHANGE_ACTIONS if allowed(function, a, workspace(OTHER), dry_run, parameters)}
+    else:
+        member = MEMBER_STACKS[account]
+        access = member_access(function, dry_run, parameters, monkeypatch)
+        may = {a for a in CHANGE_ACTIONS if member_allowed(access, member, a, member_workspace(OTHER))}
+    assert may == expected_changes(function, dry_run, parameters, member)
+
+
+@pytest.mark.parametrize("member", sorted(MEMBER_STACKS))
+@pytest.mark.parametrize("setting", sorted(SETTINGS))
+@pytest.mark.parametrize("function", sorted(MEMBER_FUNCTIONS))
+def test_every_read_a_function_makes_in_a_member_account_is_allowed_whatever_its_settings(
+    function, setting, member, monkeypatch
+):
+    dry_run, parameters = SETTINGS[setting]
+    access = member_access(function, dry_run, parameters, monkeypatch)
+    reads = [
+        (a, r.replace(ACCOUNT, MEMBER_ACCOUNT))
+        for a, r in calls(OTHER)[function]
+        if a.startswith(MEMBER_SERVICES) and a not in CHANGE_ACTIONS
+    ]
+    assert reads, "the function reads in member accounts"
+    assert [(a, r) for a, r in reads if not member_allowed(access, MEMBER_STACKS[member], a, r)] == []
+
+
+def test_live_with_rebuilds_never_and_unused_reported_no_member_session_rebuilds_stops_or_terminates(
+    monkeypatch,
+):
+    """The issue's first "done when", with the member stacks allowing everything they can: only
+    the application's settings hold the line."""
+    live = {"UnusedAction": "report", **NO_REBUILDS}
+    everything = MEMBER_STACKS["member-allows-all"]
+    target = member_workspace(HOME)
+    for function in MEMBER_FUNCTIONS:
+        access = member_access(function, False, live, monkeypatch)
+        for action in (
+            "workspaces:RebuildWorkspaces",
+            "workspaces:StopWorkspaces",
+            "workspaces:TerminateWorkspaces",
+        ):
+            assert not member_allowed(access, everything, action, target), (function, action)
+    login = member_access("LoginEventsFunction", False, {**TERMINATING, **REBUILDS}, monkeypatch)
+    assert [a for a in CHANGE_ACTIONS if member_allowed(login, everything, a, target)] == []
+    remediation = member_access("RemediateFunction", False, live, monkeypatch)
+    assert member_allowed(remediation, everything, "workspaces:RebootWorkspaces", target)
+    assert not member_allowed(
+        remediation,
+        everything,
+        "workspaces:RebootWorkspaces",
+        workspace(HOME).replace(ACCOUNT, "999999999999"),
+    )

@@ -137,8 +137,8 @@ def test_the_login_function_takes_events_from_its_default_bus_and_from_the_login
         assert rule["Pattern"] == {"source": ["aws.workspaces"], "detail-type": ["WorkSpaces Access"]}
         assert rule["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["LoginDeadLetterQueue", "Arn"]}
     assert APP["Resources"]["LoginEventBus"]["Properties"]["Name"] == {"Ref": "LoginEventBusName"}
-    # the member roles trust only the application's function roles, under this path
-    assert function["RolePath"] == "/ws-autopilot/"
+    # the member roles trust only this stack's function roles, under its own path
+    assert function["RolePath"] == {"Fn::Sub": "/ws-autopilot/${AWS::Region}/${AWS::StackName}/"}
     environment = function["Environment"]["Variables"]
     for variable, parameter in [
         ("REGIONS", "Regions"),

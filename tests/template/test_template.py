@@ -1,6 +1,8 @@
 """Assertions on template.yaml as CloudFormation will see it."""
 
+import re
 import tomllib
+from fnmatch import fnmatchcase
 from typing import Any
 
 import pytest
@@ -267,7 +269,7 @@ def test_reboots_and_rebuilds_are_scoped_to_workspaces_and_denied_in_dry_run():
 
 def test_remediation_reaches_member_accounts_through_their_role_only():
     function = RESOURCES["RemediateFunction"]["Properties"]
-    assert function["RolePath"] == "/ws-autopilot/"
+    assert function["RolePath"] == {"Fn::Sub": "/ws-autopilot/${AWS::Region}/${AWS::StackName}/"}
     statements = {s["Sid"]: s for name, s in iam_statements() if name == "RemediateFunction"}
     assert statements["AssumeMemberRoles"]["Resource"] == {
         "Fn::Sub": "arn:${AWS::Partition}:iam::*:role/${MemberRoleName}"
@@ -278,7 +280,7 @@ def test_remediation_reaches_member_accounts_through_their_role_only():
         "MEMBER_ACCOUNTS": "MemberAccounts",
         "ORGANIZATION_PARENT_IDS": "OrganizationParentIds",
         "MEMBER_ROLE_NAME": "MemberRoleName",
-        "EXTERNAL_ID": "ExternalId",
+        "EXTERNAL_ID": "AWS::StackId",
         "REMEDIATION_API_RATE": "RemediationApiRate",
     }.items():
         assert variables[variable] == {"Ref": parameter}
@@ -292,20 +294,65 @@ def test_rebuilds_are_off_unless_the_operator_allows_them():
 MEMBER = cfn_template.load(ROOT / "member-account.yaml")
 
 
-def test_member_role_trusts_only_the_application_functions_with_the_external_id():
+MEMBER_ROLE_FUNCTIONS = (
+    "ListDirectoriesFunction",
+    "OptimizeDirectoryFunction",
+    "LoginEventsFunction",
+    "RemediateFunction",
+)
+
+
+def sub(text: str, values: dict[str, str]) -> str:
+    return re.sub(r"\$\{([\w:]+)\}", lambda m: values[m.group(1)], text)
+
+
+def test_member_role_trusts_only_the_function_roles_of_one_stack_with_its_id_as_external_id():
     role = MEMBER["Resources"]["MemberRole"]["Properties"]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {
         "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${ApplicationAccountId}:root"}
     }
     assert trust["Condition"]["StringEquals"] == {"sts:ExternalId": {"Ref": "ExternalId"}}
-    assert trust["Condition"]["ArnLike"] == {
-        "aws:PrincipalArn": {
-            "Fn::Sub": "arn:${AWS::Partition}:iam::${ApplicationAccountId}:role/ws-autopilot/*"
-        }
+    trusted = trust["Condition"]["ArnLike"]["aws:PrincipalArn"]["Fn::Sub"]
+    member_stack = {
+        "AWS::Partition": "aws",
+        "ApplicationAccountId": "123456789012",
+        "ApplicationRegion": "us-east-1",
+        "ApplicationStackName": "autopilot",
     }
-    for name in ("ListDirectoriesFunction", "OptimizeDirectoryFunction", "RemediateFunction"):
-        assert RESOURCES[name]["Properties"]["RolePath"] == "/ws-autopilot/"
+    pattern = sub(trusted, member_stack)
+    # the function roles the application stack creates, by their path
+    paths = {RESOURCES[name]["Properties"]["RolePath"]["Fn::Sub"] for name in MEMBER_ROLE_FUNCTIONS}
+    (path,) = paths
+    role_arn = "arn:aws:iam::123456789012:role" + sub(
+        path, {"AWS::Region": "us-east-1", "AWS::StackName": "autopilot"}
+    )
+    assert fnmatchcase(role_arn + "autopilot-RemediateFunctionRole-AB12CD34", pattern)
+    for stranger in (
+        "arn:aws:iam::123456789012:role/ws-autopilot/us-east-1/autopilot-test/autopilot-test-Role-1",
+        "arn:aws:iam::123456789012:role/ws-autopilot/eu-west-1/autopilot/autopilot-Role-1",
+        "arn:aws:iam::123456789012:role/ws-autopilot/admin",
+        "arn:aws:iam::999999999999:role/ws-autopilot/us-east-1/autopilot/autopilot-Role-1",
+    ):
+        assert not fnmatchcase(stranger, pattern), stranger
+    # only the functions that assume the member role are under that path
+    assert {n for n, f in FUNCTIONS.items() if "RolePath" in f["Properties"]} == set(MEMBER_ROLE_FUNCTIONS)
+
+
+def test_the_external_id_is_the_stack_id_and_the_stack_gives_every_member_parameter():
+    for name in MEMBER_ROLE_FUNCTIONS:
+        variables = RESOURCES[name]["Properties"]["Environment"]["Variables"]
+        assert variables["EXTERNAL_ID"] == {"Ref": "AWS::StackId"}
+    assert "ExternalId" not in template()["Parameters"]
+    assert re.fullmatch(
+        MEMBER["Parameters"]["ExternalId"]["AllowedPattern"],
+        "arn:aws-us-gov:cloudformation:us-gov-west-1:123456789012:stack/autopilot/1a2b3c4d-0000-1111-2222-333344445555",
+    )
+    assert not re.fullmatch(MEMBER["Parameters"]["ExternalId"]["AllowedPattern"], "ws-autopilot")
+    output = template()["Outputs"]["MemberAccountParameters"]["Value"]["Fn::Sub"]
+    given = {pair.split("=")[0] for pair in output.split()}
+    required = {n for n, p in MEMBER["Parameters"].items() if "Default" not in p}
+    assert required <= given <= set(MEMBER["Parameters"])
 
 
 def member_actions(policy_name: str) -> list[str]:
@@ -317,7 +364,7 @@ def member_actions(policy_name: str) -> list[str]:
     return sorted(a for s in policy["PolicyDocument"]["Statement"] for a in as_list(s["Action"]))
 
 
-def test_member_role_grants_only_what_the_optimizer_and_remediation_call():
+def test_member_role_grants_only_what_the_functions_call():
     assert member_actions("optimize-workspaces") == [
         "cloudwatch:GetMetricData",
         "tag:GetResources",
@@ -335,36 +382,44 @@ def test_member_role_grants_only_what_the_optimizer_and_remediation_call():
         "workspaces:RebootWorkspaces",
         "workspaces:RebuildWorkspaces",
     ]
-    (changes,) = [
+    changes = [
         s
         for p in MEMBER["Resources"]["MemberRole"]["Properties"]["Policies"]
         for s in p["PolicyDocument"]["Statement"]
-        if s["Sid"] == "RebootAndRebuild"
+        if s["Sid"] in ("RebootUnhealthyWorkSpaces", "RebuildUnhealthyWorkSpaces")
     ]
-    assert changes["Resource"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:workspaces:*:${AWS::AccountId}:workspace/*"
-    }
+    assert [c["Resource"] for c in changes] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:workspaces:*:${AWS::AccountId}:workspace/*"}
+    ] * 2
 
 
-def test_member_accounts_allow_terminating_unused_workspaces_only_when_their_stack_says_so():
-    (policy,) = [
-        p
+@pytest.mark.parametrize(
+    ("sid", "condition", "parameter"),
+    [
+        ("StopUnusedWorkSpaces", "StopsUnused", "AllowStopUnused"),
+        ("TerminateUnusedWorkSpaces", "TerminatesUnused", "AllowTerminateUnused"),
+        ("RebuildUnhealthyWorkSpaces", "Rebuilds", "AllowRebuild"),
+    ],
+)
+def test_member_accounts_allow_stopping_terminating_and_rebuilding_only_when_their_stack_says_so(
+    sid, condition, parameter
+):
+    (statement,) = [
+        s
         for p in MEMBER["Resources"]["MemberRole"]["Properties"]["Policies"]
-        if p["PolicyName"] == "optimize-workspaces"
+        for s in p["PolicyDocument"]["Statement"]
+        if s["Sid"] == sid
     ]
-    (terminate,) = [
-        s for s in policy["PolicyDocument"]["Statement"] if s["Sid"] == "TerminateUnusedWorkSpaces"
-    ]
-    assert terminate["Effect"] == {"Fn::If": ["TerminatesUnused", "Allow", "Deny"]}
-    assert MEMBER["Conditions"]["TerminatesUnused"] == {
-        "Fn::Equals": [{"Ref": "AllowTerminateUnused"}, "true"]
-    }
-    assert MEMBER["Parameters"]["AllowTerminateUnused"]["Default"] == "false"
+    assert statement["Effect"] == {"Fn::If": [condition, "Allow", "Deny"]}
+    assert MEMBER["Conditions"][condition] == {"Fn::Equals": [{"Ref": parameter}, "true"]}
+    assert MEMBER["Parameters"][parameter]["Default"] == "false"
 
 
 def test_the_member_template_defaults_match_the_application_parameters():
-    for name in ("MemberRoleName", "ExternalId"):
-        assert MEMBER["Parameters"][name]["Default"] == template()["Parameters"][name]["Default"]
+    assert (
+        MEMBER["Parameters"]["MemberRoleName"]["Default"]
+        == template()["Parameters"]["MemberRoleName"]["Default"]
+    )
 
 
 @pytest.mark.parametrize("resource", ["AppKey", "ReportBucket", "LedgerTable"])

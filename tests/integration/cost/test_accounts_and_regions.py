@@ -17,6 +17,7 @@ from tools.local_run import FREEZE_IGNORE, run_daily
 from ws_autopilot.aws import accounts
 from ws_autopilot.aws.accounts import AccountSessions
 from ws_autopilot.aws.clients import client, forget_clients
+from ws_autopilot.core.member_access import MemberFunction, read_only
 from ws_autopilot.core.models import Target
 
 NOW = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
@@ -24,6 +25,9 @@ MEMBER = "222222222222"
 REGIONS = ("us-east-1", "eu-west-1")
 DENIED = "ap-southeast-2"
 SERVICES = ("workspaces", "cloudwatch", "ec2", "ds")
+FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:autopilot-ListDirectoriesFunction-0123"
+LISTING = read_only(MemberFunction.LIST_DIRECTORIES)
+OPTIMIZER_SESSION = "ws-autopilot-optimize-directory"
 
 
 def seed(account: str, region: str, busy: int, light: int) -> dict[str, str]:
@@ -83,16 +87,20 @@ def test_two_accounts_and_two_regions_make_one_report_and_a_denied_region_is_ski
     assert summary["targets"] == [f"{a}/{r}" for a in (ACCOUNT, MEMBER) for r in (*REGIONS, DENIED)]
 
 
-def test_the_member_role_is_assumed_with_its_name_session_name_and_external_id(aws, deploy, two_by_two):
-    stack = deploy(
-        Regions="us-east-1", MemberAccounts=MEMBER, MemberRoleName="AutopilotMember", ExternalId="corp-7f3a"
-    )
+def test_the_member_role_is_assumed_with_its_name_the_functions_session_name_and_the_stack_id(
+    aws, deploy, two_by_two
+):
+    stack = deploy(Regions="us-east-1", MemberAccounts=MEMBER, MemberRoleName="AutopilotMember")
     run_daily(stack.state_machine, NOW)
 
-    assumed = [r for r in sts_backends[MEMBER]["aws"].assumed_roles if r.session_name == "ws-autopilot"]
+    assumed = [
+        r for r in sts_backends[MEMBER]["aws"].assumed_roles if r.session_name.startswith("ws-autopilot-")
+    ]
     assert assumed, "the member account was reached through its role"
-    assert {(r.role_arn, r.external_id) for r in assumed} == {
-        (f"arn:aws:iam::{MEMBER}:role/AutopilotMember", "corp-7f3a")
+    # each function under its own name: the member account's CloudTrail tells which one acted
+    assert {(r.role_arn, r.external_id, r.session_name) for r in assumed} == {
+        (f"arn:aws:iam::{MEMBER}:role/AutopilotMember", stack.refs["AWS::StackId"], session)
+        for session in ("ws-autopilot-list-directories", OPTIMIZER_SESSION)
     }
     run_started = NOW.replace(tzinfo=None)  # moto stamps the expiry on the run's frozen clock
     assert all(r.expiration - run_started <= timedelta(hours=1, minutes=1) for r in assumed)
@@ -111,7 +119,13 @@ def test_an_unreachable_member_account_is_reported_and_the_others_complete(aws, 
 def test_expiring_member_credentials_are_refreshed_during_a_long_run(aws, two_by_two):
     clock = [NOW]  # the frozen clock moto stamps the expiry with, and botocore's view of it
     sessions = AccountSessions(
-        ACCOUNT, "Member", "ext", api_rate=100, api_burst=100, time_fetcher=lambda: clock[0]
+        FUNCTION_ARN,
+        "Member",
+        "ext",
+        api_rate=100,
+        api_burst=100,
+        access=LISTING,
+        time_fetcher=lambda: clock[0],
     )
     target = Target(MEMBER, "us-east-1")
     with freeze_time(NOW, ignore=FREEZE_IGNORE):
@@ -119,8 +133,11 @@ def test_expiring_member_credentials_are_refreshed_during_a_long_run(aws, two_by
         assert len(client.describe_workspace_directories()["Directories"]) == 1
         clock[0] += timedelta(minutes=58)  # within botocore's refresh margin before the 1-hour expiry
         assert len(client.describe_workspace_directories()["Directories"]) == 1
-    assumed = [r for r in sts_backends[MEMBER]["aws"].assumed_roles if r.session_name == "ws-autopilot"]
+    assumed = [
+        r for r in sts_backends[MEMBER]["aws"].assumed_roles if r.session_name.startswith("ws-autopilot-")
+    ]
     assert len(assumed) == 2, "the credentials were refreshed once, not per call"
+    assert {r.session_name for r in assumed} == {"ws-autopilot-list-directories"}
 
 
 def max_rate_excess(calls: list[float], rate: float, burst: int) -> float:
@@ -180,22 +197,30 @@ def test_a_throttling_storm_and_5xx_leave_every_workspace_reported_and_the_rate_
     assert virtual_time.now() - started >= min(len(c) for c in by_target.values()) / 2 - 5
 
 
-@pytest.mark.parametrize(("dry_run", "denied"), [("true", True), ("false", False)])
-def test_dry_run_denies_every_change_in_member_accounts_through_a_session_policy(
-    aws, deploy, two_by_two, dry_run, denied
+@pytest.mark.parametrize(
+    ("parameters", "changes"),
+    [
+        ({"DryRun": "true", "UnusedAction": "stop"}, set()),
+        ({"DryRun": "false"}, {"workspaces:ModifyWorkspaceProperties"}),
+        (
+            {"DryRun": "false", "UnusedAction": "stop"},
+            {"workspaces:ModifyWorkspaceProperties", "workspaces:StopWorkspaces"},
+        ),
+    ],
+)
+def test_every_member_session_carries_the_session_policy_of_its_function_and_settings(
+    aws, deploy, two_by_two, parameters, changes
 ):
-    stack = deploy(DryRun=dry_run, Regions="us-east-1", MemberAccounts=MEMBER)
+    stack = deploy(Regions="us-east-1", MemberAccounts=MEMBER, **parameters)
     run_daily(stack.state_machine, NOW)
 
-    assumed = [r for r in sts_backends[MEMBER]["aws"].assumed_roles if r.session_name == "ws-autopilot"]
-    assert assumed
-    for role in assumed:
-        if not denied:
-            assert not role.policy
-            continue
-        (deny,) = [s for s in json.loads(role.policy)["Statement"] if s["Effect"] == "Deny"]
-        assert "workspaces:ModifyWorkspaceProperties" in deny["Action"]
-        assert deny["Resource"] == "*"
+    assumed = [
+        r for r in sts_backends[MEMBER]["aws"].assumed_roles if r.session_name.startswith("ws-autopilot-")
+    ]
+    by_session = {r.session_name: set(json.loads(r.policy)["Statement"][0]["Action"]) for r in assumed}
+    assert by_session["ws-autopilot-list-directories"] == {"workspaces:DescribeWorkspaceDirectories"}
+    optimizer = by_session[OPTIMIZER_SESSION]
+    assert {a for a in optimizer if not a.split(":")[1].startswith(("Describe", "Get"))} == changes
 
 
 def test_clients_are_made_once_per_account_region_and_a_remade_one_keeps_its_rate_limit(
@@ -203,7 +228,7 @@ def test_clients_are_made_once_per_account_region_and_a_remade_one_keeps_its_rat
 ):
     monkeypatch.setattr(accounts, "CLIENTS_KEPT", 2)
     # 0.01 requests/s: a token takes 100 s (virtual) to come back, whatever real time the test takes
-    sessions = AccountSessions(ACCOUNT, "Member", "ext", api_rate=0.01, api_burst=1)
+    sessions = AccountSessions(FUNCTION_ARN, "Member", "ext", api_rate=0.01, api_burst=1, access=LISTING)
     first, other = Target(MEMBER, "us-east-1"), Target(MEMBER, "eu-west-1")
     made = sessions.client("workspaces", first)
     assert sessions.client("workspaces", first) is made, "a warm container reuses its clients"
@@ -224,3 +249,24 @@ def test_the_products_own_clients_are_shared_until_a_cold_start(aws):
     kept = client("s3")
     forget_clients()
     assert client("s3") is not kept
+
+
+@pytest.mark.parametrize(("partition", "region"), [("aws-us-gov", "us-gov-west-1"), ("aws-cn", "cn-north-1")])
+def test_a_member_session_in_another_partition_assumes_that_partitions_role_under_the_functions_name(
+    aws, partition, region
+):
+    function_arn = f"arn:{partition}:lambda:{region}:{ACCOUNT}:function:autopilot-LoginEventsFunction-0123"
+    access = read_only(MemberFunction.LOGIN_EVENTS)
+    sts = client("sts", region_name=region)
+    sessions = AccountSessions(
+        function_arn, "Member", "ext", api_rate=100, api_burst=100, access=access, sts_client=sts
+    )
+    sessions.client("workspaces", Target(MEMBER, region))  # the role is assumed when the client is made
+    (assumed,) = [
+        r for r in sts_backends[MEMBER][partition].assumed_roles if r.session_name.startswith("ws-autopilot-")
+    ]
+    assert (assumed.role_arn, assumed.session_name) == (
+        f"arn:{partition}:iam::{MEMBER}:role/Member",
+        "ws-autopilot-login-events",
+    )
+    assert json.loads(assumed.policy)["Statement"][0]["Action"] == ["workspaces:DescribeWorkspaces"]

@@ -65,7 +65,6 @@ def test_a_login_forwarded_from_a_member_account_is_recorded_with_its_account_re
         Regions=f"{REGION},{OTHER_REGION}",
         AllowedClientNetworks="203.0.113.0/24",
         MemberRoleName="AutopilotMember",
-        ExternalId="corp-7f3a",
     )
     inbox = alert_inbox(stack)
     workspace_id, directory_id = workspace_in(MEMBER, OTHER_REGION, "marie")
@@ -77,10 +76,19 @@ def test_a_login_forwarded_from_a_member_account_is_recorded_with_its_account_re
     assert (out["account_id"], out["region"], out["user_name_source"]) == (MEMBER, OTHER_REGION, "lookup")
     (record,) = [i for i in items(aws, stack) if i["sk"].startswith("LOGIN#")]
     assert (record["account_id"], record["region"], record["user_name"]) == (MEMBER, OTHER_REGION, "marie")
-    assumed = [r for r in sts_backends[MEMBER]["aws"].assumed_roles if r.session_name == "ws-autopilot"]
-    assert {(r.role_arn, r.external_id) for r in assumed} == {
-        (f"arn:aws:iam::{MEMBER}:role/AutopilotMember", "corp-7f3a")
+    assumed = [
+        r for r in sts_backends[MEMBER]["aws"].assumed_roles if r.session_name.startswith("ws-autopilot-")
+    ]
+    assert {(r.role_arn, r.external_id, r.session_name) for r in assumed} == {
+        (
+            f"arn:aws:iam::{MEMBER}:role/AutopilotMember",
+            stack.refs["AWS::StackId"],
+            "ws-autopilot-login-events",
+        )
     }
+    # the login function's member session can only read, whatever DryRun says
+    for session in assumed:
+        assert json.loads(session.policy)["Statement"][0]["Action"] == ["workspaces:DescribeWorkspaces"]
     (alert,) = inbox(NOW + timedelta(hours=1))
     body = json.loads(alert["Message"])
     assert (body["account_id"], body["region"], body["user_name"]) == (MEMBER, OTHER_REGION, "marie")

@@ -177,10 +177,13 @@ def test_dry_run_reaches_member_accounts_with_the_session_policy_and_reboots_not
     scan(stack, T0)
     assert scan(stack, T0 + 30 * MIN)["counts"] == {"reboot": 4}
     assert simulator.CALLS[("workspaces", "RebootWorkspaces")] == 0
-    assumed = [r for r in sts_backends[MEMBER]["aws"].assumed_roles if r.session_name == "ws-autopilot"]
+    assumed = [
+        r for r in sts_backends[MEMBER]["aws"].assumed_roles if r.session_name == "ws-autopilot-remediate"
+    ]
     assert len(assumed) == 1, "one session per member account, kept between scans"
-    (deny,) = [s for s in json.loads(assumed[0].policy)["Statement"] if s["Effect"] == "Deny"]
-    assert {"workspaces:RebootWorkspaces", "workspaces:RebuildWorkspaces"} <= set(deny["Action"])
+    (allow,) = json.loads(assumed[0].policy)["Statement"]
+    assert allow["Effect"] == "Allow"
+    assert not {"workspaces:RebootWorkspaces", "workspaces:RebuildWorkspaces"} & set(allow["Action"])
 
 
 def test_a_scan_short_of_time_starts_no_pair_and_says_so(aws, deploy, pairs):

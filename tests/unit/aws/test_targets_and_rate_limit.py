@@ -1,11 +1,13 @@
 import pytest
 
 from tests.support.virtual_time import VirtualTime
+from ws_autopilot.aws.accounts import AccountSessions
 from ws_autopilot.aws.rate_limit import TokenBucket
 from ws_autopilot.core.errors import ConfigurationError
+from ws_autopilot.core.member_access import MemberFunction, read_only
 from ws_autopilot.core.models import Target
 from ws_autopilot.core.settings import AccessSettings
-from ws_autopilot.core.targets import account_of_function_arn, plan_targets
+from ws_autopilot.core.targets import account_of_function_arn, partition_of_arn, plan_targets
 from ws_autopilot.cost.settings import RunSettings
 
 
@@ -112,3 +114,29 @@ def test_token_bucket_refills_while_idle_but_never_beyond_the_burst(monkeypatch)
 def test_token_bucket_rejects_a_rate_of_zero():
     with pytest.raises(ValueError, match="rate must be > 0"):
         TokenBucket(rate=0, burst=5)
+
+
+@pytest.mark.parametrize(
+    ("function_arn", "partition"),
+    [
+        ("arn:aws:lambda:eu-west-1:123456789012:function:x", "aws"),
+        ("arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:x", "aws-us-gov"),
+        ("arn:aws-cn:lambda:cn-north-1:123456789012:function:x", "aws-cn"),
+    ],
+)
+def test_member_roles_are_assumed_in_the_functions_own_partition_under_its_session_name(
+    function_arn, partition
+):
+    access = read_only(MemberFunction.LOGIN_EVENTS)
+    sessions = AccountSessions(function_arn, "Member", "ext", api_rate=2, api_burst=5, access=access)
+    assert partition_of_arn(function_arn) == partition
+    assert sessions.home_account == "123456789012"
+    assert sessions.assume_role_request("222222222222") == {
+        "RoleArn": f"arn:{partition}:iam::222222222222:role/Member",
+        "RoleSessionName": "ws-autopilot-login-events",
+        "ExternalId": "ext",
+        "DurationSeconds": 3600,
+        "Policy": access.session_policy(),
+    }
+    with pytest.raises(ValueError, match="not an ARN"):
+        partition_of_arn("function-x")

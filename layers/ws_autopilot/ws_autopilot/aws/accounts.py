@@ -1,13 +1,14 @@
 """Sessions in the accounts and regions a run covers.
 
 The deployment account uses the function's own credentials. A member account is reached by
-assuming its role (created by member-account.yaml) with the external id; the credentials refresh
-themselves before they expire, so a long run never fails on expiry.
+assuming its role (created by member-account.yaml) with the external id, in the function's own
+partition, under a session name and a session policy that give the function only what it and
+its settings need (core/member_access.py); the credentials refresh themselves before they
+expire, so a long run never fails on expiry.
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -22,59 +23,40 @@ from botocore.credentials import RefreshableCredentials
 
 from ws_autopilot.aws.clients import RETRY_CONFIG, aws_call, client
 from ws_autopilot.aws.rate_limit import TokenBucket
+from ws_autopilot.core.member_access import MemberAccess
 from ws_autopilot.core.models import Target
 from ws_autopilot.core.settings import AccessSettings
-from ws_autopilot.core.targets import account_of_function_arn
+from ws_autopilot.core.targets import account_of_function_arn, partition_of_arn
 
-SESSION_NAME = "ws-autopilot"
 CLIENTS_KEPT = 64
 CREDENTIAL_SECONDS = 3600
-# While DryRun is on, member sessions carry this session policy: a session's permissions are the
-# intersection of the role's and the session policy's, so IAM itself refuses every change, in
-# member stacks deployed before DryRun was known to them too. The Allow only keeps the role's
-# own read permissions; a session policy can never add any.
-DRY_RUN_SESSION_POLICY = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DryRunChangesNothing",
-                "Effect": "Deny",
-                "Action": [
-                    "workspaces:ModifyWorkspaceProperties",
-                    "workspaces:RebootWorkspaces",
-                    "workspaces:RebuildWorkspaces",
-                    "workspaces:StopWorkspaces",
-                    "workspaces:TerminateWorkspaces",
-                ],
-                "Resource": "*",
-            },
-            {"Sid": "KeepTheRolesReadPermissions", "Effect": "Allow", "Action": "*", "Resource": "*"},
-        ],
-    }
-)
 
 
 class AccountSessions:
+    """The clients of one function: `function_arn` is its own ARN (the deployment account and
+    the partition, which member accounts share, come from it); `access` is what its member
+    sessions may do."""
+
     def __init__(
         self,
-        home_account: str,
+        function_arn: str,
         role_name: str,
         external_id: str,
         api_rate: float,
         api_burst: int,
+        access: MemberAccess,
         sts_client: Any | None = None,
         time_fetcher: Callable[[], datetime] | None = None,
-        dry_run: bool = False,
     ) -> None:
-        self.home_account = home_account
+        self.home_account = account_of_function_arn(function_arn)
+        self.partition = partition_of_arn(function_arn)
         self.role_name = role_name
         self.external_id = external_id
         self.api_rate = api_rate
         self.api_burst = api_burst
+        self.access = access
         self._sts = sts_client
         self._time_fetcher = time_fetcher
-        self.dry_run = dry_run
         self._credentials: dict[str, RefreshableCredentials] = {}
         self._sessions: dict[str, boto3.Session] = {}
         self._clients: OrderedDict[tuple[str, Target], Any] = OrderedDict()
@@ -82,7 +64,7 @@ class AccountSessions:
         self._lock = threading.RLock()  # boto3 does not create clients safely from several threads
 
     def role_arn(self, account_id: str) -> str:
-        return f"arn:aws:iam::{account_id}:role/{self.role_name}"
+        return f"arn:{self.partition}:iam::{account_id}:role/{self.role_name}"
 
     def client(self, service: str, target: Target) -> Any:
         """The client for `service` in the target's account and region. The CLIENTS_KEPT most
@@ -107,15 +89,16 @@ class AccountSessions:
             return made
 
     def assume_role_request(self, account_id: str) -> dict[str, Any]:
-        request: dict[str, Any] = {
+        """Always with the function's session policy: a session gets the intersection of the
+        role's permissions and these, so the member role's broader grants (it serves every
+        function) never reach a function that does not need them."""
+        return {
             "RoleArn": self.role_arn(account_id),
-            "RoleSessionName": SESSION_NAME,
+            "RoleSessionName": self.access.session_name,
             "ExternalId": self.external_id,
             "DurationSeconds": CREDENTIAL_SECONDS,
+            "Policy": self.access.session_policy(),
         }
-        if self.dry_run:
-            request["Policy"] = DRY_RUN_SESSION_POLICY
-        return request
 
     def _session(self, target: Target) -> boto3.Session:
         """One session per member account, whatever the region, all reading the service models
@@ -166,16 +149,16 @@ def _shared_loader() -> botocore.loaders.Loader:
 
 
 @cache
-def function_sessions(function_arn: str) -> AccountSessions:
+def function_sessions(function_arn: str, access: MemberAccess) -> AccountSessions:
     """The sessions of a Lambda container, kept for its life: member credentials refresh
     themselves, and each account and region's WorkSpaces rate limit carries over from one
     invocation to the next. The deployment account is the function's own."""
-    access = AccessSettings.from_env()
+    settings = AccessSettings.from_env()
     return AccountSessions(
-        account_of_function_arn(function_arn),
-        access.member_role_name,
-        access.external_id,
-        access.api_rate,
-        access.api_burst,
-        dry_run=access.dry_run,
+        function_arn,
+        settings.member_role_name,
+        settings.external_id,
+        settings.api_rate,
+        settings.api_burst,
+        access,
     )

@@ -243,10 +243,11 @@ class ReachSettings(FromEnv):
 
 @dataclass(frozen=True)
 class MemberRoleSettings(FromEnv):
-    """The role the product assumes in member accounts, and the external id it presents."""
+    """The role the product assumes in member accounts, and the external id it presents: the
+    stack's id, which member stacks take from its MemberAccountParameters output (D-193)."""
 
     member_role_name: str = composite(parse_member_role, "MEMBER_ROLE_NAME")
-    external_id: str = setting("EXTERNAL_ID", "ExternalId", require)
+    external_id: str = setting("EXTERNAL_ID", "(the stack's id)", require)
 
 
 @dataclass(frozen=True)

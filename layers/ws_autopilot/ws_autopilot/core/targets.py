@@ -15,8 +15,17 @@ def plan_targets(home_account: str, accounts: Iterable[str], regions: Iterable[s
 
 
 def account_of_function_arn(arn: str) -> str:
-    """The account id in a Lambda function ARN (`arn:aws:lambda:<region>:<account>:function:<name>`)."""
+    """The account id in a Lambda function ARN (`arn:<partition>:lambda:<region>:<account>:function:...`)."""
     parts = arn.split(":")
     if len(parts) < 7 or not parts[4].isdigit():
         raise ValueError(f"{arn!r} is not a Lambda function ARN")
     return parts[4]
+
+
+def partition_of_arn(arn: str) -> str:
+    """The partition of an ARN (aws, aws-cn, aws-us-gov...): member accounts are in the
+    deployment account's partition, so their role ARNs take the function's own."""
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn" or not parts[1].startswith("aws"):
+        raise ValueError(f"{arn!r} is not an ARN")
+    return parts[1]
