@@ -1,14 +1,19 @@
-"""Recording one login: resolve the user, check where the login came from, store it, alert."""
+"""Recording one login: resolve the user, check where the login came from, store it, alert
+(each alert through its group's cap, alert_groups.py)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+
+from aws_lambda_powertools import Logger
 
 from ws_autopilot.aws.notifications import Notifier
 from ws_autopilot.core.models import Target
-from ws_autopilot.logins.alerts import login_alert
+from ws_autopilot.logins.alert_groups import AlertGroups, Turn, day_window, hour_window
+from ws_autopilot.logins.alerts import alert_group, allow_list_alert, login_alert
 from ws_autopilot.logins.events import WorkSpacesAccessEvent
 from ws_autopilot.logins.policy import (
     AlertReason,
@@ -16,11 +21,12 @@ from ws_autopilot.logins.policy import (
     allow_list_violation,
     is_new_network,
     network_of,
-    parse_client_ip,
 )
 from ws_autopilot.logins.settings import LoginSettings
 from ws_autopilot.logins.store import LoginStore
 from ws_autopilot.logins.user_names import NameSource, UserNames
+
+logger = Logger(child=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +37,7 @@ class LoginOutcome:
     workspace_id: str
     user_name_source: NameSource
     alerts: list[str]
+    held_back: list[str] = field(default_factory=list)
 
     @property
     def user_name_resolved(self) -> bool:
@@ -45,6 +52,7 @@ class LoginOutcome:
             "user_name_resolved": self.user_name_resolved,
             "user_name_source": self.user_name_source.value,
             "alerts": self.alerts,
+            "alerts_held_back": self.held_back,
         }
 
 
@@ -55,20 +63,30 @@ class LoginRecorder:
         store: LoginStore,
         names: UserNames,
         notifier: Notifier,
+        groups: AlertGroups,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         self.store = store
         self.names = names
         self.notifier = notifier
+        self.groups = groups
         self.clock = clock
+        self._configuration_told: str | None = None  # the day this container's alert was settled
+        if settings.allowed_networks.ignored:
+            logger.warning(
+                "AllowedClientNetworks: entries ignored",
+                extra={"ignored": list(settings.allowed_networks.ignored)},
+            )
 
     def record(self, event: WorkSpacesAccessEvent) -> LoginOutcome:
-        """Store the login and publish its alerts. Raises AwsCallFailed when the login cannot be
-        stored or an alert cannot be published (the event is then retried, then dead-lettered).
+        """Store the login and publish its alerts, each within its group's cap. Raises
+        AwsCallFailed when the login cannot be stored or an alert cannot be published (the event
+        is then retried, then dead-lettered).
 
         Everything is keyed by the event's account and region as well as the WorkSpace id, so a
         WorkSpace id that two accounts share mixes neither users, histories nor networks."""
+        self._tell_configuration(event.id)
         target = Target(event.account, event.region)
         workspace_id = event.detail.workspace_id
         previous = self.store.last_login(target, workspace_id)
@@ -87,11 +105,48 @@ class LoginRecorder:
             )
             if late:  # mapped meanwhile, and filled into the login at once
                 login, source = replace(login, user_name=late), NameSource.MAP
-        for reason in alerts:
-            self.notifier.send(login_alert(login, reason, self.settings.allowed_networks))
+        held = [reason.value for reason in alerts if not self._alert(login, reason)]
         return LoginOutcome(
-            event.id, login.account_id, login.region, workspace_id, source, [a.value for a in alerts]
+            event.id, login.account_id, login.region, workspace_id, source, [a.value for a in alerts], held
         )
+
+    def _alert(self, login: Login, reason: AlertReason) -> bool:
+        """Send the alert when its group has room this hour (True), else count it (False)."""
+        now = self.clock()
+        cap = self.settings.alerts_per_network_hour
+        turn = self.groups.take(
+            reason.value,
+            alert_group(login, reason),
+            login.event_id,
+            hour_window(now),
+            cap,
+            now.isoformat(),
+            int((now + timedelta(days=self.settings.retention_days)).timestamp()),
+        )
+        if turn.turn is Turn.HOLD:
+            return False
+        self.notifier.send(login_alert(login, reason, self.settings.allowed_networks, turn, cap))
+        return True
+
+    def _tell_configuration(self, event_id: str) -> None:
+        """One alert a day, for all containers together, while AllowedClientNetworks has entries
+        that are ignored; each container asks once a day."""
+        allow_list = self.settings.allowed_networks
+        now = self.clock()
+        if not allow_list.ignored or self._configuration_told == day_window(now):
+            return
+        turn = self.groups.take(
+            AlertReason.ALLOW_LIST_INVALID.value,
+            hashlib.sha256(allow_list.text.encode()).hexdigest()[:16],
+            event_id,
+            day_window(now),
+            1,
+            now.isoformat(),
+            int((now + timedelta(days=2)).timestamp()),
+        )
+        if turn.turn is Turn.SEND:
+            self.notifier.send(allow_list_alert(allow_list))
+        self._configuration_told = day_window(now)
 
     def _expiry(self, login: Login) -> int:
         # From the login time, but never later than from now: a login time in the future must
@@ -104,7 +159,7 @@ class LoginRecorder:
         violation = allow_list_violation(login.client_ip, self.settings.allowed_networks)
         if violation:
             alerts.append(violation)
-        address = parse_client_ip(login.client_ip)
+        address = login.address
         if self.settings.new_network_alerts and address is not None:
             seen = self.store.remember_network(
                 login.target,

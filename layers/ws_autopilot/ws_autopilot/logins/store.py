@@ -8,6 +8,7 @@ One table, partition key `workspace_id`, sort key `sk`:
 - `LAST#<account>#<region>`: the WorkSpace's latest login and its user name;
 - `NET#<account>#<region>#<network>`: when the WorkSpace last logged in from that network (the
   new-network detector).
+Alert groups (alert_groups.py) live beside them under their own partition keys, `ALERTS#...`.
 Every item carries `expires_at` (epoch seconds) for DynamoDB TTL: logins are personal data.
 """
 
@@ -78,6 +79,10 @@ class LoginStore:
             item["client_version"] = _s(login.client_version)
         if alerts:
             item["alerts"] = {"SS": sorted(alerts)}
+        if login.client_platform_reported:
+            item["client_platform_reported"] = _s(login.client_platform_reported)
+        if login.input_notes:
+            item["input_notes"] = {"L": [_s(note) for note in login.input_notes]}
         return item
 
     def last_login(self, target: Target, workspace_id: str) -> LastLogin | None:
