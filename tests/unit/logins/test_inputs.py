@@ -49,7 +49,10 @@ def test_control_and_formatting_characters_are_escaped_and_noted():
 def test_a_long_text_is_cut_without_cutting_an_escape_in_half_and_noted():
     kept = bound("ab\x1bcd" * 1000, 11, "client_version")
     assert kept.value == "ab\\x1bcdab"  # the next escape would pass 11 characters
-    assert kept.note == "client_version: control or formatting characters escaped; cut to 10 of its 5,000 characters"
+    assert (
+        kept.note
+        == "client_version: control or formatting characters escaped; cut to 10 of its 5,000 characters"
+    )
     assert bound("plain", 9, "f").note is None
 
 
@@ -75,7 +78,9 @@ def test_an_unreadable_client_ip_is_kept_cut_and_marked():
     assert len(kept.value) <= MAX_CLIENT_IP
     assert kept.value.startswith("10.0.0.1\\x0d\\x0aX-Injected: yes")
     assert kept.note is not None
-    assert kept.note.startswith("client_ip: not an IP address; control or formatting characters escaped; cut to ")
+    assert kept.note.startswith(
+        "client_ip: not an IP address; control or formatting characters escaped; cut to "
+    )
     assert client_ip_of("garbage").note == "client_ip: not an IP address"
     assert client_ip_of(" 198.51.100.23 ") == type(kept)("198.51.100.23")
     assert client_ip_of("").note is None

@@ -170,7 +170,9 @@ def test_a_long_entry_is_cut_in_the_message():
 
 
 def test_networks_written_as_networks_and_bare_addresses_are_kept():
-    networks = parse_allow_list("10.0.0.0/8,10.0.0.7,10.0.0.7/32,2001:db8::/32,192.0.2.0/255.255.255.0").networks
+    networks = parse_allow_list(
+        "10.0.0.0/8,10.0.0.7,10.0.0.7/32,2001:db8::/32,192.0.2.0/255.255.255.0"
+    ).networks
     assert [str(n) for n in networks] == [
         "10.0.0.0/8",
         "10.0.0.7/32",

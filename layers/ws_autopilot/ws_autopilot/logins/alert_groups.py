@@ -103,7 +103,9 @@ class AlertGroups:
             window = max(window, stored)
         raise TransientAwsError("UpdateItem", "AlertGroupContention")
 
-    def _open(self, key: dict[str, Any], event_id: str, window: str, now: str, expires_at: int) -> GroupTurn | None:
+    def _open(
+        self, key: dict[str, Any], event_id: str, window: str, now: str, expires_at: int
+    ) -> GroupTurn | None:
         """The group's first message in `window`: resets it, and reports what it held before."""
         old = self._update(
             Key=key,
@@ -135,7 +137,9 @@ class AlertGroups:
             )
         return GroupTurn(Turn.SEND, window, 1, held, since)
 
-    def _send(self, key: dict[str, Any], event_id: str, window: str, cap: int, expires_at: int) -> GroupTurn | None:
+    def _send(
+        self, key: dict[str, Any], event_id: str, window: str, cap: int, expires_at: int
+    ) -> GroupTurn | None:
         new = self._update(
             Key=key,
             UpdateExpression="ADD sent :one, senders :e SET expires_at = :x",
@@ -157,7 +161,9 @@ class AlertGroups:
         return (
             self._update(
                 Key=key,
-                UpdateExpression="ADD held :one SET held_since = if_not_exists(held_since, :now), expires_at = :x",
+                UpdateExpression=(
+                    "ADD held :one SET held_since = if_not_exists(held_since, :now), expires_at = :x"
+                ),
                 ConditionExpression="#w = :w AND NOT contains(senders, :id)",
                 ExpressionAttributeNames={"#w": "window"},
                 ExpressionAttributeValues={

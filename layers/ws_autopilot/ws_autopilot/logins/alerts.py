@@ -86,4 +86,6 @@ def allow_list_alert(allow_list: AllowList) -> AlertMessage:
         "effect": f"Every login is still recorded. The ignored entries allow nothing; {effect}.",
         "fix": "Correct the parameter and sam deploy. This alert repeats once a day until then.",
     }
-    return AlertMessage(AlertReason.ALLOW_LIST_INVALID.value, ALERT_SUBJECTS[AlertReason.ALLOW_LIST_INVALID], body)
+    return AlertMessage(
+        AlertReason.ALLOW_LIST_INVALID.value, ALERT_SUBJECTS[AlertReason.ALLOW_LIST_INVALID], body
+    )

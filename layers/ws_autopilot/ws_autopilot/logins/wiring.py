@@ -48,5 +48,10 @@ class LoginWiring:
             users,
         )
         self.recorder = LoginRecorder(
-            settings, store, names, Notifier(settings.alert_topic_arn), AlertGroups(settings.table_name), clock
+            settings,
+            store,
+            names,
+            Notifier(settings.alert_topic_arn),
+            AlertGroups(settings.table_name),
+            clock,
         )
