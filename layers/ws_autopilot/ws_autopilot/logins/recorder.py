@@ -3,17 +3,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from aws_lambda_powertools import Logger
-
-from ws_autopilot.aws.notifications import Notifier
 from ws_autopilot.core.models import Target
-from ws_autopilot.logins.alert_groups import AlertGroups, Turn, day_window, hour_window
-from ws_autopilot.logins.alerts import alert_group, allow_list_alert, login_alert
+from ws_autopilot.logins.alerting import LoginAlerter
 from ws_autopilot.logins.events import WorkSpacesAccessEvent
 from ws_autopilot.logins.policy import (
     AlertReason,
@@ -25,8 +20,6 @@ from ws_autopilot.logins.policy import (
 from ws_autopilot.logins.settings import LoginSettings
 from ws_autopilot.logins.store import LoginStore
 from ws_autopilot.logins.user_names import NameSource, UserNames
-
-logger = Logger(child=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,22 +55,14 @@ class LoginRecorder:
         settings: LoginSettings,
         store: LoginStore,
         names: UserNames,
-        notifier: Notifier,
-        groups: AlertGroups,
+        alerter: LoginAlerter,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         self.store = store
         self.names = names
-        self.notifier = notifier
-        self.groups = groups
+        self.alerter = alerter
         self.clock = clock
-        self._configuration_told: str | None = None  # the day this container's alert was settled
-        if settings.allowed_networks.ignored:
-            logger.warning(
-                "AllowedClientNetworks: entries ignored",
-                extra={"ignored": list(settings.allowed_networks.ignored)},
-            )
 
     def record(self, event: WorkSpacesAccessEvent) -> LoginOutcome:
         """Store the login and publish its alerts, each within its group's cap. Raises
@@ -86,7 +71,7 @@ class LoginRecorder:
 
         Everything is keyed by the event's account and region as well as the WorkSpace id, so a
         WorkSpace id that two accounts share mixes neither users, histories nor networks."""
-        self._tell_configuration(event.id)
+        self.alerter.tell_configuration(event.id)
         target = Target(event.account, event.region)
         workspace_id = event.detail.workspace_id
         previous = self.store.last_login(target, workspace_id)
@@ -105,48 +90,10 @@ class LoginRecorder:
             )
             if late:  # mapped meanwhile, and filled into the login at once
                 login, source = replace(login, user_name=late), NameSource.MAP
-        held = [reason.value for reason in alerts if not self._alert(login, reason)]
+        held = [reason.value for reason in alerts if not self.alerter.send(login, reason)]
         return LoginOutcome(
             event.id, login.account_id, login.region, workspace_id, source, [a.value for a in alerts], held
         )
-
-    def _alert(self, login: Login, reason: AlertReason) -> bool:
-        """Send the alert when its group has room this hour (True), else count it (False)."""
-        now = self.clock()
-        cap = self.settings.alerts_per_network_hour
-        turn = self.groups.take(
-            reason.value,
-            alert_group(login, reason),
-            login.event_id,
-            hour_window(now),
-            cap,
-            now.isoformat(),
-            int((now + timedelta(days=self.settings.retention_days)).timestamp()),
-        )
-        if turn.turn is Turn.HOLD:
-            return False
-        self.notifier.send(login_alert(login, reason, self.settings.allowed_networks, turn, cap))
-        return True
-
-    def _tell_configuration(self, event_id: str) -> None:
-        """One alert a day, for all containers together, while AllowedClientNetworks has entries
-        that are ignored; each container asks once a day."""
-        allow_list = self.settings.allowed_networks
-        now = self.clock()
-        if not allow_list.ignored or self._configuration_told == day_window(now):
-            return
-        turn = self.groups.take(
-            AlertReason.ALLOW_LIST_INVALID.value,
-            hashlib.sha256(allow_list.text.encode()).hexdigest()[:16],
-            event_id,
-            day_window(now),
-            1,
-            now.isoformat(),
-            int((now + timedelta(days=2)).timestamp()),
-        )
-        if turn.turn is Turn.SEND:
-            self.notifier.send(allow_list_alert(allow_list))
-        self._configuration_told = day_window(now)
 
     def _expiry(self, login: Login) -> int:
         # From the login time, but never later than from now: a login time in the future must
