@@ -190,3 +190,32 @@ def test_an_allow_list_with_no_usable_entry_allows_nothing(aws, deploy, fleet, a
     assert out[0]["alerts"] == ["outside_allowed_networks"]
     kinds = sorted(m["MessageAttributes"]["alert_type"]["Value"] for m in inbox(NOW + timedelta(minutes=5)))
     assert kinds == ["allow_list_invalid", "outside_allowed_networks"]
+
+
+def test_a_new_network_login_retried_after_a_failed_publish_still_alerts_once(
+    aws, deploy, fleet, alert_inbox
+):
+    stack = deploy(NewNetworkAlerts="true")
+    inbox = alert_inbox(stack)
+    handler = stack.handlers["LoginEventsFunction"]
+    alice, directory = fleet.ids["a"], fleet.directory_id
+    first = deliver(handler, access_event(alice, directory, "home", NOW, ip="198.51.100.7"), NOW)
+    event = access_event(alice, directory, "away", NOW + timedelta(minutes=10), ip="192.0.2.7")
+
+    outage = simulator.Fault("sns", "Publish", "InternalError", status=500)
+    with simulator.inject(outage), pytest.raises(TransientAwsError, match="Publish"):
+        deliver(handler, event, NOW + timedelta(minutes=10))
+    retried = deliver(handler, json.loads(json.dumps(event)), NOW + timedelta(minutes=11))
+    again = deliver(  # the same network later: learned
+        handler,
+        access_event(alice, directory, "away-2", NOW + timedelta(minutes=20), ip="192.0.2.8"),
+        NOW + timedelta(minutes=20),
+    )
+
+    assert (first["alerts"], retried["alerts"], again["alerts"]) == ([], ["new_network"], [])
+    (alert,) = bodies(inbox(NOW + timedelta(minutes=30)))
+    assert (alert["alert"], alert["event_id"], alert["client_network"]) == (
+        "new_network",
+        "away",
+        "192.0.2.0/24",
+    )

@@ -108,13 +108,15 @@ class LoginRecorder:
             alerts.append(violation)
         address = login.address
         if self.settings.new_network_alerts and address is not None:
-            seen = self.store.remember_network(
+            new = self.store.remember_network(
                 login.target,
                 login.workspace_id,
                 network_of(address),
                 login.login_time.isoformat(),
                 expires_at,
+                login.event_id,
+                new_if_first=is_new_network(False, has_history),
             )
-            if is_new_network(seen, has_history):
+            if new:
                 alerts.append(AlertReason.NEW_NETWORK)
         return alerts
