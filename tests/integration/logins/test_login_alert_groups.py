@@ -13,6 +13,7 @@ from tests.support.lambda_runtime import FakeContext, load_handler_module
 from tests.support.logins import access_event
 from tools.local_run import FREEZE_IGNORE
 from ws_autopilot.core.errors import TransientAwsError
+from ws_autopilot.logins.alert_groups import AlertGroups, Turn
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 END = NOW + timedelta(days=1, hours=3)  # after every step of these tests
@@ -219,3 +220,32 @@ def test_a_new_network_login_retried_after_a_failed_publish_still_alerts_once(
         "away",
         "192.0.2.0/24",
     )
+
+
+def test_a_group_reports_each_hour_only_what_it_held_since_its_last_message(aws, deploy):
+    stack = deploy()
+    groups = AlertGroups(stack.refs["LoginTable"], aws["dynamodb"])
+
+    def take(event_id, hour):
+        return groups.take(
+            "new_network", "192.0.2.0/24", event_id, f"2026-11-30T{hour}", 1, f"at-{event_id}", 1
+        )
+
+    first, held, opener, quiet_opener = take("e1", "09"), take("e2", "09"), take("e3", "10"), take("e4", "11")
+    retried = AlertGroups(stack.refs["LoginTable"], aws["dynamodb"]).take(  # another container
+        "new_network", "192.0.2.0/24", "e3", "2026-11-30T10", 1, "later", 1
+    )
+
+    assert [t.turn for t in (first, held, opener, quiet_opener)] == [
+        Turn.SEND,
+        Turn.HOLD,
+        Turn.SEND,
+        Turn.SEND,
+    ]
+    assert (opener.held_before, opener.held_since) == (1, "at-e2")
+    assert (quiet_opener.held_before, quiet_opener.held_since) == (0, None)
+    # e3's retry in a later hour than the group counts: it opened hour 10 and sent; hour 11 is
+    # someone else's now, so e3 is counted there and not sent twice
+    assert retried.turn is Turn.HOLD
+    again = groups.take("new_network", "192.0.2.0/24", "e4", "2026-11-30T11", 1, "later", 1)
+    assert (again.turn, again.held_before) == (Turn.SEND, 0)

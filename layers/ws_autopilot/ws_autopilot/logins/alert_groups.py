@@ -110,7 +110,8 @@ class AlertGroups:
         old = self._update(
             Key=key,
             UpdateExpression=(
-                "SET #w = :w, sent = :one, senders = :e, held = :zero, expires_at = :x REMOVE held_since"
+                "SET #w = :w, sent = :one, senders = :e, held = :zero, expires_at = :x "
+                "REMOVE held_since, reported_held, reported_since"
             ),
             ConditionExpression="attribute_not_exists(#w) OR #w < :w",
             ExpressionAttributeNames={"#w": "window"},
