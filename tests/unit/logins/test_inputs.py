@@ -111,3 +111,17 @@ def test_a_login_from_a_hostile_event_is_bounded_and_says_what_was_changed():
         "user_name",
         "client_platform",
     ]
+
+
+def test_the_hostile_sample_event_parses_and_its_login_is_bounded_and_marked():
+    login = Login.from_event(parse_access_event(load_event("login_hostile")), "alice")
+    assert (login.address, len(login.client_ip)) == (None, MAX_CLIENT_IP)
+    assert login.client_platform == "other"
+    assert login.client_platform_reported == "Evil\\x1b]0;owned\\x07OS"
+    assert login.client_product == "WorkSpaces\\u202e txt.exe client"
+    assert [n.partition(":")[0] for n in login.input_notes] == [
+        "client_ip",
+        "client_product",
+        "client_platform",
+        "client_platform",
+    ]
