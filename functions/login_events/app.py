@@ -20,6 +20,7 @@ from ws_autopilot.core.errors import InvalidLoginEvent, UncoveredLoginEvent
 from ws_autopilot.core.member_access import MemberAccess, MemberFunction, read_only
 from ws_autopilot.core.settings import AccessSettings
 from ws_autopilot.logins.events import WorkSpacesAccessEvent, parse_access_event
+from ws_autopilot.logins.inputs import platform_of
 from ws_autopilot.logins.recorder import LoginOutcome
 from ws_autopilot.logins.settings import LoginSettings
 from ws_autopilot.logins.user_names import UserNameCache
@@ -105,11 +106,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 def publish(event: WorkSpacesAccessEvent, outcome: LoginOutcome) -> None:
     metrics.add_metric(name="Logins", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="LoginAlerts", unit=MetricUnit.Count, value=len(outcome.alerts))
+    held = len(outcome.held_back)
+    metrics.add_metric(name="LoginAlerts", unit=MetricUnit.Count, value=len(outcome.alerts) - held)
+    metrics.add_metric(name="LoginAlertsHeldBack", unit=MetricUnit.Count, value=held)
     if not outcome.user_name_resolved:
         metrics.add_metric(name="LoginUserUnresolved", unit=MetricUnit.Count, value=1)
     with single_metric(name="LoginsByPlatform", unit=MetricUnit.Count, value=1) as by_platform:
-        by_platform.add_dimension(name="Platform", value=event.detail.client_platform or "unknown")
+        # one of the documented platforms or `other`: each new dimension value is a paid metric
+        by_platform.add_dimension(name="Platform", value=platform_of(event.detail.client_platform).value)
     with single_metric(name="LoginsByAccountRegion", unit=MetricUnit.Count, value=1) as by_target:
         by_target.add_dimension(name="AccountId", value=outcome.account_id)
         by_target.add_dimension(name="Region", value=outcome.region)

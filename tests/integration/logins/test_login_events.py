@@ -57,6 +57,7 @@ def test_a_login_is_stored_with_its_user_name_and_expiry(aws, deploy, workspace)
         "user_name_resolved": True,
         "user_name_source": "lookup",
         "alerts": [],
+        "alerts_held_back": [],
     }
     assert (item["user_name"], item["directory_id"], item["client_ip"]) == (
         "user-alice",

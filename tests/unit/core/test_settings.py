@@ -109,6 +109,7 @@ LOGIN_ENV = {
     "LOGIN_RETENTION_DAYS": "90",
     "ALLOWED_CLIENT_NETWORKS": "203.0.113.0/24,2001:db8::/32",
     "NEW_NETWORK_ALERTS": "false",
+    "LOGIN_ALERTS_PER_NETWORK_HOUR": "1",
     "USER_TABLE": "workspace-users",
     "LOGIN_LOOKUPS_PER_MINUTE": "20",
     "AWS_REGION": "us-east-1",
@@ -119,8 +120,9 @@ LOGIN_ENV = {
 
 def test_login_settings_read_the_allow_list():
     settings = LoginSettings.from_env(LOGIN_ENV)
-    assert [str(n) for n in settings.allowed_networks] == ["203.0.113.0/24", "2001:db8::/32"]
+    assert [str(n) for n in settings.allowed_networks.networks] == ["203.0.113.0/24", "2001:db8::/32"]
     assert (settings.retention_days, settings.new_network_alerts) == (90, False)
+    assert settings.alerts_per_network_hour == 1
 
 
 def test_login_settings_read_what_the_product_covers_as_list_targets_does():
@@ -143,9 +145,9 @@ def test_login_settings_read_what_the_product_covers_as_list_targets_does():
     ("env", "message"),
     [
         (
-            {"ALLOWED_CLIENT_NETWORKS": "203.0.113.0/24,office"},
-            "ALLOWED_CLIENT_NETWORKS (template parameter AllowedClientNetworks): "
-            "entry 'office' is not an IP network",
+            {"LOGIN_ALERTS_PER_NETWORK_HOUR": "0"},
+            "LOGIN_ALERTS_PER_NETWORK_HOUR (template parameter LoginAlertsPerNetworkHour): "
+            "must be a whole number from 1 to 100",
         ),
         (
             {"LOGIN_RETENTION_DAYS": "0"},
@@ -349,7 +351,6 @@ def test_non_ascii_digits_letters_and_spaces_are_refused_naming_the_parameter(se
         (OptimizerSettings, "EXTRA_THRESHOLDS", "VALUE=" + "9" * 100_000),
         (OptimizerSettings, "DRY_RUN", "t" * 100_000),
         (OptimizerSettings, "REPORT_BUCKET", "b" * 100_000),
-        (LoginSettings, "ALLOWED_CLIENT_NETWORKS", "1" * 100_000),
         (LoginSettings, "LOGIN_RETENTION_DAYS", "9" * 100_000),
         (LoginSettings, "ALERT_TOPIC_ARN", "a" * 100_000),
         (RunSettings, "MEMBER_ACCOUNTS", "1" * 100_000),
@@ -378,11 +379,24 @@ def test_a_short_value_is_shown_whole():
         ("::/0", "entry '::/0' allows every IPv6 address"),
     ],
 )
-def test_allow_list_mistakes_are_refused_naming_the_parameter(entry, problem):
-    message = refused(LoginSettings, {"ALLOWED_CLIENT_NETWORKS": f"203.0.113.0/24,{entry}"})
-    assert message.startswith(
+def test_allow_list_mistakes_are_ignored_naming_the_parameter_and_the_good_entries_kept(entry, problem):
+    # the one setting that does not stop the function: D-210
+    allow_list = LoginSettings.from_env(
+        {**LOGIN_ENV, "ALLOWED_CLIENT_NETWORKS": f"203.0.113.0/24,{entry},office"}
+    ).allowed_networks
+    assert [str(n) for n in allow_list.networks] == ["203.0.113.0/24"]
+    assert allow_list.ignored[0].startswith(
         f"ALLOWED_CLIENT_NETWORKS (template parameter AllowedClientNetworks): {problem}"
     )
+    assert allow_list.ignored[1].endswith("entry 'office' is not an IP network")
+
+
+def test_a_long_allow_list_entry_is_cut_in_its_message():
+    (message,) = LoginSettings.from_env(
+        {**LOGIN_ENV, "ALLOWED_CLIENT_NETWORKS": "1" * 100_000}
+    ).allowed_networks.ignored
+    assert len(message) < 2 * MAX_SHOWN + 300
+    assert f"cut to {MAX_SHOWN} of its 100,000 characters" in message
 
 
 EVERY_KIND_OF_SETTING = [
@@ -395,7 +409,7 @@ EVERY_KIND_OF_SETTING = [
     (RunSettings, "REGIONS", "Regions"),
     (AccessSettings, "WORKSPACES_API_RATE", "WorkSpacesApiRate"),
     (AccessSettings, "MEMBER_ROLE_NAME", "MemberRoleName"),
-    (LoginSettings, "ALLOWED_CLIENT_NETWORKS", "AllowedClientNetworks"),
+    (LoginSettings, "LOGIN_ALERTS_PER_NETWORK_HOUR", "LoginAlertsPerNetworkHour"),
     (LoginSettings, "LOGIN_LOOKUPS_PER_MINUTE", "LoginLookupsPerMinute"),
     (RemediationConfig, "BREAKER_PERCENT", "BreakerPercent"),
     (RemediationConfig, "MAX_RECOVERIES_PER_DAY", "MaxRecoveriesPerDay"),

@@ -6,15 +6,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.lambda_runtime import load_event
-from ws_autopilot.core.errors import ConfigurationError, InvalidLoginEvent
+from ws_autopilot.core.errors import InvalidLoginEvent
 from ws_autopilot.logins.events import WorkSpacesAccessEvent, parse_access_event
+from ws_autopilot.logins.inputs import parse_client_ip
 from ws_autopilot.logins.policy import (
     AlertReason,
     allow_list_violation,
     is_new_network,
     network_of,
     parse_allow_list,
-    parse_client_ip,
 )
 
 
@@ -96,22 +96,30 @@ def test_arbitrary_details_raise_nothing_but_the_documented_validation_error(det
 
 
 def test_allow_list_takes_ipv4_ipv6_and_bare_addresses():
-    networks = parse_allow_list(" 203.0.113.0/24, 2001:db8::/32,198.51.100.7 ,")
-    assert [str(n) for n in networks] == ["203.0.113.0/24", "2001:db8::/32", "198.51.100.7/32"]
+    allow_list = parse_allow_list(" 203.0.113.0/24, 2001:db8::/32,198.51.100.7 ,")
+    assert [str(n) for n in allow_list.networks] == ["203.0.113.0/24", "2001:db8::/32", "198.51.100.7/32"]
+    assert (allow_list.ignored, allow_list.is_set) == ((), True)
 
 
 @pytest.mark.parametrize("entry", ["203.0.113.0/33", "corp-vpn", "2001:db8::/129", "300.1.1.1"])
-def test_an_invalid_allow_list_entry_is_named_at_cold_start(entry):
-    with pytest.raises(ConfigurationError) as raised:
-        parse_allow_list(f"10.0.0.0/8,{entry}")
-    assert f"entry {entry!r}" in str(raised.value)
-    assert "AllowedClientNetworks" in str(raised.value)
+def test_an_invalid_allow_list_entry_is_ignored_and_named_while_the_good_ones_apply(entry):
+    allow_list = parse_allow_list(f"10.0.0.0/8,{entry}")
+    (message,) = allow_list.ignored
+    assert f"entry {entry!r}" in message
+    assert "AllowedClientNetworks" in message
+    assert [str(n) for n in allow_list.networks] == ["10.0.0.0/8"]
+    assert allow_list_violation("10.1.2.3", allow_list) is None
+
+
+def test_an_allow_list_of_only_bad_entries_allows_nothing_rather_than_everything():
+    allow_list = parse_allow_list("10.0.0.7/8, 0.0.0.0/0")
+    assert (allow_list.networks, len(allow_list.ignored), allow_list.is_set) == ((), 2, True)
+    assert allow_list_violation("10.0.0.7", allow_list) is AlertReason.OUTSIDE_ALLOWED_NETWORKS
+    assert allow_list_violation("", allow_list) is AlertReason.NO_CLIENT_IP
 
 
 def refusal(text: str) -> str:
-    with pytest.raises(ConfigurationError) as raised:
-        parse_allow_list(text)
-    message = str(raised.value)
+    (message,) = parse_allow_list(text).ignored
     assert message.startswith("ALLOWED_CLIENT_NETWORKS (template parameter AllowedClientNetworks): ")
     return message.partition("): ")[2]
 
@@ -162,7 +170,9 @@ def test_a_long_entry_is_cut_in_the_message():
 
 
 def test_networks_written_as_networks_and_bare_addresses_are_kept():
-    networks = parse_allow_list("10.0.0.0/8,10.0.0.7,10.0.0.7/32,2001:db8::/32,192.0.2.0/255.255.255.0")
+    networks = parse_allow_list(
+        "10.0.0.0/8,10.0.0.7,10.0.0.7/32,2001:db8::/32,192.0.2.0/255.255.255.0"
+    ).networks
     assert [str(n) for n in networks] == [
         "10.0.0.0/8",
         "10.0.0.7/32",
@@ -194,8 +204,8 @@ def test_allow_list_check(ip, expected):
 
 
 def test_no_allow_list_allows_everything_even_without_an_ip():
-    assert allow_list_violation("", ()) is None
-    assert allow_list_violation("garbage", ()) is None
+    assert allow_list_violation("", parse_allow_list("")) is None
+    assert allow_list_violation("garbage", parse_allow_list(" , ")) is None
 
 
 def test_networks_are_ipv4_slash_24_and_ipv6_slash_48():

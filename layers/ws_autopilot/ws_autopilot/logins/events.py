@@ -1,7 +1,11 @@
 """The EventBridge `WorkSpaces Access` event, parsed into a typed model.
 
 Variants seen in the wild are accepted: `directoryId` with or without the `domain/` prefix,
-no `clientVersion`, an empty `clientIpAddress`, client product names in any case.
+no `clientVersion`, an empty `clientIpAddress`, client product names in any case. What keys a
+login (`id`, `account`, `region`, `workspaceId`, `directoryId`, `loginTime`) must match its
+documented format, or the event is refused with the reason; the client's free text (IP, platform,
+product, version) is taken at any length and bounded before use (inputs.py), so that an odd
+client never costs a login.
 """
 
 from __future__ import annotations
@@ -28,9 +32,9 @@ class WorkSpacesAccessDetail(BaseModel):
     login_time: datetime = Field(alias="loginTime")
     action_type: str = Field(alias="actionType", default="successfulLogin")
     client_ip: str = Field(alias="clientIpAddress", default="")
-    client_platform: str = Field(alias="clientPlatform", default="", max_length=200)
-    client_product: str = Field(alias="workspacesClientProductName", default="", max_length=200)
-    client_version: str | None = Field(alias="clientVersion", default=None, max_length=200)
+    client_platform: str = Field(alias="clientPlatform", default="")
+    client_product: str = Field(alias="workspacesClientProductName", default="")
+    client_version: str | None = Field(alias="clientVersion", default=None)
 
     @field_validator("directory_id")
     @classmethod
@@ -54,6 +58,10 @@ class WorkSpacesAccessDetail(BaseModel):
 
 
 class WorkSpacesAccessEvent(EventBridgeModel):
+    # The keys of every record and log line: bounded here (EventBridge ids are UUIDs).
+    id: str = Field(pattern=r"^[0-9A-Za-z-]{1,64}$")
+    account: str = Field(pattern=r"^[0-9]{12}$")
+    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$")
     source: Literal["aws.workspaces"]
     detail_type: Literal["WorkSpaces Access"] = Field(alias="detail-type")
     detail: WorkSpacesAccessDetail

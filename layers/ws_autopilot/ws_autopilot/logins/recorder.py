@@ -1,14 +1,14 @@
-"""Recording one login: resolve the user, check where the login came from, store it, alert."""
+"""Recording one login: resolve the user, check where the login came from, store it, alert
+(each alert through its group's cap, alert_groups.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from ws_autopilot.aws.notifications import Notifier
 from ws_autopilot.core.models import Target
-from ws_autopilot.logins.alerts import login_alert
+from ws_autopilot.logins.alerting import LoginAlerter
 from ws_autopilot.logins.events import WorkSpacesAccessEvent
 from ws_autopilot.logins.policy import (
     AlertReason,
@@ -16,7 +16,6 @@ from ws_autopilot.logins.policy import (
     allow_list_violation,
     is_new_network,
     network_of,
-    parse_client_ip,
 )
 from ws_autopilot.logins.settings import LoginSettings
 from ws_autopilot.logins.store import LoginStore
@@ -31,6 +30,7 @@ class LoginOutcome:
     workspace_id: str
     user_name_source: NameSource
     alerts: list[str]
+    held_back: list[str] = field(default_factory=list)
 
     @property
     def user_name_resolved(self) -> bool:
@@ -45,6 +45,7 @@ class LoginOutcome:
             "user_name_resolved": self.user_name_resolved,
             "user_name_source": self.user_name_source.value,
             "alerts": self.alerts,
+            "alerts_held_back": self.held_back,
         }
 
 
@@ -54,21 +55,23 @@ class LoginRecorder:
         settings: LoginSettings,
         store: LoginStore,
         names: UserNames,
-        notifier: Notifier,
+        alerter: LoginAlerter,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.settings = settings
         self.store = store
         self.names = names
-        self.notifier = notifier
+        self.alerter = alerter
         self.clock = clock
 
     def record(self, event: WorkSpacesAccessEvent) -> LoginOutcome:
-        """Store the login and publish its alerts. Raises AwsCallFailed when the login cannot be
-        stored or an alert cannot be published (the event is then retried, then dead-lettered).
+        """Store the login and publish its alerts, each within its group's cap. Raises
+        AwsCallFailed when the login cannot be stored or an alert cannot be published (the event
+        is then retried, then dead-lettered).
 
         Everything is keyed by the event's account and region as well as the WorkSpace id, so a
         WorkSpace id that two accounts share mixes neither users, histories nor networks."""
+        self.alerter.tell_configuration(event.id)
         target = Target(event.account, event.region)
         workspace_id = event.detail.workspace_id
         previous = self.store.last_login(target, workspace_id)
@@ -87,10 +90,9 @@ class LoginRecorder:
             )
             if late:  # mapped meanwhile, and filled into the login at once
                 login, source = replace(login, user_name=late), NameSource.MAP
-        for reason in alerts:
-            self.notifier.send(login_alert(login, reason, self.settings.allowed_networks))
+        held = [reason.value for reason in alerts if not self.alerter.send(login, reason)]
         return LoginOutcome(
-            event.id, login.account_id, login.region, workspace_id, source, [a.value for a in alerts]
+            event.id, login.account_id, login.region, workspace_id, source, [a.value for a in alerts], held
         )
 
     def _expiry(self, login: Login) -> int:
@@ -104,15 +106,17 @@ class LoginRecorder:
         violation = allow_list_violation(login.client_ip, self.settings.allowed_networks)
         if violation:
             alerts.append(violation)
-        address = parse_client_ip(login.client_ip)
+        address = login.address
         if self.settings.new_network_alerts and address is not None:
-            seen = self.store.remember_network(
+            new = self.store.remember_network(
                 login.target,
                 login.workspace_id,
                 network_of(address),
                 login.login_time.isoformat(),
                 expires_at,
+                login.event_id,
+                new_if_first=is_new_network(False, has_history),
             )
-            if is_new_network(seen, has_history):
+            if new:
                 alerts.append(AlertReason.NEW_NETWORK)
         return alerts

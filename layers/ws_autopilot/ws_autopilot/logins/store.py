@@ -7,7 +7,9 @@ One table, partition key `workspace_id`, sort key `sk`:
   of a day, by time);
 - `LAST#<account>#<region>`: the WorkSpace's latest login and its user name;
 - `NET#<account>#<region>#<network>`: when the WorkSpace last logged in from that network (the
-  new-network detector).
+  new-network detector), and the event that first used it with its judgement (`first_event`,
+  `new`), which a retry of that event reads back.
+Alert groups (alert_groups.py) live beside them under their own partition keys, `ALERTS#...`.
 Every item carries `expires_at` (epoch seconds) for DynamoDB TTL: logins are personal data.
 """
 
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ws_autopilot.aws.clients import aws_call, client, conditional_write
+from ws_autopilot.core.errors import PermanentAwsError
 from ws_autopilot.core.models import Target
 from ws_autopilot.logins.policy import IPNetwork, Login
 
@@ -78,6 +81,10 @@ class LoginStore:
             item["client_version"] = _s(login.client_version)
         if alerts:
             item["alerts"] = {"SS": sorted(alerts)}
+        if login.client_platform_reported:
+            item["client_platform_reported"] = _s(login.client_platform_reported)
+        if login.input_notes:
+            item["input_notes"] = {"L": [_s(note) for note in login.input_notes]}
         return item
 
     def last_login(self, target: Target, workspace_id: str) -> LastLogin | None:
@@ -120,18 +127,50 @@ class LoginStore:
         )
 
     def remember_network(
-        self, target: Target, workspace_id: str, network: IPNetwork, seen_at: str, expires_at: int
+        self,
+        target: Target,
+        workspace_id: str,
+        network: IPNetwork,
+        seen_at: str,
+        expires_at: int,
+        event_id: str,
+        new_if_first: bool,
     ) -> bool:
-        """Record that the WorkSpace used `network`; True when it had used it within retention."""
-        with aws_call("UpdateItem"):
-            response = self._client.update_item(
-                TableName=self.table_name,
-                Key=network_key(target, workspace_id, network),
-                UpdateExpression="SET last_seen = :s, expires_at = :e",
-                ExpressionAttributeValues={":s": _s(seen_at), ":e": _n(expires_at)},
-                ReturnValues="ALL_OLD",
-            )
-        return "last_seen" in response.get("Attributes", {})
+        """Record that the WorkSpace used `network`; True when this login is its new-network
+        login. A network seen within retention is not new; one first seen now is new when
+        `new_if_first` (the WorkSpace has history, policy.is_new_network), and that judgement is
+        kept with the event id that made it, so a retry of the same event judges the same (its
+        alert is sent again rather than lost). Raises AwsCallFailed."""
+        key = network_key(target, workspace_id, network)
+        try:
+            with aws_call("UpdateItem"):
+                old = self._client.update_item(
+                    TableName=self.table_name,
+                    Key=key,
+                    UpdateExpression="SET last_seen = :s, expires_at = :e",
+                    ConditionExpression="attribute_exists(last_seen)",
+                    ExpressionAttributeValues={":s": _s(seen_at), ":e": _n(expires_at)},
+                    ReturnValues="ALL_OLD",
+                )["Attributes"]
+        except PermanentAwsError as exc:
+            if exc.error_code != "ConditionalCheckFailedException":
+                raise
+        else:
+            return old.get("first_event", {}).get("S") == event_id and old.get("new", {}).get("BOOL") is True
+        created = conditional_write(
+            "PutItem",
+            self._client.put_item,
+            TableName=self.table_name,
+            Item={
+                **key,
+                "last_seen": _s(seen_at),
+                "expires_at": _n(expires_at),
+                "first_event": _s(event_id),
+                "new": {"BOOL": new_if_first},
+            },
+            ConditionExpression="attribute_not_exists(last_seen)",
+        )
+        return created and new_if_first  # not created: another login taught it just now
 
     def last_login_times(self, target: Target, workspace_ids: list[str]) -> dict[str, str]:
         """The `LAST` login time in `target` of each WorkSpace that has one (ISO 8601), 100 keys per

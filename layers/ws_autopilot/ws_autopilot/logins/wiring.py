@@ -12,6 +12,8 @@ from ws_autopilot.aws.organization import OrganizationAccounts
 from ws_autopilot.aws.workspace_users import WorkspaceUserMap
 from ws_autopilot.core.models import Target
 from ws_autopilot.core.targets import account_of_function_arn
+from ws_autopilot.logins.alert_groups import AlertGroups
+from ws_autopilot.logins.alerting import LoginAlerter
 from ws_autopilot.logins.lookup_budget import LookupBudget
 from ws_autopilot.logins.recorder import LoginRecorder
 from ws_autopilot.logins.settings import LoginSettings
@@ -46,4 +48,7 @@ class LoginWiring:
             fleet_for,
             users,
         )
-        self.recorder = LoginRecorder(settings, store, names, Notifier(settings.alert_topic_arn), clock)
+        alerter = LoginAlerter(
+            settings, Notifier(settings.alert_topic_arn), AlertGroups(settings.table_name), clock
+        )
+        self.recorder = LoginRecorder(settings, store, names, alerter, clock)
