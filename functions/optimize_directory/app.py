@@ -76,11 +76,13 @@ def handler(
     if optimizer is None:
         daily = wiring(context.invoked_function_arn)
         clients = daily.clients(request.target)
+        prices = daily.price_list()
         reviews: list[BatchReview] = [
             daily.user_map(request.target),
             unused_review(unused_settings, clients, now),
+            daily.rightsizing(clients, prices),
         ]
-        optimizer = daily.optimizer(clients, reviews)
+        optimizer = daily.optimizer(clients, reviews, prices)
     start = request.continuation
     run_day = date.fromisoformat(request.run_date)
     progress = optimizer.run(

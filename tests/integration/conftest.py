@@ -48,7 +48,8 @@ def make_fleet(aws) -> Callable[..., Fleet]:
     an agentic persona configuration (its bundle must allow it: os WINDOWS_SERVER_2025, compute
     other than VALUE, STANDARD or PERFORMANCE). `standby`: a standby WorkSpace (multi-region
     resilience) made with CreateStandbyWorkspaces, whose primary, of the same spec, is in
-    OTHER_REGION; `has_standby`: a primary WorkSpace whose standby is in OTHER_REGION."""
+    OTHER_REGION; `has_standby`: a primary WorkSpace whose standby is in OTHER_REGION. `load`
+    (with a profile): its CPUUsage and MemoryUsage series too, a tests/support/fleet.py LOADS name."""
 
     def make(specs: dict[str, dict[str, Any]], now: datetime) -> Fleet:
         directory_id = fleet.create_directory(aws, "corp")
@@ -95,6 +96,10 @@ def make_fleet(aws) -> Callable[..., Fleet]:
                     since=spec.get("since"),
                     gap=spec.get("gap"),
                 )
+                if spec.get("load"):
+                    fleet.seed_load(
+                        ACCOUNT, REGION, workspace_id, spec["profile"], spec["mode"], spec["load"], now
+                    )
         return Fleet(aws, directory_id, {name: ids[name] for name in specs})
 
     return make

@@ -86,6 +86,7 @@ class SeededWorkspace:
     state: str = "AVAILABLE"
     tags: dict[str, str] = field(default_factory=dict)
     os: str = "WINDOWS_SERVER_2022"
+    load: str = ""  # a LOADS name: its CPUUsage and MemoryUsage ("" none seeded)
 
 
 def usage_series(
@@ -111,6 +112,63 @@ def usage_series(
             idle_left -= 1
         ts += HOUR
     return points
+
+
+# Hourly CPUUsage and MemoryUsage Averages (percent) of a WorkSpace while a person is connected
+# and while it runs with nobody connected.
+LOADS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    # name: ((CPU, memory) connected, (CPU, memory) running idle)
+    "light": ((12.0, 22.0), (2.0, 15.0)),  # one type down
+    "moderate": ((45.0, 60.0), (3.0, 30.0)),  # well sized
+    "heavy": ((88.0, 91.0), (10.0, 60.0)),  # one type up
+}
+
+
+def load_series(
+    profile: str, running_mode: str, load: str, month_start: datetime, end: datetime, timeout_hours: int = 1
+) -> tuple[list[tuple[datetime, float]], list[tuple[datetime, float]]]:
+    """Hourly CPUUsage and MemoryUsage Averages as WorkSpaces reports them: every hour it runs
+    (the hours `usage_series` reports), at the `load`'s connected or idle level."""
+    busy, idle = LOADS[load]
+    cpu, memory = [], []
+    for ts, connected in usage_series(profile, running_mode, month_start, end, timeout_hours):
+        level = busy if connected >= 1 else idle
+        cpu.append((ts, level[0]))
+        memory.append((ts, level[1]))
+    return cpu, memory
+
+
+def seed_load(
+    account_id: str,
+    region: str,
+    workspace_id: str,
+    profile: str,
+    running_mode: str,
+    load: str,
+    now: datetime,
+    timeout_hours: int = 1,
+) -> None:
+    """The month-to-date CPUUsage and MemoryUsage of a WorkSpace seeded with `seed_usage`."""
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    end = now.replace(minute=0, second=0, microsecond=0)
+    cpu, memory = _shared_load(profile, running_mode, load, month_start, end, timeout_hours)
+    for metric, series in (("CPUUsage", cpu), ("MemoryUsage", memory)):
+        simulator.share_hourly_series(
+            account_id,
+            region,
+            "AWS/WorkSpaces",
+            metric,
+            [{"Name": "WorkspaceId", "Value": workspace_id}],
+            series,
+        )
+
+
+@cache
+def _shared_load(
+    profile: str, running_mode: str, load: str, month_start: datetime, end: datetime, timeout_hours: int
+) -> tuple[tuple[list[datetime], list[float]], tuple[list[datetime], list[float]]]:
+    cpu, memory = load_series(profile, running_mode, load, month_start, end, timeout_hours)
+    return ([t for t, _ in cpu], [v for _, v in cpu]), ([t for t, _ in memory], [v for _, v in memory])
 
 
 def create_directory(clients: dict[str, Any], name: str) -> str:
@@ -267,6 +325,7 @@ PROFILE_MIX = (
 LIGHT_PROFILES = frozenset({"part_time", "occasional", "idle"})
 # Mostly Windows with the licence included, some BYOL Windows and Amazon Linux (prices differ).
 OS_MIX = ["WINDOWS_SERVER_2022"] * 6 + ["WINDOWS_SERVER_2019", "WINDOWS_11", "WINDOWS_10", "AMAZON_LINUX_2"]
+LOAD_MIX = ["moderate"] * 6 + ["light"] * 3 + ["heavy"]
 OTHER_STATES = ["UNHEALTHY", "MAINTENANCE", "REBOOTING", "PENDING", "ERROR", "SUSPENDED"]
 
 
@@ -343,10 +402,15 @@ def seed_fleet(
             members, create_workspaces(clients, directory_id, specs), strict=True
         ):
             seeded.workspace_id = workspace_id
+    loads = random.Random(seed + 2)  # apart, so the rest of the fleet stays as seeded before
     for seeded in planned:
         simulator.set_state(account_id, region, seeded.workspace_id, seeded.state)
         if seeded.running_mode != "MANUAL":
             seed_usage(account_id, region, seeded.workspace_id, seeded.profile, seeded.running_mode, now)
+            seeded.load = loads.choice(LOAD_MIX)
+            seed_load(
+                account_id, region, seeded.workspace_id, seeded.profile, seeded.running_mode, seeded.load, now
+            )
     return planned
 
 

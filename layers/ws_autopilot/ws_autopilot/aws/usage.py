@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,12 +10,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ws_autopilot.aws.clients import client, error_code
 from ws_autopilot.core.calendar import Window
-from ws_autopilot.core.models import DailyUsage, HourlyUsage, MetricsUnavailable, Usage
+from ws_autopilot.core.models import DailyUsage, HourlyLoad, HourlyUsage, MetricsUnavailable, Usage
 
 NAMESPACE = "AWS/WorkSpaces"
 METRIC = "UserConnected"
 MAX_QUERIES_PER_CALL = 500
 MAX_DATAPOINTS_PER_CALL = 100_800
+LOAD_METRICS = ("CPUUsage", "MemoryUsage")  # percent of the compute type's vCPUs and memory
 
 
 def batch_size(window_hours: int, page_size: int = 25) -> int:
@@ -171,6 +172,36 @@ class UsageMetrics:
                 )
         return found
 
+    def hourly_load(
+        self, workspace_ids: Sequence[str], window: Window
+    ) -> Iterator[dict[str, HourlyLoad | MetricsUnavailable]]:
+        """Each WorkSpace's hourly CPUUsage and MemoryUsage Averages over `window` (right-sizing),
+        one dict per GetMetricData call of `load_per_call` WorkSpaces: the caller reduces each
+        before the next is read, so a batch's month of series is never held at once. A WorkSpace
+        whose series could not be read fully gets MetricsUnavailable; never raises for AWS errors."""
+        per_call = load_per_call(window.hours)
+        for offset in range(0, len(workspace_ids), per_call):
+            chunk = list(workspace_ids[offset : offset + per_call])
+            if window.hours == 0:
+                yield {workspace_id: HourlyLoad() for workspace_id in chunk}
+                continue
+            try:
+                series = self._series(load_queries(chunk), window.start, window.end)
+            except (ClientError, BotoCoreError) as exc:
+                reason = f"GetMetricData failed: {error_code(exc)}"
+                yield {workspace_id: MetricsUnavailable(reason) for workspace_id in chunk}
+                continue
+            found: dict[str, HourlyLoad | MetricsUnavailable] = {}
+            for i, workspace_id in enumerate(chunk):
+                cpu, memory = series.get(f"c{i}", {}), series.get(f"r{i}", {})
+                if isinstance(cpu, MetricsUnavailable):
+                    found[workspace_id] = cpu
+                elif isinstance(memory, MetricsUnavailable):
+                    found[workspace_id] = memory
+                else:
+                    found[workspace_id] = HourlyLoad(cpu, memory)
+            yield found
+
     def _series(
         self, queries: list[dict[str, Any]], start: datetime, end: datetime
     ) -> dict[str, dict[datetime, float] | MetricsUnavailable]:
@@ -196,3 +227,33 @@ class UsageMetrics:
             if not token:
                 return out
             request["NextToken"] = token
+
+
+def load_per_call(window_hours: int) -> int:
+    """How many WorkSpaces' CPUUsage and MemoryUsage (two queries each) one GetMetricData call
+    reads over a window of `window_hours` hourly points: at most 250 (500 queries) and as many as
+    fit in 100,800 datapoints; 67 for a whole 31-day month."""
+    fits = MAX_DATAPOINTS_PER_CALL // (len(LOAD_METRICS) * max(window_hours, 1))
+    return max(1, min(MAX_QUERIES_PER_CALL // len(LOAD_METRICS), fits))
+
+
+def load_queries(workspace_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Hourly Average CPUUsage (`c0`, `c1`, ...) and MemoryUsage (`r0`, `r1`, ...) per WorkSpace:
+    the hour's sustained load, which sizing is about (a minute's spike is not)."""
+    return [
+        {
+            "Id": f"{prefix}{i}",
+            "MetricStat": {
+                "Metric": {
+                    "Namespace": NAMESPACE,
+                    "MetricName": metric,
+                    "Dimensions": [{"Name": "WorkspaceId", "Value": workspace_id}],
+                },
+                "Period": 3600,
+                "Stat": "Average",
+            },
+            "ReturnData": True,
+        }
+        for i, workspace_id in enumerate(workspace_ids)
+        for prefix, metric in zip("cr", LOAD_METRICS, strict=True)
+    ]

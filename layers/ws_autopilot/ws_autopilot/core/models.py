@@ -178,6 +178,15 @@ class DailyUsage:
 
 
 @dataclass(frozen=True, slots=True)
+class HourlyLoad:
+    """A WorkSpace's hourly `CPUUsage` and `MemoryUsage` Averages (percent of its compute type's
+    vCPUs and memory): hour start (UTC) -> value. Read on the month's last day for right-sizing."""
+
+    cpu: Mapping[datetime, float] = field(default_factory=dict)
+    memory: Mapping[datetime, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class AlertMessage:
     """One message for the alert topic: its `alert_type` (`kind`), e-mail subject and JSON body."""
 

@@ -108,6 +108,16 @@ class ReportRow:
     # (cost/billing.py `unattended_hours`; report only, billable_hours leave them out); None for
     # a WorkSpace not AUTO_STOP, set aside (standby, agentic), or whose usage was unreadable.
     unattended_hours: int | None = None
+    # Right-sizing, on the month's last day only (cost/rightsizing.py; report only, no compute type
+    # is changed): the compute type one down or up to consider ("" none), next month's bill with
+    # its own type minus with that one (USD, negative: it costs more; None without prices), why
+    # (or why none is possible, "" when well sized or not judged), and the 95th percentile of
+    # the hourly CPUUsage and MemoryUsage judged (percent; None when not read).
+    rightsize_to: str = ""
+    rightsize_saving_per_month: Decimal | None = None
+    rightsize_note: str = ""
+    cpu_p95: int | None = None
+    memory_p95: int | None = None
 
     @classmethod
     def error(
@@ -185,6 +195,11 @@ class ReportRow:
             workspace_role=values["workspace_role"] or "",
             workspace_category=values["workspace_category"] or "",
             unattended_hours=values["unattended_hours"],
+            rightsize_to=values["rightsize_to"] or "",
+            rightsize_saving_per_month=_money(values["rightsize_saving_per_month"]),
+            rightsize_note=values["rightsize_note"] or "",
+            cpu_p95=values["cpu_p95"],
+            memory_p95=values["memory_p95"],
         )
 
 

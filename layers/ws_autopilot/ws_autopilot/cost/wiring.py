@@ -24,6 +24,7 @@ from ws_autopilot.cost.models import ReportRow
 from ws_autopilot.cost.optimizer import BatchReview, DirectoryOptimizer
 from ws_autopilot.cost.price_list import PriceList
 from ws_autopilot.cost.report_store import ReportStore
+from ws_autopilot.cost.rightsizing_review import RightsizingReview
 from ws_autopilot.cost.settings import OptimizerSettings
 
 
@@ -77,7 +78,17 @@ class DailyPass:
     def user_map(self, target: Target) -> UserMapReview:
         return UserMapReview(WorkspaceUserMap(self.user_table, clock=self.clock), target)
 
-    def optimizer(self, clients: TargetClients, reviews: Sequence[BatchReview]) -> DirectoryOptimizer:
+    def price_list(self) -> PriceList:
+        """The day's prices, one object for the optimizer and right-sizing: a region's book is
+        read once per invocation."""
+        return PriceList(self.settings.report_bucket, known_compute_types())
+
+    def rightsizing(self, clients: TargetClients, prices: PriceList) -> RightsizingReview:
+        return RightsizingReview(clients.usage, prices, clients.target)
+
+    def optimizer(
+        self, clients: TargetClients, reviews: Sequence[BatchReview], prices: PriceList | None = None
+    ) -> DirectoryOptimizer:
         config = self.settings
         return DirectoryOptimizer(
             config,
@@ -88,6 +99,6 @@ class DailyPass:
             clients.tags,
             clients.target,
             clock=self.clock,
-            prices=PriceList(config.report_bucket, known_compute_types()),
+            prices=prices or self.price_list(),
             reviews=reviews,
         )
