@@ -189,7 +189,8 @@ def check(f: dict[str, Any]) -> dict[str, Any]:
     conversions = f["actions"]["to_always_on"] + f["actions"]["to_auto_stop"]
     per_directory = math.ceil(f["size"] / f["directories"] / 25)
     constant_per_directory = 3
-    from ws_autopilot.aws.usage import batch_size
+    from ws_autopilot.aws.usage import batch_size, load_per_call
+    from ws_autopilot.core.calendar import is_last_day_of_month
 
     hours = int((NOW.replace(minute=0) - NOW.replace(day=1, hour=0, minute=0)) / timedelta(hours=1))
     # "+ 1 per directory batch": each batch of WorkSpaces read together may need one more call
@@ -201,7 +202,13 @@ def check(f: dict[str, Any]) -> dict[str, Any]:
     # tags come from the tagging API (its own quota): the WorkSpaces API lists and converts only
     ws_target = f["directories"] * (per_directory + constant_per_directory) + conversions + 1 + status_target
     # + 1 per batch: the daily UserConnected history of the batch's WorkSpaces with no connection this month
-    cw_target = math.ceil(f["size"] * hours / 100_800) + 2 * batches
+    # + right-sizing on the month's last day (NOW): the CPUUsage and MemoryUsage of a batch's
+    #   WorkSpaces, load_per_call of them per call (71 at 708 hours: 2 calls per batch of 125,
+    #   16 per 1,000 WorkSpaces), fewer when some are not read (too little use, standby...)
+    rightsizing_target = (
+        batches * math.ceil(per_batch / load_per_call(hours)) if is_last_day_of_month(NOW) else 0
+    )
+    cw_target = math.ceil(f["size"] * hours / 100_800) + 2 * batches + rightsizing_target
     total_ws = sum(ws_calls.values())
     f.update(
         status_calls=ws_calls.get("DescribeWorkspacesConnectionStatus", 0),
@@ -211,6 +218,7 @@ def check(f: dict[str, Any]) -> dict[str, Any]:
         conversions=conversions,
         cloudwatch_calls=f["calls"].get("cloudwatch:GetMetricData", 0),
         cloudwatch_calls_target=cw_target,
+        rightsizing_calls_target=rightsizing_target,
         # the ledger and the lock; the user map's one BatchWriteItem per page is checked apart
         dynamodb_calls=sum(
             n for k, n in f["calls"].items() if k.startswith("dynamodb:") and k != "dynamodb:BatchWriteItem"
@@ -280,7 +288,9 @@ def report(f: dict[str, Any], counts_only: bool = False) -> None:
         f"{f['workspaces_calls_per_1000']:.0f} per 1,000 WorkSpaces"
     )
     print(
-        f"CloudWatch GetMetricData calls: {f['cloudwatch_calls']:,} (target <= {f['cloudwatch_calls_target']:,})"
+        f"CloudWatch GetMetricData calls: {f['cloudwatch_calls']:,} (target <= {f['cloudwatch_calls_target']:,},"
+        f" of which right-sizing's CPUUsage and MemoryUsage <= {f['rightsizing_calls_target']:,});"
+        f" right-sizing recommendations: {f.get('rightsizing', {})}"
     )
     print(
         f"Price List GetProducts calls: {f['calls'].get('pricing:GetProducts', 0):,} "
@@ -432,6 +442,10 @@ def child(endpoint: str) -> int:
                 "history_events": len(execution.history),
                 "pair_history_events": max(pair_events),
                 "opted_out": sum(1 for r in rows if r["reason"] == "Skip_Convert tag"),
+                # right-sizing's recommendations by compute type, e.g. "STANDARD > VALUE": 40
+                "rightsizing": dict(
+                    Counter(f"{r['compute_type']} > {r['rightsize_to']}" for r in rows if r["rightsize_to"])
+                ),
                 # every candidate of this fleet (no history, no login records) had its status asked
                 "unused_looked_up": sum(1 for r in rows if r["unused_action"] or r["last_connection"]),
                 "wall_seconds": wall,

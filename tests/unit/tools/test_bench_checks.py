@@ -120,3 +120,16 @@ def test_price_lookups_per_batch_fail_the_price_list_target():
     assert check(figures(calls={**figures()["calls"], "pricing:GetProducts": 2}))["checks_passed"]
     result = check(figures(calls={**figures()["calls"], "pricing:GetProducts": 16}))
     assert not result["checks"]["Price List: a handful of calls per run, whatever the fleet's size"]
+
+
+def test_month_end_right_sizing_reads_fit_their_own_share_of_the_cloudwatch_target():
+    # 1,000 WorkSpaces in 2 directories at 708 hours: 8 batches of 125; UserConnected 8 calls
+    # (+ 1 a batch), history 1 a batch, and 2 calls of CPUUsage and MemoryUsage per batch (71
+    # WorkSpaces a call): 8 + 16 + 16
+    result = check(figures(calls={**figures()["calls"], "cloudwatch:GetMetricData": 32}))
+    assert result["rightsizing_calls_target"] == 16
+    assert result["cloudwatch_calls_target"] == 40
+    assert result["checks"]["CloudWatch calls within target"]
+    # one call per WorkSpace for its load would be far over
+    over = check(figures(calls={**figures()["calls"], "cloudwatch:GetMetricData": 16 + 1000}))
+    assert not over["checks"]["CloudWatch calls within target"]
