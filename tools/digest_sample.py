@@ -26,6 +26,7 @@ from ws_autopilot.cost.hibernation import NoHibernationTypes, no_hibernation_rul
 from ws_autopilot.cost.models import Action, Decision, ReportRow
 from ws_autopilot.cost.pricing import BundlePrices
 from ws_autopilot.cost.report import to_csv
+from ws_autopilot.cost.rightsizing import monthly_saving
 from ws_autopilot.digest.chart import MonthFigures, chart_months
 from ws_autopilot.digest.content import DigestBuilder, final_run, render
 from ws_autopilot.digest.rows import ReportRun, read_rows
@@ -80,6 +81,21 @@ KEPT_ALWAYS_ON = {"q.tanaka": "GRAPHICS_G6F_LARGE"}  # does not hibernate: NoHib
 # client AutoStop cannot see), the others were started for maintenance
 UNATTENDED = {"i.rossi": 468, "f.haddad": 5, "h.chen": 5}
 UNUSED = {"j.murphy", "t.larsen", "d.silva", "u.costa"}
+# Right-sizing on November 30: the type to consider, CPU and memory p95, and the note.
+RIGHTSIZED = {
+    "a.moreau": (
+        "PERFORMANCE",
+        14,
+        26,
+        "95th percentile CPU 14%, memory 26% over 151 in-use hours (down at <= 30% both)",
+    ),
+    "n.schmidt": (
+        "POWER",
+        97,
+        94,
+        "median hour CPU 83%, memory 71% over 176 in-use hours (up at CPU >= 80% or memory >= 85%)",
+    ),
+}
 # The figures earlier digests stored: installed in February, dry run for two months.
 HISTORY = {
     "2026-02": ("1184.40", "0.00", True),
@@ -223,6 +239,18 @@ def _month_end(row: ReportRow) -> ReportRow:
             "reason": "metrics unavailable: GetMetricData status Forbidden",
             "error_code": "MetricsUnavailable",
             "billable_hours": None,
+        }
+    elif row.user_name in RIGHTSIZED:
+        to, cpu, memory, note = RIGHTSIZED[row.user_name]
+        mode = RunningMode(row.running_mode_after)
+        rate = use_rate(row.billable_hours or 0, 29 * 24 + 21)
+        saving = monthly_saving(PRICES[row.compute_type], PRICES[to], mode, rate, NOVEMBER)
+        changes = {
+            "rightsize_to": to,
+            "rightsize_saving_per_month": saving,
+            "rightsize_note": note,
+            "cpu_p95": cpu,
+            "memory_p95": memory,
         }
     elif row.billable_hours == 0:
         texts = {

@@ -233,19 +233,43 @@ def test_the_summary_totals_each_dollar_column_apart_naming_its_month():
 
 def test_dollars_are_bare_numbers_in_the_csv_a_negative_saving_included():
     body = to_csv([priced("ws-1", Action.TO_ALWAYS_ON, "45.75", "-1.50", "36.85")])
-    # then the unused check's two text columns, the role and category, empty here, and the
-    # hours with nobody connected, none here
+    # then the unused check's two text columns, the role and category, empty here, the hours
+    # with nobody connected, none here, and right-sizing's five (not the month's last day)
     assert body.splitlines()[1].endswith(
-        ',"price_list","us-east-1 VALUE ...",45.75,-1.50,36.85,35.00,9.75,0.30,"","","","",""'
+        ',"price_list","us-east-1 VALUE ...",45.75,-1.50,36.85,35.00,9.75,0.30,"","","","",""' + ',""' * 5
     )
     (parsed,) = csv.DictReader(io.StringIO(body))
     assert (parsed["month_cost"], parsed["saving_this_month"]) == ("45.75", "-1.50")
 
 
-def test_hours_with_nobody_connected_are_the_last_column_a_bare_number_read_back_as_written():
+def test_hours_with_nobody_connected_are_a_bare_number_before_right_sizing_read_back_as_written():
     row = dataclasses.replace(priced("ws-1", Action.NONE, "12.00", "0.00", "0.00"), unattended_hours=412)
     body = to_csv([row])
-    assert ReportRow.columns()[-1] == "unattended_hours"
-    assert body.splitlines()[1].endswith(',"","","","",412')
+    assert ReportRow.columns()[-6] == "unattended_hours"  # right-sizing's five come after it
+    assert body.splitlines()[1].endswith(',"","","","",412' + ',""' * 5)
     assert ReportRow.from_record(row.to_record()) == row
     assert ReportRow.from_record({**row.to_record(), "unattended_hours": None}).unattended_hours is None
+
+
+def test_right_sizing_columns_come_last_and_read_back_from_a_part_unchanged():
+    import json
+
+    from ws_autopilot.cost.report_store import part_record
+
+    made = dataclasses.replace(
+        priced("ws-1", Action.NONE, "45.75", "0.00", "0.00"),
+        rightsize_to="STANDARD",
+        rightsize_saving_per_month=Decimal("-10.00"),
+        rightsize_note="median hour CPU 90%",
+        cpu_p95=97,
+        memory_p95=40,
+    )
+    assert ReportRow.columns()[-5:] == [
+        "rightsize_to",
+        "rightsize_saving_per_month",
+        "rightsize_note",
+        "cpu_p95",
+        "memory_p95",
+    ]
+    assert ReportRow.from_record(json.loads(json.dumps(part_record(made)))) == made
+    assert to_csv([made]).splitlines()[1].endswith(',"STANDARD",-10.00,"median hour CPU 90%",97,40')

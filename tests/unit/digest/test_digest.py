@@ -26,6 +26,7 @@ from ws_autopilot.digest.content import (
     render,
     usd,
 )
+from ws_autopilot.digest.model import Digest
 from ws_autopilot.digest.rows import ReportRun, read_rows
 
 NOW = datetime(2026, 12, 1, 6, 0, 12, tzinfo=UTC)
@@ -440,3 +441,54 @@ def test_a_month_without_any_report_says_so():
 
 def test_amounts_read_as_dollars_or_a_dash():
     assert (usd(Decimal("1234.5")), usd(Decimal("-3.2")), usd(None)) == ("$1,234.50", "-$3.20", "–")
+
+
+# -- right-sizing -----------------------------------------------------------------------------------
+def rightsized_month(final_day: int) -> Digest:
+    rows = [
+        row(
+            "ws-big",
+            compute_type="POWER",
+            rightsize_to="PERFORMANCE",
+            rightsize_saving_per_month=Decimal("24.00"),
+        ),
+        row(
+            "ws-small",
+            compute_type="STANDARD",
+            rightsize_to="PERFORMANCE",
+            rightsize_saving_per_month=Decimal("-21.00"),
+        ),
+        row(
+            "ws-nodollars",
+            compute_type="VALUE",
+            rightsize_to="STANDARD",
+            rightsize_note="median hour CPU 90%",
+        ),
+        row("ws-fine", cpu_p95=45, memory_p95=60),
+    ]
+    final = run(final_day)
+    builder = DigestBuilder("2026-11", final=final)
+    builder.add(final, read_rows(csv_lines(*rows)))
+    return builder.digest(datetime(2026, 12, 1, 6, tzinfo=UTC))
+
+
+def test_the_digest_lists_the_month_end_right_sizing_with_its_dollars_each_way():
+    digest = rightsized_month(30)
+    assert digest.rightsizing_judged
+    assert [r.workspace_id for r in digest.rightsizing_down] == ["ws-big"]
+    assert [r.workspace_id for r in digest.rightsizing_up] == ["ws-small", "ws-nodollars"]
+    assert (digest.rightsizing_saving, digest.rightsizing_cost) == (Decimal("24.00"), Decimal("21.00"))
+    assert digest.summary()["rightsizing"] == {"down": 1, "up": 2}
+    page = render(digest)
+    section = page[page.index(">Right-sizing</h2>") : page.index(">In error</h2>")]
+    assert "POWER → PERFORMANCE" in section and "saves $24.00" in section
+    assert "STANDARD → PERFORMANCE" in section and "costs $21.00 more" in section
+    assert "VALUE → STANDARD" in section and "ws-fine" not in section
+
+
+def test_a_final_view_not_of_the_months_last_day_says_right_sizing_was_not_judged():
+    digest = rightsized_month(29)
+    page = render(digest)
+    section = page[page.index(">Right-sizing</h2>") : page.index(">In error</h2>")]
+    assert not digest.rightsizing_judged
+    assert "Not judged" in section and "Nov 29" in section and "→" not in section

@@ -32,6 +32,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ws_autopilot.core.calendar import is_last_day_of_month
 from ws_autopilot.digest.chart import MonthFigures
 from ws_autopilot.digest.model import ConversionTotal, Digest, month_name
 from ws_autopilot.digest.realized import CONVERSIONS, ConversionsInEffect, FinalFacts, RealizedMonth
@@ -99,10 +100,13 @@ class FinalView:
     not_judged: int = 0
     facts: dict[tuple[str, str, str], FinalFacts] = field(default_factory=dict)
     unattended: UnattendedHours = field(default_factory=UnattendedHours)
+    rightsizing: list[DigestRow] = field(default_factory=list)
 
     def add(self, row: DigestRow) -> None:
         self.workspaces += 1
         self.unattended.add(row, self.workspaces)
+        if row.rightsize_to:
+            self.rightsizing.append(row)
         self.facts[row.key] = FinalFacts(row.billable_hours, row.running_mode_before)
         if row.action == "error":
             self.errors.append(row)
@@ -213,7 +217,14 @@ class DigestBuilder:
             unattended=view.unattended,
             kept_always_on=sorted(self.kept_always_on.values(), key=lambda r: r.key),
             history=list(history),
+            rightsizing=sorted(view.rightsizing, key=_largest_first),
+            rightsizing_judged=self.final is not None and is_last_day_of_month(self.final.day),
         )
+
+
+def _largest_first(row: DigestRow) -> tuple[Decimal, tuple[str, str, str]]:
+    """Right-sizing's order: the largest monthly difference first, either way."""
+    return -abs(row.rightsize_saving_per_month or Decimal(0)), row.key
 
 
 def usd(amount: Decimal | None) -> str:

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from markupsafe import Markup
 
+from ws_autopilot.cost.rightsizing import neighbours
 from ws_autopilot.digest.chart import CHART_MONTHS, MonthFigures, chart_svg
 from ws_autopilot.digest.realized import CONVERSIONS, RealizedMonth
 from ws_autopilot.digest.rows import DigestRow, ReportRun
@@ -40,6 +41,11 @@ def _sum(amounts: Iterable[Decimal | None]) -> Decimal | None:
     return sum(known, Decimal(0)) if known else None
 
 
+def _smaller(row: DigestRow) -> bool:
+    place = neighbours(row.compute_type)
+    return place is not None and place.down == row.rightsize_to
+
+
 def month_name(month: str) -> str:
     return datetime.strptime(month, "%Y-%m").strftime("%B %Y")
 
@@ -66,6 +72,30 @@ class Digest:
     # month-end resets held on ALWAYS_ON: their compute type does not hibernate
     kept_always_on: list[DigestRow] = field(default_factory=list)
     history: list[tuple[str, MonthFigures | None]] = field(default_factory=list)  # earlier months
+    # right-sizing recommendations of the final view (a report of the month's last day), by type
+    rightsizing: list[DigestRow] = field(default_factory=list)
+    rightsizing_judged: bool = False  # the final view is of the month's last day, when it is judged
+
+    @property
+    def rightsizing_down(self) -> list[DigestRow]:
+        """Recommendations of a smaller type: the largest monthly saving first."""
+        return [r for r in self.rightsizing if (r.rightsize_saving_per_month or 0) >= 0 and _smaller(r)]
+
+    @property
+    def rightsizing_up(self) -> list[DigestRow]:
+        """Recommendations of a larger type (they cost more)."""
+        return [r for r in self.rightsizing if not _smaller(r)]
+
+    @property
+    def rightsizing_saving(self) -> Decimal | None:
+        """What the smaller types would take off a month's bill, summed; None without prices."""
+        return _sum(r.rightsize_saving_per_month for r in self.rightsizing_down)
+
+    @property
+    def rightsizing_cost(self) -> Decimal | None:
+        """What the larger types would add to a month's bill, summed (positive); None without prices."""
+        total = _sum(r.rightsize_saving_per_month for r in self.rightsizing_up)
+        return None if total is None else -total
 
     @property
     def title(self) -> str:
@@ -145,4 +175,6 @@ class Digest:
             "unattended_cost_usd": usd(self.unattended.cost),
             "no_hibernation_resets": len(self.no_hibernation_resets),
             "no_hibernation_kept": len(self.kept_always_on),
+            "rightsizing": {"down": len(self.rightsizing_down), "up": len(self.rightsizing_up)},
+            "rightsizing_saving_per_month_usd": usd(self.rightsizing_saving),
         }

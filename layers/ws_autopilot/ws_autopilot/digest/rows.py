@@ -46,6 +46,10 @@ class DigestRow:
     last_connection: str = ""
     unused_action: str = ""
     unattended_hours: int | None = None  # AUTO_STOP hours with nobody connected (cost/models.py)
+    # right-sizing (month's last day): the type to consider, its monthly saving, why
+    rightsize_to: str = ""
+    rightsize_saving_per_month: Decimal | None = None
+    rightsize_note: str = ""
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -143,6 +147,9 @@ def read_rows(lines: Iterable[str]) -> Iterator[DigestRow]:
             last_connection=_text(record.get("last_connection")),
             unused_action=_text(record.get("unused_action")),
             unattended_hours=_hours(record.get("unattended_hours")),
+            rightsize_to=_text(record.get("rightsize_to")),
+            rightsize_saving_per_month=_money(record.get("rightsize_saving_per_month")),
+            rightsize_note=_text(record.get("rightsize_note")),
         )
 
 
