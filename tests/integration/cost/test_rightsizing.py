@@ -12,10 +12,15 @@ from decimal import Decimal
 from tests.conftest import ACCOUNT, REGION
 from tests.integration.conftest import read_report
 from tests.integration.cost.test_daily_optimization import by_name
-from tests.support import simulator
+from tests.support import fleet, simulator
 from tests.support.price_list import STORAGE_PER_GB_MONTH
 from tools.local_run import run_daily
-from ws_autopilot.aws.usage import batch_size, load_per_call
+from ws_autopilot.aws.usage import UsageMetrics, batch_size, load_per_call
+from ws_autopilot.core.calendar import evaluation_window
+from ws_autopilot.core.models import Target, Workspace
+from ws_autopilot.cost.converter import Batch
+from ws_autopilot.cost.models import ReportRow
+from ws_autopilot.cost.rightsizing_review import STANDBY_NOTE, RightsizingReview
 
 LAST_DAY = datetime(2026, 11, 30, 21, 5, tzinfo=UTC)
 MID_MONTH = datetime(2026, 11, 18, 21, 5, tzinfo=UTC)
@@ -70,14 +75,14 @@ COLUMNS = ("rightsize_to", "rightsize_saving_per_month", "cpu_p95", "memory_p95"
 def test_the_month_end_report_recommends_one_type_down_or_up_with_its_dollars_and_none_when_well_sized(
     aws, make_fleet, deploy
 ):
-    fleet = make_fleet(FLEET, LAST_DAY)
+    made = make_fleet(FLEET, LAST_DAY)
     stack = deploy(DryRun="false")
     simulator.CALLS.clear()
 
     output, _ = run_daily(stack.state_machine, LAST_DAY)
 
     rows, _summary = read_report(aws["s3"], output)
-    report = by_name(fleet, rows)
+    report = by_name(made, rows)
     # STANDARD 80/50 GB Windows: $35.00 a month; VALUE with the same volumes: $25.00 + 40 GB of
     # storage. It goes ALWAYS_ON tonight (189 billable hours), so next month is monthly either way.
     value_80_50 = (Decimal("25.00") + 40 * STORAGE_PER_GB_MONTH).quantize(Decimal("0.01"))
@@ -109,7 +114,7 @@ def test_the_month_end_report_recommends_one_type_down_or_up_with_its_dollars_an
     # report only: the one modification of the run is the billing one
     for name in FLEET:
         changed = [
-            m for m in simulator.modifications(ACCOUNT, REGION, fleet.ids[name]) if "ComputeTypeName" in m
+            m for m in simulator.modifications(ACCOUNT, REGION, made.ids[name]) if "ComputeTypeName" in m
         ]
         assert changed == [], name
     # one batch: its UserConnected, then one call for the load of the 5 WorkSpaces read
@@ -119,13 +124,63 @@ def test_the_month_end_report_recommends_one_type_down_or_up_with_its_dollars_an
 
 
 def test_on_any_other_day_no_load_is_read_and_the_columns_stay_empty(aws, make_fleet, deploy):
-    fleet = make_fleet({"oversized": FLEET["oversized"]}, MID_MONTH)
+    made = make_fleet({"oversized": FLEET["oversized"]}, MID_MONTH)
     stack = deploy(DryRun="true")
     simulator.CALLS.clear()
 
     output, _ = run_daily(stack.state_machine, MID_MONTH)
 
     (row,) = read_report(aws["s3"], output)[0]
-    assert row["workspace_id"] == fleet.ids["oversized"]
+    assert row["workspace_id"] == made.ids["oversized"]
     assert [row[c] for c in (*COLUMNS, "rightsize_note")] == ["", "", "", "", ""]
     assert simulator.CALLS[("cloudwatch", "GetMetricData")] == 1  # UserConnected only
+
+
+def _batch_of(names: dict[str, dict], now: datetime):
+    """The review's inputs for WorkSpaces seeded in the simulator (as DescribeWorkspaces gives them)."""
+    workspaces, rows = [], []
+    for name, spec in names.items():
+        workspace_id = f"ws-{name}"
+        fleet.seed_usage(ACCOUNT, REGION, workspace_id, spec["profile"], spec["mode"], now)
+        fleet.seed_load(ACCOUNT, REGION, workspace_id, spec["profile"], spec["mode"], spec["load"], now)
+        ws = Workspace(
+            workspace_id, "d-1", name, "AVAILABLE", spec["mode"], spec["compute"], role=spec.get("role", "")
+        )
+        workspaces.append(ws)
+        rows.append(
+            ReportRow.error(Target(ACCOUNT, REGION), workspace_id, "d-1", "", "", True, now.isoformat())
+        )
+    return workspaces, rows, Batch("run", now.date(), now, now, {})
+
+
+def test_a_standby_workspace_is_not_judged_and_an_unreadable_load_is_named_in_its_row(aws):
+    specs = {
+        "standby": {
+            "mode": "AUTO_STOP",
+            "compute": "STANDARD",
+            "profile": "office",
+            "load": "light",
+            "role": "STANDBY",
+        },
+        "person": {"mode": "AUTO_STOP", "compute": "STANDARD", "profile": "office", "load": "light"},
+    }
+    workspaces, rows, batch = _batch_of(specs, LAST_DAY)
+    metrics = UsageMetrics(aws["cloudwatch"])
+    usage = metrics.hourly_connected([ws.workspace_id for ws in workspaces], evaluation_window(LAST_DAY))
+    review = RightsizingReview(metrics, None, Target(ACCOUNT, REGION))
+
+    found = {r.workspace_id: r for r in review.review(rows, workspaces, usage, batch)}
+    assert (found["ws-standby"].rightsize_to, found["ws-standby"].rightsize_note) == ("", STANDBY_NOTE)
+    assert found["ws-standby"].cpu_p95 is None
+    assert found["ws-person"].rightsize_to == "VALUE"
+    assert found["ws-person"].rightsize_note.endswith("; no dollars: no price list")
+    assert review.metrics() == {"RightsizingDown": 1, "RightsizingUp": 0}
+
+    with simulator.inject(simulator.Fault("cloudwatch", "GetMetricData", "AccessDenied")):
+        found = {r.workspace_id: r for r in review.review(rows, workspaces, usage, batch)}
+    assert len(found) == 2  # every row kept
+    assert (
+        found["ws-person"].rightsize_note
+        == "CPUUsage/MemoryUsage unreadable (GetMetricData failed: AccessDenied)"
+    )
+    assert found["ws-person"].rightsize_to == ""
