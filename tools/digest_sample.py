@@ -87,13 +87,13 @@ RIGHTSIZED = {
         "PERFORMANCE",
         14,
         26,
-        "95th percentile CPU 14%, memory 26% over 151 in-use hours (down at <= 30% both)",
+        "p95 CPU 14%, memory 26% in 151 in-use hours",
     ),
     "n.schmidt": (
         "POWER",
         97,
         94,
-        "median hour CPU 83%, memory 71% over 176 in-use hours (up at CPU >= 80% or memory >= 85%)",
+        "median CPU 83%, memory 71% in 176 in-use hours",
     ),
 }
 # The figures earlier digests stored: installed in February, dry run for two months.

@@ -97,20 +97,14 @@ def test_the_month_end_report_recommends_one_type_down_or_up_with_its_dollars_an
         "agent": ("POWERPRO", report["agent"]["rightsize_saving_per_month"], "88", "91"),
     }
     assert Decimal(report["agent"]["rightsize_saving_per_month"]) < 0  # a larger type costs more
-    assert report["oversized"]["rightsize_note"] == (
-        "95th percentile CPU 12%, memory 22% over 168 in-use hours (down at <= 30% both)"
-    )
-    assert report["undersized"]["rightsize_note"] == (
-        "median hour CPU 88%, memory 91% over 168 in-use hours (up at CPU >= 80% or memory >= 85%)"
-    )
+    assert report["oversized"]["rightsize_note"] == ("p95 CPU 12%, memory 22% in 168 in-use hours")
+    assert report["undersized"]["rightsize_note"] == ("median CPU 88%, memory 91% in 168 in-use hours")
     assert report["well_sized"]["rightsize_note"] == ""
     assert report["smallest"]["rightsize_note"].endswith(
         "; no smaller type: VALUE is the smallest general purpose type"
     )
-    assert report["seldom"]["rightsize_note"] == "8 in-use hours measured (at least 40 needed)"
-    assert report["agent"]["rightsize_note"].startswith(
-        "median hour CPU 88%, memory 91% over 717 running hours"
-    )
+    assert report["seldom"]["rightsize_note"] == "8 in-use hours (40 needed)"
+    assert report["agent"]["rightsize_note"].startswith("median CPU 88%, memory 91% in 717 running hours")
     # report only: the one modification of the run is the billing one
     for name in FLEET:
         changed = [

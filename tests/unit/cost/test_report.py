@@ -260,7 +260,7 @@ def test_right_sizing_columns_come_last_and_read_back_from_a_part_unchanged():
         priced("ws-1", Action.NONE, "45.75", "0.00", "0.00"),
         rightsize_to="STANDARD",
         rightsize_saving_per_month=Decimal("-10.00"),
-        rightsize_note="median hour CPU 90%",
+        rightsize_note="median CPU 90%",
         cpu_p95=97,
         memory_p95=40,
     )
@@ -272,4 +272,4 @@ def test_right_sizing_columns_come_last_and_read_back_from_a_part_unchanged():
         "memory_p95",
     ]
     assert ReportRow.from_record(json.loads(json.dumps(part_record(made)))) == made
-    assert to_csv([made]).splitlines()[1].endswith(',"STANDARD",-10.00,"median hour CPU 90%",97,40')
+    assert to_csv([made]).splitlines()[1].endswith(',"STANDARD",-10.00,"median CPU 90%",97,40')

@@ -462,7 +462,7 @@ def rightsized_month(final_day: int) -> Digest:
             "ws-nodollars",
             compute_type="VALUE",
             rightsize_to="STANDARD",
-            rightsize_note="median hour CPU 90%",
+            rightsize_note="median CPU 90%",
         ),
         row("ws-fine", cpu_p95=45, memory_p95=60),
     ]

@@ -158,7 +158,7 @@ class Recommendation:
 def too_little_use(hours: int, basis: str = "in-use") -> str:
     """Why a WorkSpace with fewer than MIN_HOURS hours judged has no recommendation (one text per
     count, shared by every row that has it)."""
-    return f"{hours} {basis} hours measured (at least {MIN_HOURS} needed)"
+    return f"{hours} {basis} hours ({MIN_HOURS} needed)"
 
 
 def _pct(value: float) -> str:
@@ -177,25 +177,20 @@ def _no_neighbour(compute_type: str, direction: Direction) -> str:
 
 
 def recommend(compute_type: str, load: Load | None, basis: str = "in-use") -> Recommendation:
-    """One type down, one type up, or none, with the reason (the thresholds above). `basis` names
-    the hours judged in the note ("in-use" or "running")."""
+    """One type down, one type up, or none, with the reason (the thresholds above; the notes are
+    short, one per recommended row of a large report). `basis` names the hours judged in the note
+    ("in-use" or "running")."""
     if load is None or load.hours < MIN_HOURS:
         return Recommendation("", too_little_use(0 if load is None else load.hours, basis))
     place = neighbours(compute_type)
-    where = f"over {load.hours} {basis} hours"
+    where = f"in {load.hours} {basis} hours"
     if load.cpu_p50 >= UP_CPU_AT_LEAST or load.memory_p50 >= UP_MEMORY_AT_LEAST:
-        why = (
-            f"median hour CPU {_pct(load.cpu_p50)}, memory {_pct(load.memory_p50)} {where}"
-            f" (up at CPU >= {_pct(UP_CPU_AT_LEAST)} or memory >= {_pct(UP_MEMORY_AT_LEAST)})"
-        )
+        why = f"median CPU {_pct(load.cpu_p50)}, memory {_pct(load.memory_p50)} {where}"
         if place is None or place.up is None:
             return Recommendation("", f"{why}; no larger type: {_no_neighbour(compute_type, Direction.UP)}")
         return Recommendation(place.up, why, Direction.UP)
     if load.cpu_p95 <= DOWN_AT_MOST and load.memory_p95 <= DOWN_AT_MOST:
-        why = (
-            f"95th percentile CPU {_pct(load.cpu_p95)}, memory {_pct(load.memory_p95)} {where}"
-            f" (down at <= {_pct(DOWN_AT_MOST)} both)"
-        )
+        why = f"p95 CPU {_pct(load.cpu_p95)}, memory {_pct(load.memory_p95)} {where}"
         if place is None or place.down is None:
             return Recommendation(
                 "", f"{why}; no smaller type: {_no_neighbour(compute_type, Direction.DOWN)}"
