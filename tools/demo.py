@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -609,6 +610,16 @@ def print_summary(
         print("\nSkips and errors by reason")
         for reason, count in sorted(reasons.items(), key=lambda item: (-item[1], item[0]))[:8]:
             print(f"  {count:>5}  {reason}")
+    moves = Counter(f"{r['compute_type']} -> {r['rightsize_to']}" for r in rows if r["rightsize_to"])
+    if moves:
+        priced = [Decimal(r["rightsize_saving_per_month"]) for r in rows if r["rightsize_saving_per_month"]]
+        print("\nRight-sizing, report only (month's last day; no compute type changed)")
+        for move, count in sorted(moves.items(), key=lambda item: (-item[1], item[0]))[:8]:
+            print(f"  {count:>5}  {move}")
+        print(
+            f"  with prices: {len(priced)}; smaller types would save {sum(p for p in priced if p > 0):.2f}"
+            f" a month, larger ones cost {-sum(p for p in priced if p < 0):.2f} more"
+        )
     workspaces_calls = {op: n for (service, op), n in sorted(run.calls.items()) if service == "workspaces"}
     invocations = {
         name.removesuffix("Arn").removesuffix("Function"): n for name, n in run.invocations.items()
