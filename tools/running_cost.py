@@ -214,8 +214,13 @@ class Run:
         return fleet.directories + int(self.seconds(fleet) // 840)
 
 
-def run(fleet: Fleet, month_end: bool) -> Run:
+def run(fleet: Fleet, month_end: bool, rightsizing: bool = False) -> Run:
+    """One daily run. The month-end run, and the last day's 21:00 run after it, also read each
+    WorkSpace's hourly CPUUsage and MemoryUsage for right-sizing (at most 2 more GetMetricData
+    calls per batch and 2 metrics per WorkSpace: an upper bound, as WorkSpaces with under 40
+    connected hours are not read)."""
     n, b = fleet.workspaces, fleet.batches
+    load_calls, load_metrics = (2 * b, 2 * n) if month_end or rightsizing else (0, 0)
     if month_end:
         conversions, ws_calls = fleet.month_end_conversions, fleet.month_end_workspaces_calls
     else:
@@ -224,8 +229,9 @@ def run(fleet: Fleet, month_end: bool) -> Run:
     ledger_reads, login_reads, map_writes, tag_reads = n // 100, b, n // 25, 2 * b
     return Run(
         workspaces_calls=ws_calls,
-        get_metric_data_calls=2 * b,  # month to date; two months' history for the unused check
-        metrics_requested=n + fleet.no_connection,
+        # month to date; two months' history for the unused check; CPU and memory on the last day
+        get_metric_data_calls=2 * b + load_calls,
+        metrics_requested=n + fleet.no_connection + load_metrics,
         other_calls=ledger_reads + login_reads + map_writes + tag_reads + 2 * b + 2 * conversions,
         conversions=conversions,
         rru=n + fleet.no_connection,  # ledger entries and last-login times, one item each
@@ -264,7 +270,8 @@ def month(fleet: Fleet) -> list[Line]:
     """Every priced line of one month for this fleet in one account and region."""
     p = PRICES
     normal, last = run(fleet, month_end=False), run(fleet, month_end=True)
-    runs = [normal] * DAILY_RUNS + [last]
+    # the last day's 21:00 run right-sizes again, on the day's final figures
+    runs = [normal] * (DAILY_RUNS - 1) + [run(fleet, month_end=False, rightsizing=True), last]
     n = fleet.workspaces
     login_count = logins(fleet)
     login_hours = WORKING_DAYS * LOGIN_HOURS_PER_DAY

@@ -67,8 +67,9 @@ def line(workspaces: int, item: str) -> Decimal:
 
 
 def test_the_biggest_line_at_50000_is_reading_usage_one_metric_per_workspace_a_run():
-    # 31 runs x (50,000 month-to-date series + 5,776 two-month histories), $0.01 per 1,000.
-    assert line(50_000, "GetMetricData, daily runs") == Decimal("17.29056")
+    # 31 runs x (50,000 month-to-date series + 5,776 two-month histories), and the last day's
+    # two runs x 50,000 x 2 (CPU and memory, for right-sizing), $0.01 per 1,000.
+    assert line(50_000, "GetMetricData, daily runs") == Decimal("17.29056") + Decimal("2.00")
     assert max(month(FLEETS[1]), key=lambda x: x.dollars).item == "GetMetricData, daily runs"
 
 
@@ -83,13 +84,13 @@ def test_logins_write_five_units_each_and_are_traced_as_xray_samples_them():
 @pytest.mark.parametrize(
     ("workspaces", "month_end", "seconds"),
     [
-        # month end: 25,848 WorkSpaces calls at 2/s + 800 GetMetricData at 1 s + 51,394 other
-        # calls at 30 ms + 50,000 x 12 ms of CPU
-        (50_000, True, Decimal("12924") + 800 + Decimal("1541.82") + 600),
+        # month end: 25,848 WorkSpaces calls at 2/s + 800 GetMetricData (usage) and 800 more
+        # (right-sizing's CPU and memory) at 1 s + 51,394 other calls at 30 ms + 50,000 x 12 ms of CPU
+        (50_000, True, Decimal("12924") + 800 + 800 + Decimal("1541.82") + 600),
         # a normal day: 2,000 pages + 400 connection status + 500 conversions + 1; other calls
         # 500 ledger + 400 last logins + 2,000 user map + 800 tags + 800 S3 + 2 x 500 conversions
         (50_000, False, Decimal("1450.5") + 800 + Decimal("0.03") * 5500 + 600),
-        (1_000, True, Decimal("220.5") + 16 + Decimal("0.03") * (10 + 8 + 40 + 16 + 16 + 782) + 12),
+        (1_000, True, Decimal("220.5") + 16 + 16 + Decimal("0.03") * (10 + 8 + 40 + 16 + 16 + 782) + 12),
     ],
 )
 def test_the_optimizers_billed_seconds_follow_the_benchmarks_calls(workspaces, month_end, seconds):
