@@ -164,3 +164,27 @@ def failed_rules(loaded: dict[str, Any], overrides: dict[str, str] | None = None
             if not results[f"assert{n}"]
         ]
     return failed
+
+
+def parameter_error(loaded: dict[str, Any], name: str, value: str) -> str | None:
+    """Why CloudFormation would refuse this value of the parameter (no such parameter, not in
+    AllowedValues, AllowedPattern not matching the whole value, below MinValue or above
+    MaxValue), or None when it takes it."""
+    parameter = loaded.get("Parameters", {}).get(name)
+    if parameter is None:
+        return f"the template has no parameter {name}"
+    allowed = [str(v) for v in parameter.get("AllowedValues", [])]
+    if allowed and value not in allowed:
+        shown = ", ".join(a or '""' for a in allowed)
+        return f"{name}={value!r} is not one of its allowed values ({shown})"
+    if "AllowedPattern" in parameter and not re.fullmatch(parameter["AllowedPattern"], value):
+        return f"{name}={value!r}: {' '.join(str(parameter.get('ConstraintDescription', '')).split())}"
+    if parameter.get("Type") == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            return f"{name}={value!r} is not a number"
+        low, high = parameter.get("MinValue"), parameter.get("MaxValue")
+        if (low is not None and number < low) or (high is not None and number > high):
+            return f"{name}={value}: {' '.join(str(parameter.get('ConstraintDescription', '')).split())}"
+    return None

@@ -3,7 +3,6 @@ nothing: template.yaml resolved as CloudFormation would deploy it for given para
 (conditions evaluated, Fn::If branches picked, Rules checked)."""
 
 import ipaddress
-import re
 from typing import Any
 
 import botocore.session
@@ -198,14 +197,15 @@ def test_a_live_deployment_without_an_alert_destination_is_refused():
 def accepts(parameter: str, value: str) -> bool:
     """What CloudFormation checks of a parameter's value: AllowedValues and AllowedPattern
     (which must match the whole value), MinValue and MaxValue."""
-    p = TEMPLATE["Parameters"][parameter]
-    if "AllowedValues" in p and value not in [str(v) for v in p["AllowedValues"]]:
-        return False
-    if "AllowedPattern" in p and not re.fullmatch(p["AllowedPattern"], value):
-        return False
-    if "MinValue" in p and float(value) < p["MinValue"]:
-        return False
-    return not ("MaxValue" in p and float(value) > p["MaxValue"])
+    return cfn_template.parameter_error(TEMPLATE, parameter, value) is None
+
+
+def test_a_refused_value_is_named_with_what_the_parameter_takes():
+    assert cfn_template.parameter_error(TEMPLATE, "Remediation", "on") == (
+        "Remediation='on' is not one of its allowed values (Off, DryRun, On)"
+    )
+    assert cfn_template.parameter_error(TEMPLATE, "MaxReboots", "9") == "MaxReboots=9: 1 to 5"
+    assert cfn_template.parameter_error(TEMPLATE, "NoSuch", "1") == "the template has no parameter NoSuch"
 
 
 def test_the_autostop_timeout_takes_60_minute_steps_only():
