@@ -176,8 +176,12 @@ def deployed(clients: Mapping[str, Any], overrides: Mapping[str, str] | None = N
             functions.append(logical_id)
     # What the Lambda runtime sets besides the template's variables.
     environment: dict[str, str] = {"POWERTOOLS_TRACE_DISABLED": "true", "AWS_REGION": refs["AWS::Region"]}
+    # One process serves every handler, so one environment: a variable two functions set to
+    # different values could not be served (each function would read the last one's).
     for logical_id in functions:
-        environment.update(function_environment(logical_id, refs, resources))
+        for name, value in function_environment(logical_id, refs, resources).items():
+            if environment.setdefault(name, value) != value:
+                raise ValueError(f"{name} differs between the functions ({logical_id}: {value!r})")
     saved = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
     function_sessions.cache_clear()  # a new deployment means cold starts

@@ -66,10 +66,9 @@ def handler(
     if optimizer is None:
         daily = wiring(context.invoked_function_arn)
         clients = daily.clients(request.target)
-        reviews: list[BatchReview] = [
-            daily.user_map(request.target),
-            unused_review(unused_settings, clients, now),
-        ]
+        reviews: list[BatchReview] = [daily.user_map(request.target)]
+        if unused_settings.enabled:  # EnableUnusedCheck
+            reviews.append(unused_review(unused_settings, clients, now))
         optimizer = daily.optimizer(clients, reviews)
     start = request.continuation
     run_day = date.fromisoformat(request.run_date)

@@ -10,6 +10,9 @@ import pytest
 
 from tests.support import cfn_template
 from tests.support.lambda_runtime import ROOT
+from tests.unit.core.test_settings import REMEDIATION_ENV
+from ws_autopilot.core.errors import ConfigurationError
+from ws_autopilot.remediation.settings import RemediationConfig
 
 TEMPLATE = cfn_template.load(ROOT / "template.yaml")
 ALL = set(TEMPLATE["Resources"])
@@ -158,7 +161,8 @@ def test_the_first_deployment_changes_nothing_anywhere():
             r["Type"] == "AWS::Serverless::Function"
             and "DRY_RUN" in r["Properties"]["Environment"]["Variables"]
         ):
-            assert r["Properties"]["Environment"]["Variables"]["DRY_RUN"] in ("true", {"Ref": "DryRun"}), name
+            assert r["Properties"]["Environment"]["Variables"]["DRY_RUN"] == {"Ref": "DryRun"}, name
+    assert TEMPLATE["Parameters"]["DryRun"]["Default"] == "true"
 
 
 @pytest.mark.parametrize(
@@ -176,12 +180,37 @@ def test_remediation_has_its_own_dry_run_so_a_live_optimizer_does_not_start_rebo
     resolved = deployed(**live, Remediation=remediation, RebuildPolicy=rebuild)
     by_sid = statements(resolved, "RemediateFunction")
     assert (by_sid["Reboot"]["Effect"], by_sid["Rebuild"]["Effect"]) == (reboot_effect, rebuild_effect)
-    function = resolved["Resources"]["RemediateFunction"]["Properties"]
-    assert function["Environment"]["Variables"]["DRY_RUN"] == dry_run
+    variables = resolved["Resources"]["RemediateFunction"]["Properties"]["Environment"]["Variables"]
+    env = {
+        name: live.get(value["Ref"], remediation)
+        for name, value in variables.items()
+        if name in ("DRY_RUN", "REMEDIATION")
+    }
+    assert RemediationConfig.from_env({**REMEDIATION_ENV, **env}).dry_run is (dry_run == "true")
     alarm = resolved["Resources"]["RemediationTargetsFailedAlarm"]["Properties"]
     assert {"Name": "DryRun", "Value": dry_run} in alarm["Dimensions"]  # the metric's own dimension
     # the optimizer is live all the same
     assert statements(resolved, "OptimizeDirectoryFunction")["SwitchRunningMode"]["Effect"] == "Allow"
+
+
+def test_a_misspelt_remediation_setting_is_named():
+    with pytest.raises(ConfigurationError) as refused:
+        RemediationConfig.from_env({**REMEDIATION_ENV, "REMEDIATION": "on"})
+    assert "REMEDIATION (template parameter Remediation): must be Off, DryRun or On, got 'on'" in str(
+        refused.value
+    )
+
+
+def test_the_unused_check_switched_off_stops_and_terminates_nothing_whatever_unused_action_says():
+    live = {"DryRun": "false", "NotificationEmail": "ops@example.com"}
+    terminate = {"UnusedAction": "terminate", "ConfirmTerminateUnused": "yes-terminate-unused-workspaces"}
+    for action in ({"UnusedAction": "stop"}, terminate):
+        on = statements(deployed(**live, **action), "OptimizeDirectoryFunction")
+        off = statements(deployed(**live, **action, EnableUnusedCheck="false"), "OptimizeDirectoryFunction")
+        sid = "StopUnusedWorkSpaces" if action["UnusedAction"] == "stop" else "TerminateUnusedWorkSpaces"
+        assert (on[sid]["Effect"], off[sid]["Effect"]) == ("Allow", "Deny")
+    function = deployed(EnableUnusedCheck="false")["Resources"]["OptimizeDirectoryFunction"]["Properties"]
+    assert function["Environment"]["Variables"]["UNUSED_CHECK"] == {"Ref": "EnableUnusedCheck"}
 
 
 def test_a_live_deployment_without_an_alert_destination_is_refused():
