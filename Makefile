@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 DEMO_DATE ?= 2026-11-30T21:00:00Z
 DEMO_SIZE ?= 300
+# More options for the demo, e.g. DEMO_ARGS="--parameter ThresholdSource=Parameters --parameter EnableLoginEvents=false"
+DEMO_ARGS ?=
 
 .PHONY: setup demo invoke test unit integration bench bench-logins lint clean
 
@@ -33,7 +35,7 @@ $(CHECKOV_VENV)/.installed: requirements-checkov.txt $(VENV)/.installed
 
 ## Runs the daily optimization end to end on a simulated fleet (no AWS account needed).
 demo: $(VENV)/.installed
-	$(PY) -m tools.demo --date $(DEMO_DATE) --size $(DEMO_SIZE)
+	$(PY) -m tools.demo --date $(DEMO_DATE) --size $(DEMO_SIZE) $(DEMO_ARGS)
 
 ## One handler with one sample event against a seeded simulator (`sam local invoke` needs Docker):
 ## make invoke FUNCTION=optimize_directory EVENT=events/optimize_directory.json

@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         inbox = subscribe(home)
         overrides = {
             "DryRun": "false",
+            "Remediation": "On",
             "LogLevel": "ERROR",
             "Regions": ",".join(regions),
             "MemberAccounts": ",".join(accounts[1:]),

@@ -15,6 +15,12 @@ runs the real handlers at a frozen date, in three parts:
      Skip_Remediation tag.
 
 With --dry-run every part decides and reports, but nothing is converted, rebooted or rebuilt.
+
+--parameter NAME=VALUE (repeatable) deploys with a template parameter set as `sam deploy
+--parameter-overrides` would, checked as CloudFormation checks it, to preview a change before
+making it, e.g. `--parameter ThresholdSource=Parameters --parameter ThresholdStandard=100`. A
+feature switched off (EnableOptimizer, EnableLoginEvents, Remediation=Off) is not deployed and
+its part is left out.
 """
 
 from __future__ import annotations
@@ -40,11 +46,11 @@ import pytest
 from freezegun import freeze_time
 from moto import mock_aws
 
-from tests.support import fleet, simulator, step_functions
+from tests.support import cfn_template, fleet, simulator, step_functions
 from tests.support.lambda_runtime import ROOT, FakeContext, load_event
 from tests.support.logins import access_event
 from tests.support.virtual_time import VirtualTime
-from tools.local_run import FREEZE_IGNORE, deployed, parameter_defaults, run_daily
+from tools.local_run import FREEZE_IGNORE, deployed, parameter_defaults, run_daily, template
 from ws_autopilot.core.errors import InvalidLoginEvent
 
 ACCOUNT = "123456789012"
@@ -52,7 +58,17 @@ SIZE_LIMITS = (10, 5000)
 DIRECTORY_LIMITS = (1, 10)
 SHOWN_CONVERSIONS = 15
 DEMO_ALLOWED_NETWORKS = "203.0.113.0/24,2001:db8::/32"
-REMEDIATION = {"RebuildPolicy": "Auto", "MaxReboots": "1"}
+REMEDIATION = {"Remediation": "On", "RebuildPolicy": "Auto", "MaxReboots": "1"}
+# The demo's own settings, under the operator's --parameter values: a live deployment needs an
+# alert destination (the template's rule), and the demo shows every part.
+DEMO_PARAMETERS = {
+    "LogLevel": "CRITICAL",  # the demo prints its own summary; the rejected event logs an error
+    "NotificationEmail": "ops@example.com",
+    "ExtraThresholds": "GENERALPURPOSE_4XLARGE=120",
+    "AllowedClientNetworks": DEMO_ALLOWED_NETWORKS,
+    "NewNetworkAlerts": "true",
+    **REMEDIATION,
+}
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -117,13 +133,41 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="every part decides and reports; nothing is converted, rebooted or rebuilt",
     )
     parser.add_argument(
+        "--parameter",
+        dest="parameters",
+        action="append",
+        default=[],
+        type=_parameter,
+        metavar="NAME=VALUE",
+        help="a template parameter, as `sam deploy --parameter-overrides` sets it (repeatable); "
+        "e.g. ThresholdSource=Parameters, EnableLoginEvents=false, Remediation=DryRun",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=ROOT / "build" / "demo",
         metavar="FOLDER",
         help="folder the CSV report is saved in",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    given = dict(args.parameters)
+    if args.dry_run and given.get("DryRun", "true") != "true":
+        parser.error("--dry-run and --parameter DryRun=false contradict each other")
+    args.overrides = {**DEMO_PARAMETERS, "DryRun": str(args.dry_run).lower(), **given}
+    for name, value in given.items():
+        if (error := cfn_template.parameter_error(template(), name, value)) is not None:
+            parser.error(f"--parameter {error}")
+    for refused in cfn_template.failed_rules(template(), args.overrides):
+        parser.error(f"CloudFormation would refuse these parameters: {refused}")
+    args.dry_run = args.overrides["DryRun"] == "true"
+    return args
+
+
+def _parameter(text: str) -> tuple[str, str]:
+    name, equals, value = text.partition("=")
+    if not equals or not name:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE, e.g. ThresholdSource=Parameters")
+    return name.strip(), value
 
 
 class EmfFilter(io.TextIOBase):
@@ -180,27 +224,51 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     with metrics_silenced():
         run = simulate(args, started)
-    rows = list(csv.DictReader(io.StringIO(run.report)))
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / Path(run.output["report_key"]).name
-    path.write_text(run.report)
-    print_summary(args, run, rows, time.perf_counter() - started, path)
-    print_logins(run.logins)
-    print_remediation(run.remediation, args.dry_run)
+    print_parameters(args.overrides)
+    if run.output is None:
+        print("\nDaily optimization: not deployed (EnableOptimizer=false)\n")
+    else:
+        rows = list(csv.DictReader(io.StringIO(run.report)))
+        args.out.mkdir(parents=True, exist_ok=True)
+        path = args.out / Path(run.output["report_key"]).name
+        path.write_text(run.report)
+        print_summary(args, run, rows, time.perf_counter() - started, path)
+    if run.logins is None:
+        print("Login events: not deployed (EnableLoginEvents=false)\n")
+    else:
+        print_logins(run.logins)
+    if run.remediation is None:
+        print("Remediation: not deployed (Remediation=Off)\n")
+    else:
+        print_remediation(run.remediation, remediation_dry_run(args.overrides), args.overrides)
     return 0
+
+
+def remediation_dry_run(parameters: dict[str, str]) -> bool:
+    """Remediation acts only with DryRun=false and Remediation=On (its own dry run)."""
+    return not (parameters["DryRun"] == "false" and parameters["Remediation"] == "On")
+
+
+def print_parameters(overrides: dict[str, str]) -> None:
+    """The parameters that differ from the template's defaults: what this preview deployed."""
+    defaults = parameter_defaults()
+    changed = {n: v for n, v in overrides.items() if v != defaults[n] and n != "LogLevel"}
+    print("\nDeployed with (template defaults otherwise):")
+    for name, value in changed.items():
+        print(f"  {name}={value}")
 
 
 @dataclass
 class Run:
     seeded: list[fleet.SeededWorkspace]
     seeded_in: float
-    output: dict[str, Any]
+    output: dict[str, Any] | None  # None: the optimizer is switched off
     invocations: Counter[str]
     calls: Counter[tuple[str, str]]
     api_wait: float
     report: str
-    logins: Logins
-    remediation: Remediation
+    logins: Logins | None  # None: login events are switched off
+    remediation: Remediation | None  # None: remediation is switched off
 
 
 def simulate(args: argparse.Namespace, started: float) -> Run:
@@ -216,28 +284,30 @@ def simulate(args: argparse.Namespace, started: float) -> Run:
         }
         seeded = fleet.seed_fleet(clients, ACCOUNT, region, args.now, args.size, args.directories)
         seeded_in = time.perf_counter() - started
-        overrides = {
-            "DryRun": str(args.dry_run).lower(),
-            "LogLevel": "CRITICAL",  # the demo prints its own summary; the rejected event logs an error
-            "ExtraThresholds": "GENERALPURPOSE_4XLARGE=120",
-            "AllowedClientNetworks": DEMO_ALLOWED_NETWORKS,
-            "NewNetworkAlerts": "true",
-            **REMEDIATION,
-        }
         before = Counter(simulator.CALLS)
-        with deployed(clients, overrides) as stack:
-            output, execution = run_daily(
-                stack.state_machine, args.now, run_id=f"demo-{args.now:%Y%m%dT%H%M}"
-            )
+        output: dict[str, Any] | None = None
+        invocations: Counter[str] = Counter()
+        report, logins, remediation = "", None, None
+        with deployed(clients, args.overrides) as stack:
+            if stack.machines:  # the optimizer is on
+                output, execution = run_daily(
+                    stack.state_machine, args.now, run_id=f"demo-{args.now:%Y%m%dT%H%M}"
+                )
+                invocations = execution.invocations
+                bucket = stack.refs["ReportBucket"]
+                s3 = clients["s3"]
+                report = s3.get_object(Bucket=bucket, Key=output["report_key"])["Body"].read().decode()
+                summary = s3.get_object(Bucket=bucket, Key=output["summary_key"])["Body"].read()
+                output = {**json.loads(summary), **output}  # the dollars are in the summary only
             calls = Counter(simulator.CALLS) - before
             api_wait = waits.waited
-            bucket = stack.refs["ReportBucket"]
-            report = clients["s3"].get_object(Bucket=bucket, Key=output["report_key"])["Body"].read().decode()
-            summary = clients["s3"].get_object(Bucket=bucket, Key=output["summary_key"])["Body"].read()
-            output = {**json.loads(summary), **output}  # the dollars are in the summary only
-            logins = replay_logins(clients, stack, seeded, args.now)
-            remediation = replay_remediation(clients, stack, seeded, args.now, args.dry_run)
-    return Run(seeded, seeded_in, output, execution.invocations, calls, api_wait, report, logins, remediation)
+            if "LoginEventsFunction" in stack.handlers:
+                logins = replay_logins(clients, stack, seeded, args.now)
+            if "RemediateFunction" in stack.handlers:
+                remediation = replay_remediation(
+                    clients, stack, seeded, args.now, remediation_dry_run(args.overrides), args.overrides
+                )
+    return Run(seeded, seeded_in, output, invocations, calls, api_wait, report, logins, remediation)
 
 
 # -- login events ---------------------------------------------------------------------------------
@@ -402,7 +472,9 @@ def _state(workspace_id: str) -> str:
     return str(simulator.workspace(ACCOUNT, os.environ["AWS_DEFAULT_REGION"], workspace_id).state)
 
 
-def arrange_unhealthy(clients, seeded, now) -> tuple[str, list[str], dict[str, tuple[str, str]], str]:  # type: ignore[no-untyped-def]
+def arrange_unhealthy(
+    clients, seeded, now, parameters
+) -> tuple[str, list[str], dict[str, tuple[str, str]], str]:  # type: ignore[no-untyped-def]
     """Make up to three AVAILABLE WorkSpaces of one directory UNHEALTHY ("quick", "stubborn" with
     a fresh rebuild snapshot, "tagged" Skip_Remediation). Returns the directory, its WorkSpaces,
     a name and description for each of its UNHEALTHY ones (those of the seeded fleet too), and
@@ -420,7 +492,7 @@ def arrange_unhealthy(clients, seeded, now) -> tuple[str, list[str], dict[str, t
     already = [i for i in members if _state(i) == "UNHEALTHY"]
     # No more than keeps the directory's circuit breaker closed (at most BreakerPercent of it
     # UNHEALTHY, or fewer than BreakerMinimumUnhealthy): with it open, remediation does nothing.
-    defaults = parameter_defaults()
+    defaults = {**parameter_defaults(), **parameters}
     allowed = max(
         int(defaults["BreakerMinimumUnhealthy"]) - 1, int(defaults["BreakerPercent"]) * len(members) // 100
     )
@@ -447,18 +519,18 @@ def arrange_unhealthy(clients, seeded, now) -> tuple[str, list[str], dict[str, t
     return directory_id, members, roles, note
 
 
-def replay_remediation(clients, stack, seeded, now, dry_run) -> Remediation:  # type: ignore[no-untyped-def]
+def replay_remediation(clients, stack, seeded, now, dry_run, parameters) -> Remediation:  # type: ignore[no-untyped-def]
     """Run remediation scans at the grace period and the reboot waits while the simulated fleet
     answers as AWS would: a reboot brings every UNHEALTHY WorkSpace back but "stubborn", which a
     rebuild brings back. Only what a scan really did changes a state: in a dry run, nothing does."""
     region = os.environ["AWS_DEFAULT_REGION"]
-    directory_id, members, roles, note = arrange_unhealthy(clients, seeded, now)
+    directory_id, members, roles, note = arrange_unhealthy(clients, seeded, now, parameters)
     names = {i: name for i, (name, _) in roles.items()}
     unhealthy = [i for i in members if _state(i) == "UNHEALTHY"]
     start = now + timedelta(hours=1)
     fleet.report_unhealthy(ACCOUNT, region, directory_id, len(unhealthy), start - timedelta(minutes=5))
 
-    defaults = parameter_defaults()
+    defaults = {**parameter_defaults(), **parameters}
     grace, wait = int(defaults["UnhealthyGraceMinutes"]), int(defaults["RebootWaitMinutes"])
     result = Remediation(directory_id, len(members), roles, note, grace, wait)
     acted: dict[str, list[str]] = {"reboot": [], "rebuild": []}  # acted on since the last scan
@@ -518,13 +590,14 @@ def _count(n: int, word: str, plural: str = "") -> str:
     return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
-def print_remediation(remediation: Remediation, dry_run: bool) -> None:
+def print_remediation(remediation: Remediation, dry_run: bool, parameters: dict[str, str]) -> None:
     r = remediation
-    settings = ", ".join(f"{name} {value}" for name, value in REMEDIATION.items())
+    settings = ", ".join(f"{name} {parameters[name]}" for name in REMEDIATION)
     print(f"Remediation scans ({settings}, grace {r.grace} min, reboot wait {r.wait} min)")
     if dry_run:
+        why = "DryRun=true" if parameters["DryRun"] == "true" else f"Remediation={parameters['Remediation']}"
         print(
-            "  dry run: each scan decides and records its step as if it were taken, but nothing is\n"
+            f"  dry run ({why}): each scan decides and records its step as if it were taken, but nothing is\n"
             "  rebooted or rebuilt, so no WorkSpace changes state between the scans"
         )
     print(f"  directory {r.directory_id} ({_count(r.directory_size, 'WorkSpace')}):")

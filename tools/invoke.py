@@ -11,7 +11,10 @@ user name read through the member role, and a sample from elsewhere is refused. 
 finds the results its sample points at, as the state machine's Distributed Map writes them. The
 clock is frozen at the sample's own time, so the result does not depend on today's date. The
 handler's return value is printed as JSON; a raised error is printed with its type and the exit
-status is 1.
+status is 1. A function whose return value is only the state machine's bookkeeping
+(OptimizeDirectory returns where it got to: `done`, `continuation`) gets a summary of what it did
+printed first, read where the run keeps it (its report part: one row per WorkSpace, counted by
+action).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import argparse
 import json
 import sys
 import traceback
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -181,8 +185,21 @@ def main(argv: list[str]) -> int:
                     traceback.print_exc(limit=1)
                     print(json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc)}, indent=2))
                     return 1
+                if args.function == "optimize_directory":
+                    print(directory_summary(stack.refs["ReportBucket"], event))
     print(json.dumps(result, indent=2, default=str))
     return 0
+
+
+def directory_summary(bucket: str, event: dict[str, Any]) -> str:
+    """What an OptimizeDirectory invocation did, from the report part it wrote: its WorkSpaces
+    counted by action (the rows WriteReport merges into the run's CSV report)."""
+    rows = [
+        r for r in ReportStore(bucket).read_parts(event["run_id"]) if r.directory_id == event["directory_id"]
+    ]
+    actions = Counter(r.action for r in rows)
+    listed = ", ".join(f"{n} {action}" for action, n in actions.most_common()) or "none"
+    return f"directory {event['directory_id']}: {len(rows)} WorkSpaces in its report part ({listed})"
 
 
 if __name__ == "__main__":

@@ -76,10 +76,14 @@ def _resolve(value: Any, refs: Mapping[str, str]) -> str:
     raise NotImplementedError(f"intrinsic {value}")
 
 
-def function_environment(logical_id: str, refs: Mapping[str, str]) -> dict[str, str]:
-    """The environment the template gives a function, Globals included."""
+def function_environment(
+    logical_id: str, refs: Mapping[str, str], resources: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """The environment the template gives a function, Globals included (`resources`: the
+    template's resources resolved for the deployment's parameters, default the template's own)."""
     globals_env = template()["Globals"]["Function"]["Environment"]["Variables"]
-    own = template()["Resources"][logical_id]["Properties"].get("Environment", {}).get("Variables", {})
+    resource = (resources or template()["Resources"])[logical_id]
+    own = resource["Properties"].get("Environment", {}).get("Variables", {})
     return {name: _resolve(value, refs) for name, value in {**globals_env, **own}.items()}
 
 
@@ -157,8 +161,11 @@ def deployed(clients: Mapping[str, Any], overrides: Mapping[str, str] | None = N
     """Create the template's buckets, tables, topics and queues in the simulator, set the
     functions' environment as the template would, load their handlers and create them in the
     simulator's Lambda, and create the state machines from their definition files with the
-    template's substitutions."""
+    template's substitutions. Only what CloudFormation would deploy for these parameters: a
+    resource whose condition is false is not created (a feature switched off), and each
+    Fn::If is resolved."""
     step_functions.install()
+    resources = cfn_template.resolve(template(), dict(overrides or {}))["Resources"]
     refs = {
         **parameter_defaults(),
         **(overrides or {}),
@@ -169,14 +176,18 @@ def deployed(clients: Mapping[str, Any], overrides: Mapping[str, str] | None = N
         "AWS::StackId": stack_id(os.environ["AWS_DEFAULT_REGION"]),
     }
     functions = []
-    for logical_id, resource in template()["Resources"].items():
+    for logical_id, resource in resources.items():
         refs.update(_create(logical_id, resource, clients))
         if resource["Type"] == "AWS::Serverless::Function":
             functions.append(logical_id)
     # What the Lambda runtime sets besides the template's variables.
     environment: dict[str, str] = {"POWERTOOLS_TRACE_DISABLED": "true", "AWS_REGION": refs["AWS::Region"]}
+    # One process serves every handler, so one environment: a variable two functions set to
+    # different values could not be served (each function would read the last one's).
     for logical_id in functions:
-        environment.update(function_environment(logical_id, refs))
+        for name, value in function_environment(logical_id, refs, resources).items():
+            if environment.setdefault(name, value) != value:
+                raise ValueError(f"{name} differs between the functions ({logical_id}: {value!r})")
     saved = {name: os.environ.get(name) for name in environment}
     os.environ.update(environment)
     function_sessions.cache_clear()  # a new deployment means cold starts
@@ -185,7 +196,7 @@ def deployed(clients: Mapping[str, Any], overrides: Mapping[str, str] | None = N
     try:
         handlers = {logical_id: load_handler_module(_folder(logical_id)).handler for logical_id in functions}
         refs.update(_create_functions(handlers))
-        machines = _create_state_machines(refs)
+        machines = _create_state_machines(refs, resources)
         yield LocalStack(refs, handlers, machines)
     finally:
         function_sessions.cache_clear()  # nothing of this deployment reaches a test after it
@@ -262,13 +273,13 @@ def _create_functions(handlers: Mapping[str, Callable[..., Any]]) -> dict[str, s
     return refs
 
 
-def _create_state_machines(refs: dict[str, str]) -> dict[str, StateMachine]:
-    """The template's state machines, created from their definition files with their
+def _create_state_machines(refs: dict[str, str], resources: Mapping[str, Any]) -> dict[str, StateMachine]:
+    """The deployment's state machines, created from their definition files with their
     DefinitionSubstitutions resolved; a machine another one starts is created first."""
     sfn = operator_client("stepfunctions")
     pending = {
         logical_id: resource["Properties"]
-        for logical_id, resource in template()["Resources"].items()
+        for logical_id, resource in resources.items()
         if resource["Type"] == "AWS::Serverless::StateMachine"
     }
     machines: dict[str, StateMachine] = {}

@@ -19,6 +19,7 @@ from ws_autopilot.cost.optimizer import BatchReview, Continuation, DirectoryOpti
 from ws_autopilot.cost.report_store import ReportStore
 from ws_autopilot.cost.settings import OptimizerSettings, UserMapSettings
 from ws_autopilot.cost.wiring import DailyPass
+from ws_autopilot.unused.policy import UnusedPolicy
 from ws_autopilot.unused.settings import UnusedSettings
 from ws_autopilot.unused.wiring import unused_review
 
@@ -53,10 +54,13 @@ def wiring(function_arn: str) -> DailyPass:
 
 def member_access() -> MemberAccess:
     """What this function may do in member accounts: its running-mode changes, and the unused
-    WorkSpaces' action its settings allow; only reads during a dry run."""
+    WorkSpaces' action its settings allow (none with the unused check off); only reads during a
+    dry run."""
     unused = config()[1]
     return optimizer_access(
-        dry_run=unused.dry_run, unused_action=unused.policy, terminate_confirmed=unused.terminate_confirmed
+        dry_run=unused.dry_run,
+        unused_action=unused.policy if unused.enabled else UnusedPolicy.REPORT,
+        terminate_confirmed=unused.terminate_confirmed,
     )
 
 
@@ -77,11 +81,10 @@ def handler(
         daily = wiring(context.invoked_function_arn)
         clients = daily.clients(request.target)
         prices = daily.price_list()
-        reviews: list[BatchReview] = [
-            daily.user_map(request.target),
-            unused_review(unused_settings, clients, now),
-            daily.rightsizing(clients, prices),
-        ]
+        reviews: list[BatchReview] = [daily.user_map(request.target)]
+        if unused_settings.enabled:  # EnableUnusedCheck
+            reviews.append(unused_review(unused_settings, clients, now))
+        reviews.append(daily.rightsizing(clients, prices))
         optimizer = daily.optimizer(clients, reviews, prices)
     start = request.continuation
     run_day = date.fromisoformat(request.run_date)

@@ -19,7 +19,7 @@ from tools.local_run import FREEZE_IGNORE
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 MIN = timedelta(minutes=1)
-LIVE = {"DryRun": "false"}
+LIVE = {"DryRun": "false", "Remediation": "On"}  # remediation acts only when both say so
 
 
 @dataclass(frozen=True, slots=True)

@@ -193,7 +193,8 @@ def test_directory_optimization_runs_at_most_one_invocation_per_account_and_regi
 
 def test_conversions_to_auto_stop_set_the_timeout_parameter_in_hour_steps():
     parameter = template()["Parameters"]["AutoStopTimeoutMinutes"]
-    assert (parameter["Default"], parameter["MinValue"]) == (60, 60)
+    assert parameter["Default"] == 60
+    assert parameter["AllowedValues"] == list(range(60, 2881, 60))
     environment = RESOURCES["OptimizeDirectoryFunction"]["Properties"]["Environment"]["Variables"]
     assert environment["AUTO_STOP_TIMEOUT_MINUTES"] == {"Ref": "AutoStopTimeoutMinutes"}
 
@@ -252,12 +253,20 @@ def test_remediation_runs_one_scan_at_a_time_on_a_schedule():
 def test_reboots_and_rebuilds_are_scoped_to_workspaces_and_denied_in_dry_run():
     statements = {s["Sid"]: s for name, s in iam_statements() if name == "RemediateFunction"}
     assert statements["Reboot"]["Action"] == "workspaces:RebootWorkspaces"
-    assert statements["Reboot"]["Effect"] == {"Fn::If": ["IsDryRun", "Deny", "Allow"]}
+    assert statements["Reboot"]["Effect"] == {"Fn::If": ["RebootsAllowed", "Allow", "Deny"]}
     assert statements["Rebuild"]["Action"] == "workspaces:RebuildWorkspaces"
     assert statements["Rebuild"]["Effect"] == {"Fn::If": ["RebuildsAllowed", "Allow", "Deny"]}
-    assert template()["Conditions"]["RebuildsAllowed"] == {
+    # (remediation's own dry run: tests/template/test_features.py)
+    assert template()["Conditions"]["RemediationActs"] == {
         "Fn::And": [
             {"Fn::Not": [{"Condition": "IsDryRun"}]},
+            {"Fn::Equals": [{"Ref": "Remediation"}, "On"]},
+        ]
+    }
+    assert template()["Conditions"]["RebootsAllowed"] == {"Condition": "RemediationActs"}
+    assert template()["Conditions"]["RebuildsAllowed"] == {
+        "Fn::And": [
+            {"Condition": "RemediationActs"},
             {"Fn::Equals": [{"Ref": "RebuildPolicy"}, "Auto"]},
         ]
     }
@@ -441,7 +450,7 @@ def test_unused_workspaces_are_only_reported_unless_the_operator_says_otherwise(
 
 
 def test_the_template_refuses_terminate_without_the_confirmation_at_deploy_time():
-    (rule,) = template()["Rules"].values()
+    rule = template()["Rules"]["TerminatingUnusedWorkSpacesNeedsConfirmation"]
     assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "UnusedAction"}, "terminate"]}
     (assertion,) = rule["Assertions"]
     assert assertion["Assert"] == {

@@ -59,7 +59,7 @@ def calls(operation):
     return simulator.CALLS[("workspaces", operation)]
 
 
-LIVE = {"DryRun": "false"}
+LIVE = {"DryRun": "false", "Remediation": "On"}  # remediation acts only when both say so
 
 
 def test_a_workspace_that_recovers_after_a_reboot(aws, deploy, office, inbox):

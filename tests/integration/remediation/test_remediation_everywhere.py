@@ -32,7 +32,7 @@ MIN = timedelta(minutes=1)
 MEMBER = "222222222222"
 REGIONS = ("us-east-1", "eu-west-1")
 PAIRS = [(a, r) for a in (ACCOUNT, MEMBER) for r in REGIONS]
-EVERYWHERE = {"DryRun": "false", "Regions": ",".join(REGIONS), "MemberAccounts": MEMBER}
+EVERYWHERE = {"DryRun": "false", "Remediation": "On", "Regions": ",".join(REGIONS), "MemberAccounts": MEMBER}
 
 
 class Pair:

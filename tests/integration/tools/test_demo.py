@@ -151,6 +151,18 @@ def test_help_describes_every_part_with_defaults_and_limits(capsys):
         (["--size", "5001"], "argument --size: must be from 10 to 5,000, not 5,001"),
         (["--size", "many"], "argument --size: 'many' is not a whole number"),
         (["--date", "30/11/2026"], "argument --date: '30/11/2026' is not an ISO 8601 date and time"),
+        (["--parameter", "oops"], "argument --parameter: 'oops' is not NAME=VALUE"),
+        (["--parameter", "NoSuch=1"], "--parameter the template has no parameter NoSuch"),
+        (
+            ["--parameter", "Remediation=on"],
+            "--parameter Remediation='on' is not one of its allowed values (Off, DryRun, On)",
+        ),
+        (["--parameter", "AutoStopTimeoutMinutes=90"], "AutoStopTimeoutMinutes='90' is not one of its"),
+        (
+            ["--parameter", "NotificationEmail="],
+            "CloudFormation would refuse these parameters: LiveDeploymentsNeedAnAlertDestination",
+        ),
+        (["--dry-run", "--parameter", "DryRun=false"], "--dry-run and --parameter DryRun=false contradict"),
     ],
 )
 def test_bad_options_are_named(capsys, argv, message):
@@ -161,3 +173,44 @@ def test_bad_options_are_named(capsys, argv, message):
 
 def test_a_date_without_an_offset_is_utc():
     assert parse_args(["--date", "2026-11-30T21:00"]).now.isoformat() == "2026-11-30T21:00:00+00:00"
+
+
+def test_parameters_are_deployed_over_the_demos_own_settings():
+    args = parse_args(["--parameter", "ThresholdSource=Parameters", "--parameter", "RebuildPolicy=Never"])
+    assert args.overrides["ThresholdSource"] == "Parameters"
+    assert args.overrides["RebuildPolicy"] == "Never"  # the demo's own Auto, overridden
+    assert args.overrides["DryRun"] == "false" and not args.dry_run
+    assert parse_args(["--parameter", "DryRun=true"]).dry_run
+
+
+@slow
+@pytest.mark.parametrize(
+    ("switch", "left_out", "shown"),
+    [
+        ("EnableOptimizer=false", "Daily optimization: not deployed", ("Login events", "Remediation scans")),
+        ("EnableLoginEvents=false", "Login events: not deployed", ("Decisions", "Remediation scans")),
+        ("Remediation=Off", "Remediation: not deployed", ("Decisions", "Login events")),
+    ],
+)
+def test_the_demo_runs_with_any_one_feature_off(tmp_path, switch, left_out, shown):
+    command = [
+        sys.executable,
+        "-m",
+        "tools.demo",
+        "--size",
+        "30",
+        "--directories",
+        "1",
+        "--out",
+        str(tmp_path),
+    ]
+    # a threshold preview on the way: the hours parameters only
+    command += ["--parameter", switch, "--parameter", "ThresholdSource=Parameters"]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert left_out in done.stdout
+    for part in shown:
+        assert f"\n{part}" in done.stdout, part
+    assert f"  {switch}\n" in done.stdout and "  ThresholdSource=Parameters\n" in done.stdout
+    if "Decisions" in shown:
+        assert re.search(r"thresholds from: \d+ parameter", done.stdout), "a preview of the hours parameters"

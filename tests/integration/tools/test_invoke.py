@@ -5,6 +5,7 @@ environment it sets for itself restored afterwards."""
 
 import json
 import os
+import re
 import subprocess
 from unittest import mock
 
@@ -90,3 +91,15 @@ def test_a_malformed_sample_is_reported_with_its_error_and_a_failing_status(invo
     status, stdout = invoke("login_events", "login_malformed")
     assert status == 1
     assert '"errorType": "InvalidLoginEvent"' in stdout
+
+
+def test_a_directory_invocation_says_what_it_did_besides_where_it_got_to(invoke):
+    status, stdout = invoke("optimize_directory", "optimize_directory")
+    assert status == 0, stdout[-2000:]
+    assert printed_result(stdout)["done"] is True
+    (line,) = [li for li in stdout.splitlines() if " WorkSpaces in its report part (" in li]
+    counted = re.fullmatch(r"directory d-\w+: (\d+) WorkSpaces in its report part \((.+)\)", line)
+    assert counted, line
+    actions = {a.split(" ", 1)[1]: int(a.split(" ", 1)[0]) for a in counted[2].split(", ")}
+    assert sum(actions.values()) == int(counted[1]) == 30  # the seeded fleet, every WorkSpace once
+    assert {"to_always_on", "to_auto_stop"} <= set(actions)

@@ -123,6 +123,20 @@ def test_the_report_lists_unused_workspaces_and_what_each_source_showed(aws, mak
     assert output["actions"]["error"] == 0
 
 
+def test_with_the_check_switched_off_nothing_is_looked_up_reported_or_stopped(aws, make_fleet, deploy):
+    fleet = make_fleet({"idle_since_july": IDLE, "never_connected": STOPPED}, LAST_DAY)
+    stack = deploy(**STOP, EnableUnusedCheck="false")
+    connected_before(fleet, "idle_since_july")
+    before = simulator.CALLS[("workspaces", "DescribeWorkspacesConnectionStatus")]
+
+    output, _ = run_daily(stack.state_machine, LAST_DAY)
+
+    assert unused(aws, fleet, output) == {"idle_since_july": "", "never_connected": ""}
+    assert simulator.CALLS[("workspaces", "DescribeWorkspacesConnectionStatus")] == before
+    assert simulator.CALLS[("workspaces", "StopWorkspaces")] == 0
+    assert state(fleet, "idle_since_july") == "AVAILABLE"
+
+
 def test_connection_status_is_asked_only_for_what_cheap_sources_leave_open_25_per_call(
     aws, make_fleet, deploy
 ):

@@ -208,6 +208,7 @@ REMEDIATION_ENV = {
     "BREAKER_PERCENT": "20",
     "BREAKER_MINIMUM_UNHEALTHY": "5",
     "DRY_RUN": "true",
+    "REMEDIATION": "On",
     "REMEDIATION_TABLE": "remediation",
     "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts",
     "MAX_RECOVERIES_PER_DAY": "1",

@@ -326,6 +326,7 @@ def test_texts_of_a_report_a_hold_and_a_dry_run():
 
 # -- settings ---------------------------------------------------------------------------------
 ENV = {
+    "UNUSED_CHECK": "true",
     "UNUSED_MONTHS": "2",
     "UNUSED_ACTION": "report",
     "CONFIRM_TERMINATE_UNUSED": "",

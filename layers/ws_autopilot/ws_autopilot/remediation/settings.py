@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import timedelta
+from enum import StrEnum
 
 from ws_autopilot.core.settings import (
     AlertTopicSetting,
     CoverageSettings,
-    DryRunSetting,
+    composite,
     nested,
+    parse_bool,
     parse_choice,
     parse_duration,
     parse_int,
@@ -20,9 +23,27 @@ from ws_autopilot.core.settings import (
 from ws_autopilot.remediation.policy import RebuildPolicy, RemediationSettings
 
 
+class RemediationMode(StrEnum):
+    """Template parameter `Remediation`: remediation's own switch and dry run."""
+
+    OFF = "Off"  # not deployed
+    DRY_RUN = "DryRun"
+    ON = "On"
+
+
+def parse_dry_run(env: Mapping[str, str]) -> bool:
+    """Remediation's own dry run: it acts only with DryRun=false and Remediation=On, so
+    switching the optimizer live does not also start rebooting."""
+    dry_run = parse_bool(env, "DRY_RUN", "DryRun")
+    mode = parse_choice(env, "REMEDIATION", "Remediation", choices=RemediationMode)
+    return bool(dry_run or mode is not RemediationMode.ON)
+
+
 @dataclass(frozen=True)
-class RemediationConfig(AlertTopicSetting, DryRunSetting):
+class RemediationConfig(AlertTopicSetting):
     """The parameters of remediation; `policy` is what its pure rules read."""
+
+    dry_run: bool = composite(parse_dry_run, "DRY_RUN", "REMEDIATION")
 
     grace: timedelta = setting(
         "UNHEALTHY_GRACE_MINUTES", "UnhealthyGraceMinutes", parse_duration, low=0, high=1440, unit="minutes"

@@ -12,6 +12,7 @@ from ws_autopilot.core.settings import (
     DryRunSetting,
     LedgerTableSetting,
     composite,
+    parse_bool,
     parse_choice,
     parse_int,
     require,
@@ -42,6 +43,8 @@ class UnusedSettings(LedgerTableSetting, AlertTopicSetting, DryRunSetting):
     parameter; without it, nothing is terminated and the report says why (the template refuses
     the pair at deploy time too), so a half-made setting never stops the daily optimization."""
 
+    # EnableUnusedCheck=false: the daily run looks for no unused WorkSpace at all.
+    enabled: bool = setting("UNUSED_CHECK", "EnableUnusedCheck", parse_bool)
     months: int = setting("UNUSED_MONTHS", "UnusedMonths", parse_int, low=1, high=12)
     policy: UnusedPolicy = setting("UNUSED_ACTION", "UnusedAction", parse_choice, choices=UnusedPolicy)
     terminate_confirmed: bool = composite(parse_confirmation, "CONFIRM_TERMINATE_UNUSED")
