@@ -50,7 +50,9 @@ USERS = ATTRIBUTES["WorkspaceUserTable.Arn"]
 # Parameters the conditions of the unused WorkSpaces' statements read (template defaults otherwise).
 STOPPING = {"UnusedAction": "stop"}
 # RebuildPolicy: the remediation's rebuilds are allowed only under Auto.
-REBUILDS, NO_REBUILDS = {"RebuildPolicy": "Auto"}, {"RebuildPolicy": "Never"}
+# Remediation=On: remediation acts at all (its own dry run otherwise).
+REBUILDS = {"RebuildPolicy": "Auto", "Remediation": "On"}
+NO_REBUILDS = {"RebuildPolicy": "Never", "Remediation": "On"}
 TERMINATING = {"UnusedAction": "terminate", "ConfirmTerminateUnused": "yes-terminate-unused-workspaces"}
 
 
@@ -426,6 +428,8 @@ SETTINGS = {
     "live-stop-never": (False, {**STOPPING, **NO_REBUILDS}),
     "live-terminate-auto": (False, {**TERMINATING, **REBUILDS}),
     "live-terminate-unconfirmed": (False, {"UnusedAction": "terminate", **REBUILDS}),
+    "live-remediation-dry-run": (False, {**STOPPING, **REBUILDS, "Remediation": "DryRun"}),
+    "live-unused-check-off": (False, {**TERMINATING, **REBUILDS, "EnableUnusedCheck": "false"}),
 }
 
 
@@ -524,12 +528,14 @@ def expected_changes(
     changes = set()
     if function == "OptimizeDirectoryFunction":
         changes.add("workspaces:ModifyWorkspaceProperties")
-        if settings["UnusedAction"] == "stop" and second_key("AllowStopUnused"):
+        unused_on = settings["EnableUnusedCheck"] == "true"
+        if unused_on and settings["UnusedAction"] == "stop" and second_key("AllowStopUnused"):
             changes.add("workspaces:StopWorkspaces")
         confirmed = settings["ConfirmTerminateUnused"] == TERMINATING["ConfirmTerminateUnused"]
-        if settings["UnusedAction"] == "terminate" and confirmed and second_key("AllowTerminateUnused"):
+        terminating = settings["UnusedAction"] == "terminate" and confirmed
+        if unused_on and terminating and second_key("AllowTerminateUnused"):
             changes.add("workspaces:TerminateWorkspaces")
-    if function == "RemediateFunction":
+    if function == "RemediateFunction" and settings["Remediation"] == "On":
         changes.add("workspaces:RebootWorkspaces")
         if settings["RebuildPolicy"] == "Auto" and second_key("AllowRebuild"):
             changes.add("workspaces:RebuildWorkspaces")
