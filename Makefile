@@ -99,7 +99,7 @@ integration: $(VENV)/.installed
 ## The digest sample (docs/digest-sample.html) regenerated and rendered to build/digest-sample.png
 ## with headless Chromium (Debian package chromium; not part of `make test`), to look at it.
 CHROMIUM ?= chromium
-DIGEST_PNG_SIZE ?= 900,3400
+DIGEST_PNG_SIZE ?= 900,4400
 .PHONY: digest-png
 digest-png: $(VENV)/.installed
 	@command -v $(CHROMIUM) >/dev/null || { echo "digest-png needs Chromium: apt-get install chromium (or make digest-png CHROMIUM=<path>)"; exit 1; }
