@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.cfn_template import evaluate_conditions
 from tests.support.lambda_runtime import load_handler_module
 from tests.template.test_template import MEMBER, RESOURCES, as_list
 from tools.local_run import function_environment, template
@@ -171,30 +172,12 @@ def condition_holds(
     name: str, dry_run: bool, parameters: dict[str, str], document: dict[str, Any] | None = None
 ) -> bool:
     """One of the template's (or member-account.yaml's) Conditions, for a deployment with these
-    parameter values."""
+    parameter values (in the application account's home region)."""
     document = document or template()
     values = {n: str(p.get("Default", "")) for n, p in document["Parameters"].items()}
     values.update(parameters, DryRun="true" if dry_run else "false")
-
-    def holds(expression: Any) -> Any:
-        if isinstance(expression, dict):
-            (function, argument), *_ = expression.items()
-            if function == "Ref":
-                return values[argument]
-            if function == "Condition":
-                return holds(document["Conditions"][argument])
-            if function == "Fn::Equals":
-                return holds(argument[0]) == holds(argument[1])
-            if function == "Fn::Not":
-                return not holds(argument[0])
-            if function == "Fn::And":
-                return all(holds(a) for a in argument)
-            if function == "Fn::Or":
-                return any(holds(a) for a in argument)
-            raise AssertionError(f"unexpected condition function {function}")
-        return str(expression)
-
-    return bool(holds(document["Conditions"][name]))
+    values.update({"AWS::AccountId": ACCOUNT, "AWS::Region": HOME, "AWS::Partition": "aws"})
+    return evaluate_conditions(document, values)[name]
 
 
 def resolve(value: Any, dry_run: bool, parameters: dict[str, str] | None = None) -> Any:

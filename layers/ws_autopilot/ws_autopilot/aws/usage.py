@@ -27,6 +27,24 @@ def batch_size(window_hours: int, page_size: int = 25) -> int:
     return max(page_size, size)
 
 
+def metric_query(
+    query_id: str, metric: str, stat: str, period: int, workspace_id: str = "", directory_id: str = ""
+) -> dict[str, Any]:
+    """One GetMetricData MetricStat query of an AWS/WorkSpaces metric, by WorkSpace or directory."""
+    dimension = {"Name": "WorkspaceId", "Value": workspace_id}
+    if directory_id:
+        dimension = {"Name": "DirectoryId", "Value": directory_id}
+    return {
+        "Id": query_id,
+        "MetricStat": {
+            "Metric": {"Namespace": NAMESPACE, "MetricName": metric, "Dimensions": [dimension]},
+            "Period": period,
+            "Stat": stat,
+        },
+        "ReturnData": True,
+    }
+
+
 class UsageMetrics:
     def __init__(self, cloudwatch_client: Any | None = None) -> None:
         self._client = cloudwatch_client or client("cloudwatch")
@@ -35,19 +53,7 @@ class UsageMetrics:
     def queries(workspace_ids: Sequence[str]) -> list[dict[str, Any]]:
         """One MetricStat query per WorkSpace; query ids are positional (`m0`, `m1`, ...)."""
         return [
-            {
-                "Id": f"m{i}",
-                "MetricStat": {
-                    "Metric": {
-                        "Namespace": NAMESPACE,
-                        "MetricName": METRIC,
-                        "Dimensions": [{"Name": "WorkspaceId", "Value": workspace_id}],
-                    },
-                    "Period": 3600,
-                    "Stat": "Maximum",
-                },
-                "ReturnData": True,
-            }
+            metric_query(f"m{i}", METRIC, "Maximum", 3600, workspace_id=workspace_id)
             for i, workspace_id in enumerate(workspace_ids)
         ]
 
@@ -63,19 +69,7 @@ class UsageMetrics:
         for offset in range(0, len(directory_ids), MAX_QUERIES_PER_CALL):
             chunk = list(directory_ids[offset : offset + MAX_QUERIES_PER_CALL])
             queries = [
-                {
-                    "Id": f"d{i}",
-                    "ReturnData": True,
-                    "MetricStat": {
-                        "Metric": {
-                            "Namespace": NAMESPACE,
-                            "MetricName": "Unhealthy",
-                            "Dimensions": [{"Name": "DirectoryId", "Value": directory_id}],
-                        },
-                        "Period": 300,
-                        "Stat": "Maximum",
-                    },
-                }
+                metric_query(f"d{i}", "Unhealthy", "Maximum", 300, directory_id=directory_id)
                 for i, directory_id in enumerate(chunk)
             ]
             try:
@@ -241,19 +235,7 @@ def load_queries(workspace_ids: Sequence[str]) -> list[dict[str, Any]]:
     """Hourly Average CPUUsage (`c0`, `c1`, ...) and MemoryUsage (`r0`, `r1`, ...) per WorkSpace:
     the hour's sustained load, which sizing is about (a minute's spike is not)."""
     return [
-        {
-            "Id": f"{prefix}{i}",
-            "MetricStat": {
-                "Metric": {
-                    "Namespace": NAMESPACE,
-                    "MetricName": metric,
-                    "Dimensions": [{"Name": "WorkspaceId", "Value": workspace_id}],
-                },
-                "Period": 3600,
-                "Stat": "Average",
-            },
-            "ReturnData": True,
-        }
+        metric_query(f"{prefix}{i}", metric, "Average", 3600, workspace_id=workspace_id)
         for i, workspace_id in enumerate(workspace_ids)
         for prefix, metric in zip("cr", LOAD_METRICS, strict=True)
     ]
