@@ -201,6 +201,9 @@ FORWARDING = {"LoginForwardingRule", "LoginForwardingRole"}
         # the application account's other regions: forwarding only; its own region: nothing
         (APP_ACCOUNT, "eu-west-1", {}, FORWARDING),
         (APP_ACCOUNT, APP_REGION, {}, set()),
+        # the application's login events off: its bus is gone, nothing forwards to it
+        (MEMBER, APP_REGION, {"ForwardLoginEvents": "false"}, {"MemberRole"}),
+        (APP_ACCOUNT, "eu-west-1", {"ForwardLoginEvents": "false"}, set()),
     ],
 )
 def test_the_member_template_creates_the_role_once_and_forwards_from_every_other_region(
@@ -228,6 +231,12 @@ def test_the_forwarding_rule_sends_workspaces_access_events_to_the_application_b
     (statement,) = policy["PolicyDocument"]["Statement"]
     assert (statement["Action"], statement["Resource"]) == ("events:PutEvents", {"Fn::Sub": bus})
     assert "RoleName" not in role  # one per regional stack, named by CloudFormation
+
+
+def test_the_application_tells_member_stacks_whether_to_forward_logins():
+    output = APP["Outputs"]["MemberAccountParameters"]["Value"]["Fn::Sub"]
+    assert "ForwardLoginEvents=${EnableLoginEvents}" in output.split()
+    assert MEMBER_TEMPLATE["Parameters"]["ForwardLoginEvents"]["Default"] == "true"
 
 
 def test_the_member_template_names_the_bus_the_application_creates():

@@ -465,6 +465,13 @@ def rightsized_month(final_day: int) -> Digest:
             rightsize_note="median CPU 90%",
         ),
         row("ws-fine", cpu_p95=45, memory_p95=60),
+        # one size down that next month's mode makes cost more: still a recommendation down
+        row(
+            "ws-down-dearer",
+            compute_type="POWERPRO",
+            rightsize_to="POWER",
+            rightsize_saving_per_month=Decimal("-0.40"),
+        ),
     ]
     final = run(final_day)
     builder = DigestBuilder("2026-11", final=final)
@@ -475,15 +482,16 @@ def rightsized_month(final_day: int) -> Digest:
 def test_the_digest_lists_the_month_end_right_sizing_with_its_dollars_each_way():
     digest = rightsized_month(30)
     assert digest.rightsizing_judged
-    assert [r.workspace_id for r in digest.rightsizing_down] == ["ws-big"]
+    assert [r.workspace_id for r in digest.rightsizing_down] == ["ws-big", "ws-down-dearer"]
     assert [r.workspace_id for r in digest.rightsizing_up] == ["ws-small", "ws-nodollars"]
-    assert (digest.rightsizing_saving, digest.rightsizing_cost) == (Decimal("24.00"), Decimal("21.00"))
-    assert digest.summary()["rightsizing"] == {"down": 1, "up": 2}
+    assert (digest.rightsizing_saving, digest.rightsizing_cost) == (Decimal("23.60"), Decimal("21.00"))
+    assert digest.summary()["rightsizing"] == {"down": 2, "up": 2}
     page = render(digest)
     section = page[page.index(">Right-sizing</h2>") : page.index(">In error</h2>")]
     assert "POWER → PERFORMANCE" in section and "saves $24.00" in section
     assert "STANDARD → PERFORMANCE" in section and "costs $21.00 more" in section
     assert "VALUE → STANDARD" in section and "ws-fine" not in section
+    assert "POWERPRO → POWER" in section and "costs $0.40 more" in section
 
 
 def test_a_final_view_not_of_the_months_last_day_says_right_sizing_was_not_judged():

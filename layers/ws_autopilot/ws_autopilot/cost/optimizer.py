@@ -210,9 +210,15 @@ class DirectoryOptimizer:
                 decision, mode_after = _internal_error(ws, exc), ws.running_mode
             entry = (batch.entries or {}).get(ws.workspace_id)
             reset = entry is not None and entry.to_mode == RunningMode.AUTO_STOP
-            unattended = hours_with_nobody_connected(
-                ws, usage[ws.workspace_id], batch.now, batch.run_day, reset_this_month=reset
-            )
+            try:  # report only: a fault here loses the figure, never the row of a change made
+                unattended = hours_with_nobody_connected(
+                    ws, usage[ws.workspace_id], batch.now, batch.run_day, reset_this_month=reset
+                )
+            except Exception:
+                logger.exception(
+                    "hours with nobody connected not counted", extra={"workspace_id": ws.workspace_id}
+                )
+                unattended = None
             row = self._row(ws, decision, mode_after, batch.now, unattended)
             rows.append(self.costing.priced_row(costing, row, ws, decision, entry, batch.now, batch.run_day))
         return rows

@@ -78,8 +78,9 @@ class Digest:
 
     @property
     def rightsizing_down(self) -> list[DigestRow]:
-        """Recommendations of a smaller type: the largest monthly saving first."""
-        return [r for r in self.rightsizing if (r.rightsize_saving_per_month or 0) >= 0 and _smaller(r)]
+        """Recommendations of a smaller type (a saving that prices or next month's mode make
+        negative keeps its sign)."""
+        return [r for r in self.rightsizing if _smaller(r)]
 
     @property
     def rightsizing_up(self) -> list[DigestRow]:

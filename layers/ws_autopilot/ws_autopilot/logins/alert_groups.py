@@ -87,6 +87,9 @@ class AlertGroups:
                 if turn:
                     return turn
             if self._hold(key, event_id, window, now, expires_at):
+                # only this hour's groups are kept: a warm container in a storm from many
+                # networks would otherwise keep every hour's
+                self._full = {full for full in self._full if full[2] == window}
                 self._full.add((kind, group, window))
                 return GroupTurn(Turn.HOLD, window)
             # This event sent already (a retry), or the group counts a later hour.

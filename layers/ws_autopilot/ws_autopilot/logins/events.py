@@ -41,7 +41,9 @@ class WorkSpacesAccessDetail(BaseModel):
     def _strip_domain_prefix(cls, value: str) -> str:
         directory_id = value.strip().removeprefix("domain/")
         if not _DIRECTORY_ID.match(directory_id):
-            raise ValueError(f"{value!r} is not a directory id (d-xxxxxxxxxx, optionally after 'domain/')")
+            raise ValueError(
+                f"{value[:64]!r} is not a directory id (d-xxxxxxxxxx, optionally after 'domain/')"
+            )
         return directory_id
 
     @field_validator("client_ip", "client_platform", "client_product")
