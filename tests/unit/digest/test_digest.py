@@ -488,10 +488,11 @@ def test_the_digest_lists_the_month_end_right_sizing_with_its_dollars_each_way()
     assert digest.summary()["rightsizing"] == {"down": 2, "up": 2}
     page = render(digest)
     section = page[page.index(">Right-sizing</h2>") : page.index(">In error</h2>")]
-    assert "POWER → PERFORMANCE" in section and "saves $24.00" in section
-    assert "STANDARD → PERFORMANCE" in section and "costs $21.00 more" in section
+    assert "POWER → PERFORMANCE" in section and "would save $24.00" in section
+    assert "STANDARD → PERFORMANCE" in section and "would cost $21.00 more" in section
     assert "VALUE → STANDARD" in section and "ws-fine" not in section
-    assert "POWERPRO → POWER" in section and "costs $0.40 more" in section
+    assert "POWERPRO → POWER" in section and "would cost $0.40 more" in section
+    assert "Dollars are projected, not saved: December 2026's bill" in section
 
 
 def test_a_final_view_not_of_the_months_last_day_says_right_sizing_was_not_judged():
