@@ -124,7 +124,7 @@ def test_bundle_names_match_compute_types_whatever_their_punctuation(book, compu
         (
             workspace("GRAPHICS_G9_XLARGE"),
             "ComputeTypeName GRAPHICS_G9_XLARGE has no Price List mapping "
-            "(COMPUTE_TYPE_BUNDLES in ws_autopilot/cost/price_keys.py)",
+            "(COMPUTE_TYPES in ws_autopilot/cost/compute_types.py)",
         ),
         (
             workspace(root=80, user=77),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import botocore.session
 import pytest
 
 from ws_autopilot.aws.usage import MAX_DATAPOINTS_PER_CALL, MAX_QUERIES_PER_CALL, load_per_call, load_queries
@@ -13,11 +12,9 @@ from ws_autopilot.core.models import RunningMode
 from ws_autopilot.cost.pricing import BundlePrices
 from ws_autopilot.cost.rightsizing import (
     DOWN_AT_MOST,
-    LADDER,
     MIN_HOURS,
     Direction,
     Load,
-    ladder_types,
     load_of,
     monthly_saving,
     neighbours,
@@ -30,13 +27,6 @@ NOV = datetime(2026, 11, 30, 12, tzinfo=UTC)
 
 def load(cpu95=20.0, mem95=20.0, cpu50=10.0, mem50=10.0, hours=100):
     return Load(hours, cpu50, cpu95, mem50, mem95)
-
-
-def test_every_compute_type_of_the_installed_service_model_has_its_place_on_the_ladder():
-    model = botocore.session.get_session().get_service_model("workspaces")
-    assert set(model.shape_for("Compute").enum) == ladder_types()
-    listed = [t for _, types in LADDER for t in types]
-    assert len(listed) == len(set(listed))  # one place each
 
 
 def test_one_type_down_and_up_stay_within_the_family():

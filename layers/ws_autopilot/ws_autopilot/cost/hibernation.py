@@ -4,8 +4,8 @@
 AWS admin guide, "Manage the running mode": "AutoStop GPU-enabled WorkSpaces and
 GeneralPurpose.4xlarge or GeneralPurpose.8xlarge do not support hibernation. The state of
 applications/data is not preserved." A WorkSpace of such a type that goes AUTO_STOP loses its
-user's open applications and unsaved work every time it stops after the AutoStop timeout. Pure:
-no clock, no AWS call.
+user's open applications and unsaved work every time it stops after the AutoStop timeout. Which
+types hibernate is a column of cost/compute_types.py. Pure: no clock, no AWS call.
 """
 
 from __future__ import annotations
@@ -16,38 +16,10 @@ from decimal import Decimal
 from enum import StrEnum
 
 from ws_autopilot.cost.bill import cents, month_hours, next_month_start, use_rate
+from ws_autopilot.cost.compute_types import BY_NAME
 from ws_autopilot.cost.models import Action, Decision
 from ws_autopilot.cost.pricing import BundlePrices
 
-# Every `ComputeTypeName` of the installed service model is in exactly one of these two sets
-# (tests/unit/cost/test_hibernation.py walks the enum, so a new type fails until it is placed).
-HIBERNATES = frozenset({"VALUE", "STANDARD", "PERFORMANCE", "POWER", "POWERPRO"})
-NO_HIBERNATION = frozenset(
-    {
-        "GRAPHICS",
-        "GRAPHICSPRO",
-        "GRAPHICS_G4DN",
-        "GRAPHICSPRO_G4DN",
-        "GENERALPURPOSE_4XLARGE",
-        "GENERALPURPOSE_8XLARGE",
-        "GRAPHICS_G6_XLARGE",
-        "GRAPHICS_G6_2XLARGE",
-        "GRAPHICS_G6_4XLARGE",
-        "GRAPHICS_G6_8XLARGE",
-        "GRAPHICS_G6_16XLARGE",
-        "GRAPHICS_GR6_4XLARGE",
-        "GRAPHICS_GR6_8XLARGE",
-        "GRAPHICS_G6F_LARGE",
-        "GRAPHICS_G6F_XLARGE",
-        "GRAPHICS_G6F_2XLARGE",
-        "GRAPHICS_G6F_4XLARGE",
-        "GRAPHICS_GR6F_4XLARGE",
-        "GRAPHICS_G7_2XLARGE",
-        "GRAPHICS_G7_4XLARGE",
-        "GRAPHICS_G7_8XLARGE",
-        "GRAPHICS_G7_12XLARGE",
-    }
-)
 KEPT_PREFIX = "kept ALWAYS_ON, no hibernation: "  # how a held reset's reason starts (the digest reads it)
 LOST = "its open applications and unsaved work are lost each time it stops after the AutoStop timeout"
 WOULD_LOSE = (
@@ -66,12 +38,13 @@ class NoHibernationTypes(StrEnum):
 def hibernates(compute_type: str) -> bool:
     """True only for the compute types AWS documents as hibernating when AUTO_STOP stops them; a
     type the product does not know is not known to hibernate."""
-    return compute_type in HIBERNATES
+    known = BY_NAME.get(compute_type)
+    return known is not None and known.hibernates
 
 
 def why_not(compute_type: str) -> str:
     """How the reason names a type that does not hibernate (or is not known to)."""
-    if compute_type in NO_HIBERNATION:
+    if compute_type in BY_NAME:
         return f"{compute_type} does not hibernate"
     return f"{compute_type} is not known to hibernate"
 

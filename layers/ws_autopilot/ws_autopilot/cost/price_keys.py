@@ -3,9 +3,9 @@
 operating system and licence (or the reason it has none), and the key a WorkSpace's prices are
 looked up by. Pure: no clock, no AWS call.
 
-A unit test walks botocore's two enums, so a value AWS adds fails until it is mapped here; at run
-time an unmapped value has no price, and the row names the table that lacks it (docs/decisions.md,
-D-172, D-173).
+Compute types come from the one table of them (cost/compute_types.py). A unit test walks
+botocore's two enums, so a value AWS adds fails until it is mapped; at run time an unmapped value
+has no price, and the row names the table that lacks it (docs/decisions.md, D-172, D-173, D-217).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ws_autopilot.core.models import Workspace
+from ws_autopilot.cost.compute_types import BY_NAME
 
 
 class OsFamily(StrEnum):
@@ -30,38 +31,6 @@ class Licence(StrEnum):
     BYOL = "BYOL"
     NONE = "no licence"  # Amazon Linux and Ubuntu: nothing to license
 
-
-# `ComputeTypeName` -> the Price List's `bundle` for it (compared after `normalize`, so
-# `Graphics.g6.xlarge`, `Graphics G6 XLarge` and `GRAPHICS_G6_XLARGE` all match).
-COMPUTE_TYPE_BUNDLES: dict[str, str] = {
-    "VALUE": "Value",
-    "STANDARD": "Standard",
-    "PERFORMANCE": "Performance",
-    "POWER": "Power",
-    "POWERPRO": "PowerPro",
-    "GRAPHICS": "Graphics",  # legacy, retired: no longer listed in most regions
-    "GRAPHICSPRO": "GraphicsPro",  # legacy
-    "GRAPHICS_G4DN": "Graphics.g4dn",
-    "GRAPHICSPRO_G4DN": "GraphicsPro.g4dn",
-    "GENERALPURPOSE_4XLARGE": "GeneralPurpose.4xlarge",
-    "GENERALPURPOSE_8XLARGE": "GeneralPurpose.8xlarge",
-    "GRAPHICS_G6_XLARGE": "Graphics.g6.xlarge",
-    "GRAPHICS_G6_2XLARGE": "Graphics.g6.2xlarge",
-    "GRAPHICS_G6_4XLARGE": "Graphics.g6.4xlarge",
-    "GRAPHICS_G6_8XLARGE": "Graphics.g6.8xlarge",
-    "GRAPHICS_G6_16XLARGE": "Graphics.g6.16xlarge",
-    "GRAPHICS_GR6_4XLARGE": "Graphics.gr6.4xlarge",
-    "GRAPHICS_GR6_8XLARGE": "Graphics.gr6.8xlarge",
-    "GRAPHICS_G6F_LARGE": "Graphics.g6f.large",
-    "GRAPHICS_G6F_XLARGE": "Graphics.g6f.xlarge",
-    "GRAPHICS_G6F_2XLARGE": "Graphics.g6f.2xlarge",
-    "GRAPHICS_G6F_4XLARGE": "Graphics.g6f.4xlarge",
-    "GRAPHICS_GR6F_4XLARGE": "Graphics.gr6f.4xlarge",
-    "GRAPHICS_G7_2XLARGE": "Graphics.g7.2xlarge",
-    "GRAPHICS_G7_4XLARGE": "Graphics.g7.4xlarge",
-    "GRAPHICS_G7_8XLARGE": "Graphics.g7.8xlarge",
-    "GRAPHICS_G7_12XLARGE": "Graphics.g7.12xlarge",
-}
 
 # `OperatingSystemName` -> the Price List's operating system and licence, or why it has none.
 # Windows client editions (7, 10, 11) run on WorkSpaces only with your own licence (BYOL); the
@@ -131,10 +100,10 @@ class PriceKey:
 def price_key(workspace: Workspace) -> PriceKey | str:
     """The key of a WorkSpace's prices, or why it has none: what DescribeWorkspaces left out, or a
     compute type or operating system not mapped here."""
-    if workspace.compute_type not in COMPUTE_TYPE_BUNDLES:
+    if workspace.compute_type not in BY_NAME:
         return (
             f"ComputeTypeName {workspace.compute_type} has no Price List mapping"
-            " (COMPUTE_TYPE_BUNDLES in ws_autopilot/cost/price_keys.py)"
+            " (COMPUTE_TYPES in ws_autopilot/cost/compute_types.py)"
         )
     found = os_and_licence(workspace.operating_system)
     if isinstance(found, str):

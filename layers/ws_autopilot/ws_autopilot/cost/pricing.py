@@ -29,8 +29,8 @@ from enum import StrEnum
 from typing import Any
 
 from ws_autopilot.core.models import Workspace
+from ws_autopilot.cost.compute_types import BY_NAME
 from ws_autopilot.cost.price_keys import (
-    COMPUTE_TYPE_BUNDLES,
     Licence,
     OsFamily,
     PriceKey,
@@ -177,7 +177,8 @@ class PriceBook:
     def _listed_instead(self, key: PriceKey) -> str:
         """What the book lists near `key`, so a missing price says why: no such bundle at all, not
         with this operating system and licence, or only with other volumes."""
-        bundle = COMPUTE_TYPE_BUNDLES.get(key.compute_type, key.compute_type)
+        known = BY_NAME.get(key.compute_type)
+        bundle = known.bundle if known else key.compute_type
         same_type = [k for k in self.prices if k.compute_type == key.compute_type]
         if not same_type:
             return f"; it lists no {bundle} bundle (Personal, without software)"
@@ -240,7 +241,7 @@ def parse_price_list(
     form). A product that is not a plain WorkSpaces Personal bundle of a known compute type in
     `region` (another product family such as WorkSpaces Core, a bundle with software included), or
     whose attributes or prices cannot be read, is left out."""
-    by_name = {normalize(COMPUTE_TYPE_BUNDLES[c]): c for c in compute_types if c in COMPUTE_TYPE_BUNDLES}
+    by_name = {normalize(BY_NAME[c].bundle): c for c in compute_types if c in BY_NAME}
     found: dict[PriceKey, dict[Role, list[Decimal]]] = defaultdict(lambda: defaultdict(list))
     for item in items:
         product = json.loads(item) if isinstance(item, str) else item

@@ -4,9 +4,10 @@ would change on its monthly bill. Pure: no clock, no AWS call. Nothing here chan
 type; the daily pass writes what it finds in the report (cost/rightsizing_review.py) and the
 monthly digest lists it (docs/decisions.md D-186..D-191).
 
-- The ladder (`LADDER`): the compute types one can move between, in order, per family. One type
-  down or up is its neighbour in its family; the first and last of a family, and a type alone in
-  its family, have no neighbour on that side, and the note says so.
+- The ladder: the compute types one can move between, in order, per family (the `family` column
+  of cost/compute_types.py, smallest first). One type down or up is its neighbour in its family;
+  the first and last of a family, and a type alone in its family, have no neighbour on that side,
+  and the note says so.
 - The hours judged: those a person was connected (`UserConnected` >= 1), the WorkSpace's use;
   for a WorkSpace of another category (agentic) every hour it reported, since no person's
   connection marks its use. At least `MIN_HOURS` of them with both metrics, else no judgement.
@@ -30,46 +31,8 @@ from functools import cache
 
 from ws_autopilot.core.models import RunningMode
 from ws_autopilot.cost.bill import WorkspaceMonth, cents, month_bill, month_hours, next_month_start
+from ws_autopilot.cost.compute_types import BY_NAME, family_of
 from ws_autopilot.cost.pricing import BundlePrices
-
-# Each family's compute types, smallest first (WorkspaceProperties.ComputeTypeName values).
-LADDER: tuple[tuple[str, tuple[str, ...]], ...] = (
-    (
-        "general purpose",
-        (
-            "VALUE",
-            "STANDARD",
-            "PERFORMANCE",
-            "POWER",
-            "POWERPRO",
-            "GENERALPURPOSE_4XLARGE",
-            "GENERALPURPOSE_8XLARGE",
-        ),
-    ),
-    ("Graphics.g4dn", ("GRAPHICS_G4DN", "GRAPHICSPRO_G4DN")),
-    (
-        "Graphics.g6",
-        (
-            "GRAPHICS_G6_XLARGE",
-            "GRAPHICS_G6_2XLARGE",
-            "GRAPHICS_G6_4XLARGE",
-            "GRAPHICS_G6_8XLARGE",
-            "GRAPHICS_G6_16XLARGE",
-        ),
-    ),
-    ("Graphics.gr6", ("GRAPHICS_GR6_4XLARGE", "GRAPHICS_GR6_8XLARGE")),
-    (
-        "Graphics.g6f",
-        ("GRAPHICS_G6F_LARGE", "GRAPHICS_G6F_XLARGE", "GRAPHICS_G6F_2XLARGE", "GRAPHICS_G6F_4XLARGE"),
-    ),
-    ("Graphics.gr6f", ("GRAPHICS_GR6F_4XLARGE",)),
-    (
-        "Graphics.g7",
-        ("GRAPHICS_G7_2XLARGE", "GRAPHICS_G7_4XLARGE", "GRAPHICS_G7_8XLARGE", "GRAPHICS_G7_12XLARGE"),
-    ),
-    ("legacy Graphics (retired)", ("GRAPHICS",)),
-    ("legacy GraphicsPro (retired)", ("GRAPHICSPRO",)),
-)
 
 DOWN_AT_MOST = 30.0  # percent: p95 of CPU and of memory over the hours judged
 UP_CPU_AT_LEAST = 80.0  # percent: the median hour's CPU
@@ -94,17 +57,13 @@ class Neighbours:
 @cache
 def neighbours(compute_type: str) -> Neighbours | None:
     """Where `compute_type` stands on the ladder; None for a type the ladder does not know."""
-    for family, types in LADDER:
-        if compute_type in types:
-            at = types.index(compute_type)
-            return Neighbours(
-                family, types[at - 1] if at > 0 else None, types[at + 1] if at + 1 < len(types) else None
-            )
-    return None
-
-
-def ladder_types() -> frozenset[str]:
-    return frozenset(t for _, types in LADDER for t in types)
+    types = family_of(compute_type)
+    if not types:
+        return None
+    at = types.index(compute_type)
+    down = types[at - 1] if at > 0 else None
+    up = types[at + 1] if at + 1 < len(types) else None
+    return Neighbours(BY_NAME[compute_type].family, down, up)
 
 
 @dataclass(frozen=True, slots=True)
