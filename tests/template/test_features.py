@@ -300,11 +300,16 @@ def test_the_allow_list_pattern_refuses_what_is_no_network_or_allows_everything(
 
 
 # -- alarms and overlaps --------------------------------------------------------------------------
-def test_the_run_missing_alarm_does_not_fire_before_the_first_run():
+def test_the_run_missing_alarm_notifies_a_day_without_a_run_and_a_schedule_that_stopped():
+    """A day without a run: FILL makes its 6-hour periods zeros, and 4 of 4 below 1 alarm. A
+    window with no datapoint at all (the schedule stopped for days, or FILL gives nothing on an
+    empty window): missing data stays missing, the alarm goes to INSUFFICIENT_DATA, and that
+    transition notifies. A fresh stack starts in INSUFFICIENT_DATA: no transition, no message."""
     alarm = TEMPLATE["Resources"]["RunMissingAlarm"]["Properties"]
-    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["TreatMissingData"] == "missing"
+    assert alarm["AlarmActions"] == alarm["InsufficientDataActions"] == [{"Ref": "AlertTopic"}]
     (expression,) = [m for m in alarm["Metrics"] if "Expression" in m]
-    assert expression["Expression"] == "FILL(completed, 0)"  # a day without a run still alarms
+    assert expression["Expression"] == "FILL(completed, 0)"
     (completed,) = [m for m in alarm["Metrics"] if m["Id"] == "completed"]
     assert completed["MetricStat"]["Metric"]["MetricName"] == "RunsCompleted"
     assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"], completed["MetricStat"]["Period"]) == (
