@@ -17,7 +17,7 @@ from tests.support.price_list import STORAGE_PER_GB_MONTH
 from tools.local_run import run_daily
 from ws_autopilot.aws.usage import UsageMetrics, batch_size, load_per_call
 from ws_autopilot.core.calendar import evaluation_window
-from ws_autopilot.core.models import Target, Workspace
+from ws_autopilot.core.models import HourlyLoad, Target, Workspace
 from ws_autopilot.cost.converter import Batch
 from ws_autopilot.cost.models import ReportRow
 from ws_autopilot.cost.rightsizing_review import STANDBY_NOTE, RightsizingReview
@@ -178,3 +178,57 @@ def test_a_standby_workspace_is_not_judged_and_an_unreadable_load_is_named_in_it
         == "CPUUsage/MemoryUsage unreadable (GetMetricData failed: AccessDenied)"
     )
     assert found["ws-person"].rightsize_to == ""
+
+
+class _FailsAfterItsFirstRead(UsageMetrics):
+    """The real read of the first WorkSpace, then a fault outside any one WorkSpace (as a
+    malformed GetMetricData response would raise)."""
+
+    def hourly_load(self, workspace_ids, window):
+        yield from super().hourly_load(workspace_ids[:1], window)
+        raise ValueError("Timestamps and Values of unequal length")
+
+
+class _OneBadSeries(UsageMetrics):
+    """The real reads, with one WorkSpace's CPU series made of values that are not numbers."""
+
+    def hourly_load(self, workspace_ids, window):
+        for loads in super().hourly_load(workspace_ids, window):
+            if isinstance(bad := loads.get("ws-first"), HourlyLoad):
+                loads["ws-first"] = HourlyLoad(dict.fromkeys(bad.cpu, "n/a"), bad.memory)
+            yield loads
+
+
+LIGHT_PAIR = {
+    "first": {"mode": "AUTO_STOP", "compute": "STANDARD", "profile": "office", "load": "light"},
+    "second": {"mode": "AUTO_STOP", "compute": "STANDARD", "profile": "office", "load": "light"},
+}
+
+
+def test_a_fault_while_reading_keeps_what_was_judged_before_it_and_names_the_rest(aws):
+    workspaces, rows, batch = _batch_of(LIGHT_PAIR, LAST_DAY)
+    metrics = _FailsAfterItsFirstRead(aws["cloudwatch"])
+    usage = metrics.hourly_connected([ws.workspace_id for ws in workspaces], evaluation_window(LAST_DAY))
+    review = RightsizingReview(metrics, None, Target(ACCOUNT, REGION))
+
+    found = {r.workspace_id: r for r in review.review(rows, workspaces, usage, batch)}
+
+    assert found["ws-first"].rightsize_to == "VALUE"  # judged before the fault: kept
+    assert (found["ws-second"].rightsize_to, found["ws-second"].rightsize_note) == (
+        "",
+        "right-sizing failed: internal error (ValueError)",
+    )
+
+
+def test_one_workspace_whose_load_cannot_be_judged_does_not_stop_the_others(aws):
+    workspaces, rows, batch = _batch_of(LIGHT_PAIR, LAST_DAY)
+    metrics = _OneBadSeries(aws["cloudwatch"])
+    usage = metrics.hourly_connected([ws.workspace_id for ws in workspaces], evaluation_window(LAST_DAY))
+    review = RightsizingReview(metrics, None, Target(ACCOUNT, REGION))
+
+    found = {r.workspace_id: r for r in review.review(rows, workspaces, usage, batch)}
+
+    assert found["ws-first"].rightsize_note.startswith("right-sizing failed: internal error (")
+    assert (found["ws-first"].rightsize_to, found["ws-first"].cpu_p95) == ("", None)
+    assert found["ws-second"].rightsize_to == "VALUE"
+    assert review.metrics() == {"RightsizingDown": 1, "RightsizingUp": 0}

@@ -22,7 +22,15 @@ from aws_lambda_powertools import Logger
 from ws_autopilot.aws.usage import UsageMetrics
 from ws_autopilot.core.calendar import Window, evaluation_window, is_last_day_of_month, to_utc
 from ws_autopilot.core.errors import AwsCallFailed
-from ws_autopilot.core.models import HourlyUsage, MetricsUnavailable, RunningMode, Target, Usage, Workspace
+from ws_autopilot.core.models import (
+    HourlyLoad,
+    HourlyUsage,
+    MetricsUnavailable,
+    RunningMode,
+    Target,
+    Usage,
+    Workspace,
+)
 from ws_autopilot.cost.bill import use_rate
 from ws_autopilot.cost.billing import measured_hours
 from ws_autopilot.cost.converter import Batch
@@ -74,25 +82,32 @@ class RightsizingReview:
         self, rows: list[ReportRow], workspaces: list[Workspace], usage: dict[str, Usage], batch: Batch
     ) -> list[ReportRow]:
         """The rows with their right-sizing columns filled, on the run's month's last day; as
-        they are on any other day. A fault here never costs the batch its rows: it is logged and
-        named in the rows of the WorkSpaces it left unjudged."""
+        they are on any other day. A fault here never costs the batch its rows, nor a WorkSpace
+        the judgement of the others: it is logged and named in the rows it left unjudged."""
         if not is_last_day_of_month(batch.run_day) or not workspaces:
             return rows
+        found: dict[str, Found] = {}
         try:
-            found = self._judge(rows, workspaces, usage, batch)
-        except Exception as exc:  # the one place a fault of right-sizing is contained
-            logger.exception("right-sizing failed for a batch")
-            note = f"right-sizing failed: internal error ({type(exc).__name__})"
-            found = {ws.workspace_id: Found(note=note) for ws in workspaces}
+            self._judge(rows, workspaces, usage, batch, found)
+        except Exception as exc:  # a fault outside one WorkSpace's judgement (reading the loads)
+            logger.exception("right-sizing failed for the rest of a batch")
+            for ws in workspaces:
+                found.setdefault(ws.workspace_id, _failed(exc))
         return [_filled(row, found[row.workspace_id]) if row.workspace_id in found else row for row in rows]
 
     def _judge(
-        self, rows: list[ReportRow], workspaces: list[Workspace], usage: Mapping[str, Usage], batch: Batch
-    ) -> dict[str, Found]:
+        self,
+        rows: list[ReportRow],
+        workspaces: list[Workspace],
+        usage: Mapping[str, Usage],
+        batch: Batch,
+        found: dict[str, Found],
+    ) -> None:
+        """Fills `found` WorkSpace by WorkSpace, so what is judged stays judged if a later read
+        fails."""
         window = evaluation_window(batch.now, batch.run_day)
         by_id = {ws.workspace_id: ws for ws in workspaces}
         row_of = {row.workspace_id: row for row in rows}
-        found: dict[str, Found] = {}
         in_use: dict[str, frozenset[datetime] | None] = {}  # None: every hour reported counts
         for ws in workspaces:
             note = self._not_read(ws, usage.get(ws.workspace_id))
@@ -111,25 +126,43 @@ class RightsizingReview:
         book = self._book(batch) if in_use else None
         for loads in self.usage.hourly_load(list(in_use), window):
             for workspace_id, load in loads.items():
-                ws = by_id[workspace_id]
                 if isinstance(load, MetricsUnavailable):
                     found[workspace_id] = Found(note=f"CPUUsage/MemoryUsage unreadable ({load.reason})")
                     continue
-                judged = in_use[workspace_id]
-                measured = load_of(load.cpu, load.memory, judged)
-                advice = recommend(ws.compute_type, measured, "in-use" if judged is not None else "running")
-                rate = _rate(ws, row_of.get(workspace_id), usage.get(workspace_id), window, len(load.cpu))
-                saving, note = self._dollars(ws, advice, row_of.get(workspace_id), rate, window, book)
-                if advice.direction is not None:
-                    self.counts[advice.direction] += 1
-                found[workspace_id] = Found(
-                    advice.to,
-                    note,
-                    saving,
-                    None if measured is None else round(measured.cpu_p95),
-                    None if measured is None else round(measured.memory_p95),
-                )
-        return found
+                ws, row = by_id[workspace_id], row_of.get(workspace_id)
+                try:
+                    found[workspace_id] = self._judge_one(
+                        ws, load, in_use[workspace_id], row, usage.get(workspace_id), window, book
+                    )
+                except Exception as exc:  # one WorkSpace's fault is its own
+                    logger.exception(
+                        "right-sizing failed for a WorkSpace", extra={"workspace_id": workspace_id}
+                    )
+                    found[workspace_id] = _failed(exc)
+
+    def _judge_one(
+        self,
+        ws: Workspace,
+        load: HourlyLoad,
+        judged: frozenset[datetime] | None,
+        row: ReportRow | None,
+        series: Usage | None,
+        window: Window,
+        book: PriceBook | str | None,
+    ) -> Found:
+        measured = load_of(load.cpu, load.memory, judged)
+        advice = recommend(ws.compute_type, measured, "in-use" if judged is not None else "running")
+        rate = _rate(ws, row, series, window, len(load.cpu))
+        saving, note = self._dollars(ws, advice, row, rate, window, book)
+        if advice.direction is not None:
+            self.counts[advice.direction] += 1
+        return Found(
+            advice.to,
+            note,
+            saving,
+            None if measured is None else round(measured.cpu_p95),
+            None if measured is None else round(measured.memory_p95),
+        )
 
     @staticmethod
     def _not_read(ws: Workspace, series: Usage | None) -> str | None:
@@ -189,6 +222,10 @@ def _rate(
     if ws.running_mode == RunningMode.ALWAYS_ON and isinstance(series, HourlyUsage):
         return use_rate(row.billable_hours, len(measured_hours(series.points, window)))
     return use_rate(row.billable_hours, window.hours)
+
+
+def _failed(exc: Exception) -> Found:
+    return Found(note=f"right-sizing failed: internal error ({type(exc).__name__})")
 
 
 def _filled(row: ReportRow, found: Found) -> ReportRow:
