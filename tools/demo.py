@@ -685,7 +685,7 @@ def print_summary(
             print(f"  {count:>5}  {reason}")
     moves = Counter(f"{r['compute_type']} -> {r['rightsize_to']}" for r in rows if r["rightsize_to"])
     if moves:
-        priced = [Decimal(r["rightsize_saving_per_month"]) for r in rows if r["rightsize_saving_per_month"]]
+        priced = [Decimal(r["rightsize_saving_next_month"]) for r in rows if r["rightsize_saving_next_month"]]
         print("\nRight-sizing, report only (month's last day; no compute type changed)")
         for move, count in sorted(moves.items(), key=lambda item: (-item[1], item[0]))[:8]:
             print(f"  {count:>5}  {move}")

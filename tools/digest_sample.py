@@ -247,7 +247,7 @@ def _month_end(row: ReportRow) -> ReportRow:
         saving = monthly_saving(PRICES[row.compute_type], PRICES[to], mode, rate, NOVEMBER)
         changes = {
             "rightsize_to": to,
-            "rightsize_saving_per_month": saving,
+            "rightsize_saving_next_month": saving,
             "rightsize_note": note,
             "cpu_p95": cpu,
             "memory_p95": memory,

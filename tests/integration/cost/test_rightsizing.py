@@ -69,7 +69,7 @@ FLEET = {
         "os": "WINDOWS_SERVER_2025",
     },
 }
-COLUMNS = ("rightsize_to", "rightsize_saving_per_month", "cpu_p95", "memory_p95")
+COLUMNS = ("rightsize_to", "rightsize_saving_next_month", "cpu_p95", "memory_p95")
 
 
 def test_the_month_end_report_recommends_one_type_down_or_up_with_its_dollars_and_none_when_well_sized(
@@ -94,9 +94,9 @@ def test_the_month_end_report_recommends_one_type_down_or_up_with_its_dollars_an
         "well_sized": ("", "", "45", "60"),
         "smallest": ("", "", "12", "22"),
         "seldom": ("", "", "", ""),
-        "agent": ("POWERPRO", report["agent"]["rightsize_saving_per_month"], "88", "91"),
+        "agent": ("POWERPRO", report["agent"]["rightsize_saving_next_month"], "88", "91"),
     }
-    assert Decimal(report["agent"]["rightsize_saving_per_month"]) < 0  # a larger type costs more
+    assert Decimal(report["agent"]["rightsize_saving_next_month"]) < 0  # a larger type costs more
     assert report["oversized"]["rightsize_note"] == ("p95 CPU 12%, memory 22% in 168 in-use hours")
     assert report["undersized"]["rightsize_note"] == ("median CPU 88%, memory 91% in 168 in-use hours")
     assert report["well_sized"]["rightsize_note"] == ""

@@ -259,14 +259,14 @@ def test_right_sizing_columns_come_last_and_read_back_from_a_part_unchanged():
     made = dataclasses.replace(
         priced("ws-1", Action.NONE, "45.75", "0.00", "0.00"),
         rightsize_to="STANDARD",
-        rightsize_saving_per_month=Decimal("-10.00"),
+        rightsize_saving_next_month=Decimal("-10.00"),
         rightsize_note="median CPU 90%",
         cpu_p95=97,
         memory_p95=40,
     )
     assert ReportRow.columns()[-5:] == [
         "rightsize_to",
-        "rightsize_saving_per_month",
+        "rightsize_saving_next_month",
         "rightsize_note",
         "cpu_p95",
         "memory_p95",

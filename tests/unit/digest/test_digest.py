@@ -149,6 +149,12 @@ def test_an_older_report_without_the_new_columns_reads_with_them_empty():
     assert (read.prices, read.billable_hours, read.late, read.evaluated) == (None, None, False, None)
 
 
+def test_a_report_written_before_the_right_sizing_column_was_renamed_still_gives_its_dollars():
+    old = io.StringIO('"workspace_id","rightsize_to","rightsize_saving_per_month"\n"ws-1","VALUE","18.00"\n')
+    (read,) = read_rows(old)
+    assert (read.rightsize_to, read.rightsize_saving_next_month) == ("VALUE", Decimal("18.00"))
+
+
 def test_rows_without_a_workspace_are_not_counted():
     failed = ReportRow.error(Target("1", "us-east-1"), "", "d-1", "directory not finished", "X", False, "t")
     assert list(read_rows(csv_lines(failed, row("ws-2")))) == list(read_rows(csv_lines(row("ws-2"))))
@@ -450,13 +456,13 @@ def rightsized_month(final_day: int) -> Digest:
             "ws-big",
             compute_type="POWER",
             rightsize_to="PERFORMANCE",
-            rightsize_saving_per_month=Decimal("24.00"),
+            rightsize_saving_next_month=Decimal("24.00"),
         ),
         row(
             "ws-small",
             compute_type="STANDARD",
             rightsize_to="PERFORMANCE",
-            rightsize_saving_per_month=Decimal("-21.00"),
+            rightsize_saving_next_month=Decimal("-21.00"),
         ),
         row(
             "ws-nodollars",
@@ -470,7 +476,7 @@ def rightsized_month(final_day: int) -> Digest:
             "ws-down-dearer",
             compute_type="POWERPRO",
             rightsize_to="POWER",
-            rightsize_saving_per_month=Decimal("-0.40"),
+            rightsize_saving_next_month=Decimal("-0.40"),
         ),
     ]
     final = run(final_day)

@@ -114,7 +114,7 @@ class ReportRow:
     # (or why none is possible, "" when well sized or not judged), and the 95th percentile of
     # the hourly CPUUsage and MemoryUsage judged (percent; None when not read).
     rightsize_to: str = ""
-    rightsize_saving_per_month: Decimal | None = None
+    rightsize_saving_next_month: Decimal | None = None
     rightsize_note: str = ""
     cpu_p95: int | None = None
     memory_p95: int | None = None
@@ -196,7 +196,7 @@ class ReportRow:
             workspace_category=values["workspace_category"] or "",
             unattended_hours=values["unattended_hours"],
             rightsize_to=values["rightsize_to"] or "",
-            rightsize_saving_per_month=_money(values["rightsize_saving_per_month"]),
+            rightsize_saving_next_month=_money(values["rightsize_saving_next_month"]),
             rightsize_note=values["rightsize_note"] or "",
             cpu_p95=values["cpu_p95"],
             memory_p95=values["memory_p95"],

@@ -231,7 +231,7 @@ def _failed(exc: Exception) -> Found:
 def _filled(row: ReportRow, found: Found) -> ReportRow:
     values: dict[str, Any] = {
         "rightsize_to": found.to,
-        "rightsize_saving_per_month": found.saving,
+        "rightsize_saving_next_month": found.saving,
         "rightsize_note": found.note,
         "cpu_p95": found.cpu_p95,
         "memory_p95": found.memory_p95,

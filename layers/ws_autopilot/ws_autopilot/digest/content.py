@@ -224,7 +224,7 @@ class DigestBuilder:
 
 def _largest_first(row: DigestRow) -> tuple[Decimal, tuple[str, str, str]]:
     """Right-sizing's order: the largest monthly difference first, either way."""
-    return -abs(row.rightsize_saving_per_month or Decimal(0)), row.key
+    return -abs(row.rightsize_saving_next_month or Decimal(0)), row.key
 
 
 def usd(amount: Decimal | None) -> str:

@@ -90,12 +90,12 @@ class Digest:
     @property
     def rightsizing_saving(self) -> Decimal | None:
         """What the smaller types would take off a month's bill, summed; None without prices."""
-        return _sum(r.rightsize_saving_per_month for r in self.rightsizing_down)
+        return _sum(r.rightsize_saving_next_month for r in self.rightsizing_down)
 
     @property
     def rightsizing_cost(self) -> Decimal | None:
         """What the larger types would add to a month's bill, summed (positive); None without prices."""
-        total = _sum(r.rightsize_saving_per_month for r in self.rightsizing_up)
+        total = _sum(r.rightsize_saving_next_month for r in self.rightsizing_up)
         return None if total is None else -total
 
     @property

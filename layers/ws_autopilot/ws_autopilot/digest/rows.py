@@ -48,7 +48,7 @@ class DigestRow:
     unattended_hours: int | None = None  # AUTO_STOP hours with nobody connected (cost/models.py)
     # right-sizing (month's last day): the type to consider, its monthly saving, why
     rightsize_to: str = ""
-    rightsize_saving_per_month: Decimal | None = None
+    rightsize_saving_next_month: Decimal | None = None
     rightsize_note: str = ""
 
     @property
@@ -148,7 +148,10 @@ def read_rows(lines: Iterable[str]) -> Iterator[DigestRow]:
             unused_action=_text(record.get("unused_action")),
             unattended_hours=_hours(record.get("unattended_hours")),
             rightsize_to=_text(record.get("rightsize_to")),
-            rightsize_saving_per_month=_money(record.get("rightsize_saving_per_month")),
+            # a report written before D-219 named the column rightsize_saving_per_month
+            rightsize_saving_next_month=_money(
+                record.get("rightsize_saving_next_month", record.get("rightsize_saving_per_month"))
+            ),
             rightsize_note=_text(record.get("rightsize_note")),
         )
 
