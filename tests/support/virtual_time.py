@@ -28,6 +28,11 @@ _REAL_MONOTONIC = (time.monotonic,)
 class VirtualTime:
     def __init__(self) -> None:
         self.offset = 0.0
+        # False: the clock moves by the waits only, so the times of calls show nothing but the
+        # waits (rate tests: real time spent between a token and its request, which grows when
+        # the machine is loaded, would move calls closer together than the limiter spaced them).
+        self.follows_real_time = True
+        self._start = _REAL_MONOTONIC[0]()
         self.waits: list[float] = []
         self._frozen: Any = None
 
@@ -43,7 +48,7 @@ class VirtualTime:
         return self.offset
 
     def now(self) -> float:
-        return _REAL_MONOTONIC[0]() + self.offset
+        return (_REAL_MONOTONIC[0]() if self.follows_real_time else self._start) + self.offset
 
     def sleep(self, seconds: float) -> None:
         self.offset += max(seconds, 0.0)
