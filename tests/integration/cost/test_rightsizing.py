@@ -205,13 +205,16 @@ LIGHT_PAIR = {
 }
 
 
-def test_a_fault_while_reading_keeps_what_was_judged_before_it_and_names_the_rest(aws):
+def _reviewed(metrics: UsageMetrics) -> tuple[RightsizingReview, dict[str, ReportRow]]:
+    """LIGHT_PAIR's month-end review read through `metrics`, and its rows by WorkSpace."""
     workspaces, rows, batch = _batch_of(LIGHT_PAIR, LAST_DAY)
-    metrics = _FailsAfterItsFirstRead(aws["cloudwatch"])
     usage = metrics.hourly_connected([ws.workspace_id for ws in workspaces], evaluation_window(LAST_DAY))
     review = RightsizingReview(metrics, None, Target(ACCOUNT, REGION))
+    return review, {r.workspace_id: r for r in review.review(rows, workspaces, usage, batch)}
 
-    found = {r.workspace_id: r for r in review.review(rows, workspaces, usage, batch)}
+
+def test_a_fault_while_reading_keeps_what_was_judged_before_it_and_names_the_rest(aws):
+    _, found = _reviewed(_FailsAfterItsFirstRead(aws["cloudwatch"]))
 
     assert found["ws-first"].rightsize_to == "VALUE"  # judged before the fault: kept
     assert (found["ws-second"].rightsize_to, found["ws-second"].rightsize_note) == (
@@ -221,12 +224,7 @@ def test_a_fault_while_reading_keeps_what_was_judged_before_it_and_names_the_res
 
 
 def test_one_workspace_whose_load_cannot_be_judged_does_not_stop_the_others(aws):
-    workspaces, rows, batch = _batch_of(LIGHT_PAIR, LAST_DAY)
-    metrics = _OneBadSeries(aws["cloudwatch"])
-    usage = metrics.hourly_connected([ws.workspace_id for ws in workspaces], evaluation_window(LAST_DAY))
-    review = RightsizingReview(metrics, None, Target(ACCOUNT, REGION))
-
-    found = {r.workspace_id: r for r in review.review(rows, workspaces, usage, batch)}
+    review, found = _reviewed(_OneBadSeries(aws["cloudwatch"]))
 
     assert found["ws-first"].rightsize_note.startswith("right-sizing failed: internal error (")
     assert (found["ws-first"].rightsize_to, found["ws-first"].cpu_p95) == ("", None)
