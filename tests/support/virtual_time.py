@@ -28,11 +28,7 @@ _REAL_MONOTONIC = (time.monotonic,)
 class VirtualTime:
     def __init__(self) -> None:
         self.offset = 0.0
-        # False: the clock moves by the waits only, so the times of calls show nothing but the
-        # waits (rate tests: real time spent between a token and its request, which grows when
-        # the machine is loaded, would move calls closer together than the limiter spaced them).
-        self.follows_real_time = True
-        self._start = _REAL_MONOTONIC[0]()
+        self._stopped_at: float | None = None  # see stop_following_real_time
         self.waits: list[float] = []
         self._frozen: Any = None
 
@@ -48,7 +44,16 @@ class VirtualTime:
         return self.offset
 
     def now(self) -> float:
-        return (_REAL_MONOTONIC[0]() if self.follows_real_time else self._start) + self.offset
+        real = _REAL_MONOTONIC[0]() if self._stopped_at is None else self._stopped_at
+        return real + self.offset
+
+    def stop_following_real_time(self) -> None:
+        """From now on the clock moves by the waits only, without a jump, so the times of calls
+        show nothing but the waits. Rate tests: real time spent between a token and its request,
+        which grows when the machine is loaded, would bring calls closer together than the
+        limiter spaced them."""
+        if self._stopped_at is None:
+            self._stopped_at = _REAL_MONOTONIC[0]()
 
     def sleep(self, seconds: float) -> None:
         self.offset += max(seconds, 0.0)

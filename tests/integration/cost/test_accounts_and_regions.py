@@ -178,7 +178,7 @@ def test_a_throttling_storm_and_5xx_leave_every_workspace_reported_and_the_rate_
     outage = simulator.Fault(
         "cloudwatch", "GetMetricData", "InternalServiceFault", status=500, every=3, limit=5
     )
-    virtual_time.follows_real_time = False  # the calls' times are the limiter's alone
+    virtual_time.stop_following_real_time()  # the calls' times are the limiter's alone
     started, first_call = virtual_time.now(), len(simulator.CALL_LOG)
     with ExitStack() as faults:
         for fault in [*storm, outage]:

@@ -157,7 +157,7 @@ def test_each_account_and_region_keeps_to_the_remediation_rate(aws, deploy, pair
     # One worker: the virtual clock is shared by every thread, so only then do the calls' times
     # show each pair's own waits.
     monkeypatch.setattr(sys.modules[stack.handlers["RemediateFunction"].__module__], "WORKERS", 1)
-    virtual_time.follows_real_time = False  # the calls' times are the limiter's alone
+    virtual_time.stop_following_real_time()  # the calls' times are the limiter's alone
     for pair in pairs.values():
         pair.unhealthy(12, T0)  # pages, connection status, tags and a reboot call: more than the burst
     first_call = len(simulator.CALL_LOG)

@@ -17,7 +17,7 @@ from ws_autopilot.cost.pricing import NoPrice, Priced, parse_price_list
 from ws_autopilot.cost.settings import parse_thresholds
 
 MODEL = botocore.session.get_session().get_service_model("workspaces")
-COMPUTE_TYPES = list(MODEL.shape_for("Compute").enum)
+MODEL_COMPUTE_TYPES = list(MODEL.shape_for("Compute").enum)
 OPERATING_SYSTEM_NAMES = list(MODEL.shape_for("OperatingSystemName").enum)
 # The legacy GPU bundles AWS no longer lists; every other type has a bundle in the simulated list.
 RETIRED = {"GRAPHICS", "GRAPHICSPRO"}
@@ -42,8 +42,8 @@ def test_the_mapping_names_only_values_of_the_model():
 
 
 def test_every_compute_type_can_have_an_hour_threshold():
-    text = ",".join(f"{c}=100" for c in COMPUTE_TYPES)
-    assert set(parse_thresholds(text, "EXTRA_THRESHOLDS", "ExtraThresholds")) == set(COMPUTE_TYPES)
+    text = ",".join(f"{c}=100" for c in MODEL_COMPUTE_TYPES)
+    assert set(parse_thresholds(text, "EXTRA_THRESHOLDS", "ExtraThresholds")) == set(MODEL_COMPUTE_TYPES)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def volumes_of(book, compute_type) -> tuple[int, int]:
     return listed[0] if listed else (100, 100)
 
 
-@pytest.mark.parametrize("compute_type", COMPUTE_TYPES)
+@pytest.mark.parametrize("compute_type", MODEL_COMPUTE_TYPES)
 def test_every_compute_type_and_os_is_priced_or_says_why(book, compute_type):
     """Walks every pair of the two enums through the simulated US East list: each is priced, or
     has a reason that names what is missing (never a silent default)."""

@@ -273,3 +273,11 @@ def test_right_sizing_columns_come_last_and_read_back_from_a_part_unchanged():
     ]
     assert ReportRow.from_record(json.loads(json.dumps(part_record(made)))) == made
     assert to_csv([made]).splitlines()[1].endswith(',"STANDARD",-10.00,"median CPU 90%",97,40')
+    # a part written before the column was renamed (D-219) keeps its dollars
+    old = {
+        k: v
+        for k, v in json.loads(json.dumps(part_record(made))).items()
+        if k != "rightsize_saving_next_month"
+    }
+    old["rightsize_saving_per_month"] = "-10.00"
+    assert ReportRow.from_record(old) == made

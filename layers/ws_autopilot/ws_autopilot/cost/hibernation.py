@@ -1,11 +1,9 @@
 """Compute types that do not hibernate, and what a month-end reset of one of them says or does
 (issue 20, item 4; docs/decisions.md D-178, D-179).
 
-AWS admin guide, "Manage the running mode": "AutoStop GPU-enabled WorkSpaces and
-GeneralPurpose.4xlarge or GeneralPurpose.8xlarge do not support hibernation. The state of
-applications/data is not preserved." A WorkSpace of such a type that goes AUTO_STOP loses its
-user's open applications and unsaved work every time it stops after the AutoStop timeout. Which
-types hibernate is a column of cost/compute_types.py. Pure: no clock, no AWS call.
+Which types hibernate is a column of cost/compute_types.py, with AWS's words for it. A WorkSpace
+of a type that does not, once AUTO_STOP, loses its user's open applications and unsaved work
+every time it stops after the AutoStop timeout. Pure: no clock, no AWS call.
 """
 
 from __future__ import annotations
@@ -44,7 +42,8 @@ def hibernates(compute_type: str) -> bool:
 
 def why_not(compute_type: str) -> str:
     """How the reason names a type that does not hibernate (or is not known to)."""
-    if compute_type in BY_NAME:
+    known = BY_NAME.get(compute_type)
+    if known is not None and not known.hibernates:
         return f"{compute_type} does not hibernate"
     return f"{compute_type} is not known to hibernate"
 

@@ -196,7 +196,10 @@ class ReportRow:
             workspace_category=values["workspace_category"] or "",
             unattended_hours=values["unattended_hours"],
             rightsize_to=values["rightsize_to"] or "",
-            rightsize_saving_next_month=_money(values["rightsize_saving_next_month"]),
+            # a part written before D-219 (a deploy during a month-end run) has the old name
+            rightsize_saving_next_month=_money(
+                values["rightsize_saving_next_month"] or record.get("rightsize_saving_per_month")
+            ),
             rightsize_note=values["rightsize_note"] or "",
             cpu_p95=values["cpu_p95"],
             memory_p95=values["memory_p95"],

@@ -90,7 +90,11 @@ class RightsizingReview:
         try:
             self._judge(rows, workspaces, usage, batch, found)
         except Exception as exc:  # a fault outside one WorkSpace's judgement (reading the loads)
-            logger.exception("right-sizing failed for the rest of a batch")
+            unjudged = [ws.workspace_id for ws in workspaces if ws.workspace_id not in found]
+            logger.exception(
+                "right-sizing failed for the rest of a batch",
+                extra={"target": str(self.target), "unjudged": len(unjudged), "judged": len(found)},
+            )
             for ws in workspaces:
                 found.setdefault(ws.workspace_id, _failed(exc))
         return [_filled(row, found[row.workspace_id]) if row.workspace_id in found else row for row in rows]
@@ -136,7 +140,8 @@ class RightsizingReview:
                     )
                 except Exception as exc:  # one WorkSpace's fault is its own
                     logger.exception(
-                        "right-sizing failed for a WorkSpace", extra={"workspace_id": workspace_id}
+                        "right-sizing failed for a WorkSpace",
+                        extra={"target": str(self.target), "workspace_id": workspace_id},
                     )
                     found[workspace_id] = _failed(exc)
 
@@ -154,15 +159,16 @@ class RightsizingReview:
         advice = recommend(ws.compute_type, measured, "in-use" if judged is not None else "running")
         rate = _rate(ws, row, series, window, len(load.cpu))
         saving, note = self._dollars(ws, advice, row, rate, window, book)
-        if advice.direction is not None:
-            self.counts[advice.direction] += 1
-        return Found(
+        found = Found(
             advice.to,
             note,
             saving,
             None if measured is None else round(measured.cpu_p95),
             None if measured is None else round(measured.memory_p95),
         )
+        if advice.direction is not None:  # counted once its row is sure to carry it
+            self.counts[advice.direction] += 1
+        return found
 
     @staticmethod
     def _not_read(ws: Workspace, series: Usage | None) -> str | None:

@@ -177,5 +177,5 @@ class Digest:
             "no_hibernation_resets": len(self.no_hibernation_resets),
             "no_hibernation_kept": len(self.kept_always_on),
             "rightsizing": {"down": len(self.rightsizing_down), "up": len(self.rightsizing_up)},
-            "rightsizing_saving_per_month_usd": usd(self.rightsizing_saving),
+            "rightsizing_saving_next_month_usd": usd(self.rightsizing_saving),
         }
