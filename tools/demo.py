@@ -690,8 +690,8 @@ def print_summary(
         for move, count in sorted(moves.items(), key=lambda item: (-item[1], item[0]))[:8]:
             print(f"  {count:>5}  {move}")
         print(
-            f"  with prices: {len(priced)}; smaller types would save {sum(p for p in priced if p > 0):.2f}"
-            f" a month, larger ones cost {-sum(p for p in priced if p < 0):.2f} more"
+            f"  with prices: {len(priced)}; in {following}, projected, smaller types would save"
+            f" {sum(p for p in priced if p > 0):.2f}, larger ones cost {-sum(p for p in priced if p < 0):.2f} more"
         )
     workspaces_calls = {op: n for (service, op), n in sorted(run.calls.items()) if service == "workspaces"}
     invocations = {
