@@ -83,6 +83,9 @@ def dollars_name_their_month(text: str) -> None:
         "December 2026: what they take off that month's bill, projected",
     ):
         assert re.search(rf"\n  {re.escape(label)}[^\n]* +-?\d+\.\d\d\n", text), label
+    assert re.search(
+        r"\n  with prices: \d+; in December 2026, projected, smaller types would save \d+\.\d\d", text
+    )
     assert "saved" not in text.split("\nDollars", 1)[1].split("\nRun\n", 1)[0].replace("what was saved", "")
 
 
